@@ -1,0 +1,97 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Strict settings as in Hummingbird: existentials spelled `any`, imports internal unless
+// written `public import`, and members visible only through the module that declares them.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Recon",
+    products: [
+        .executable(name: "recon", targets: ["recon"]),
+        .executable(name: "recon-bench", targets: ["recon-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // C libraries, reached only through the Swift layers below.
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // posix_spawn extras that glibc declares only under _GNU_SOURCE.
+        .target(name: "CReconSpawn"),
+
+        // Threads of our own for blocking C calls (libpq, libcurl, child processes).
+        .target(name: "ReconBlocking", swiftSettings: strict),
+        // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
+        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking"], swiftSettings: strict),
+        // HTTP through libcurl: requests, streaming downloads, resume, timeouts.
+        .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
+        // A private PostgreSQL cluster in a temporary folder (tests and `recon demo`).
+        .target(
+            name: "ReconEmbeddedPostgres", dependencies: ["ReconPostgres", "ReconBlocking", "CReconSpawn"],
+            swiftSettings: strict),
+        // The schema: versioned SQL migrations shipped as resources.
+        .target(
+            name: "ReconStore",
+            dependencies: ["ReconPostgres", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Migrations")],
+            swiftSettings: strict),
+        // The `recon` subcommands, a library so tests can call them in-process.
+        .target(
+            name: "ReconCLI",
+            dependencies: [
+                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "recon",
+            dependencies: ["ReconCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "recon-bench",
+            dependencies: [
+                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "ReconPostgresTests",
+            dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconTestSupport", "ReconBlocking", "recon"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReconHTTPTests",
+            dependencies: [
+                "ReconHTTP", "ReconTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+        // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
+        .target(
+            name: "ReconTestSupport",
+            dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconBlocking"],
+            path: "Tests/ReconTestSupport",
+            swiftSettings: strict),
+    ]
+)

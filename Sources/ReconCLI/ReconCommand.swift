@@ -1,0 +1,11 @@
+public import ArgumentParser
+
+/// `recon`: the one executable. Every daemon and tool is a subcommand.
+public struct ReconCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "recon",
+        abstract: "Reconciliation and settlement for a payment center.",
+        subcommands: [MigrateCommand.self, DemoCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,48 @@
+public import ReconBlocking
+
+/// HTTP over libcurl, one easy handle per request, every blocking call on `executor`'s threads.
+///
+/// What the network or the server did comes back as an `HTTPResult` (a 503, a timeout, a cut
+/// connection); only local problems throw `HTTPClientError`. Cancelling the awaiting task stops
+/// the transfer within about a second (curl's progress callback) with `.cancelled`.
+public struct HTTPClient: Sendable {
+    /// Used when a call passes no options of its own.
+    public var options: HTTPOptions
+    private let executor: BlockingExecutor
+
+    public init(options: HTTPOptions = HTTPOptions(), executor: BlockingExecutor = .shared) {
+        self.options = options
+        self.executor = executor
+    }
+
+    /// Sends `request` and keeps the response body in memory (at most `maxBodySize` bytes).
+    public func send(_ request: HTTPRequest, options: HTTPOptions? = nil) async throws -> HTTPResult {
+        let transfer = Transfer(request: request, options: options ?? self.options, cancellation: CancellationFlag())
+        return try await run(transfer) { try $0.runInMemory() }
+    }
+
+    /// Streams the response body of `request` into `partialFile`.
+    ///
+    /// `partialFile` is a working name the caller owns (e.g. `….part`), never the final one: it
+    /// holds whatever arrived, even when the transfer was cut off. With `resume`, a non-empty
+    /// `partialFile` is continued with `Range: bytes=N-` (GET only); a 200 instead of a 206
+    /// empties it and fills it from zero (`restartedFromZero`). A non-2xx answer leaves the file
+    /// as it was, its body in `HTTPResult.body`. The file is fsynced when the transfer completed.
+    public func download(
+        _ request: HTTPRequest, to partialFile: String, resume: Bool = false, options: HTTPOptions? = nil
+    ) async throws -> HTTPResult {
+        let transfer = Transfer(request: request, options: options ?? self.options, cancellation: CancellationFlag())
+        return try await run(transfer) { try $0.runDownload(path: partialFile, resume: resume) }
+    }
+
+    private func run(
+        _ transfer: Transfer, _ body: @escaping @Sendable (Transfer) throws -> HTTPResult
+    ) async throws -> HTTPResult {
+        let cancellation = transfer.cancellation
+        return try await withTaskCancellationHandler {
+            try await executor.run { try body(transfer) }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+}
