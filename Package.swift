@@ -35,6 +35,9 @@ let package = Package(
         // posix_spawn extras that glibc declares only under _GNU_SOURCE.
         .target(name: "CReconSpawn"),
 
+        // Pure logic, no I/O: retry policy, cron schedules, the job-file (TOML) reader.
+        .target(name: "ReconCore", swiftSettings: strict),
+
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
         // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
@@ -72,6 +75,7 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconPostgresTests",
             dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconTestSupport", "ReconBlocking", "recon"],

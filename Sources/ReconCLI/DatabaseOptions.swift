@@ -9,6 +9,8 @@ struct DatabaseOptions: ParsableArguments {
         help: "libpq connection string or postgresql:// URI (default: $RECON_DATABASE_URL)")
     var databaseURL: String?
 
+    func validate() throws { _ = try resolved() }
+
     func resolved() throws -> String {
         if let databaseURL, !databaseURL.isEmpty { return databaseURL }
         if let fromEnvironment = ProcessInfo.processInfo.environment["RECON_DATABASE_URL"], !fromEnvironment.isEmpty {

@@ -14,8 +14,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         print("starting a private PostgreSQL cluster…")
-        let cluster = try await EmbeddedPostgres.start()
-        defer { cluster.stop() }
+        try await EmbeddedPostgres.withCluster { cluster in try await demo(on: cluster) }
+        print("demo finished; the cluster is stopped and removed")
+    }
+
+    private func demo(on cluster: EmbeddedPostgres) async throws {
         print("cluster: \(cluster.directory) (binaries: \(cluster.binDirectory))")
         let connectionString = cluster.connectionString()
         let report = try await runMigrations(connectionString: connectionString)
@@ -28,6 +31,5 @@ struct DemoCommand: AsyncParsableCommand {
         print("server: \(version)")
         print("migrations applied: \(report.applied.map(\.name).joined(separator: ", "))")
         print("schema version \(report.currentVersion), \(tables) tables")
-        print("demo finished; the cluster is stopped and removed")
     }
 }

@@ -53,9 +53,9 @@ enum ChildProcess {
     }
 
     /// Starts `/bin/sh -c script` in a session of its own, its output discarded, and does not wait.
-    static func spawnDetached(script: String) throws(Failure) {
+    static func spawnDetached(script: String) throws(Failure) -> pid_t {
         do {
-            _ = try spawn(["/bin/sh", "-c", script], outputPath: "/dev/null", newSession: true)
+            return try spawn(["/bin/sh", "-c", script], outputPath: "/dev/null", newSession: true)
         } catch {
             throw Failure(command: "/bin/sh", status: -1, output: error.description)
         }

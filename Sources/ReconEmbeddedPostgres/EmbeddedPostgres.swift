@@ -27,6 +27,8 @@ public final class EmbeddedPostgres: Sendable {
     /// The bootstrap superuser's name; authentication is `trust` over the private socket.
     public let superuser = "recon"
     private let stopped = Atomic<Bool>(false)
+    /// The watcher process (see `startWatcher`), stopped by `stop()`; 0 before it started.
+    private let watcher = Atomic<Int32>(0)
 
     public var dataDirectory: String { directory + "/data" }
     public var logFile: String { directory + "/postgres.log" }
@@ -70,11 +72,38 @@ public final class EmbeddedPostgres: Sendable {
         try await BlockingExecutor.shared.run { try EmbeddedPostgres(options: options) }
     }
 
+    /// Starts a cluster, runs `body` with it, and stops it afterwards, also when `body` throws.
+    public static func withCluster<T>(
+        options: Options = Options(), _ body: (EmbeddedPostgres) async throws -> T
+    ) async throws -> T {
+        let cluster = try await start(options: options)
+        do {
+            let value = try await body(cluster)
+            await cluster.stopAndWait()
+            return value
+        } catch {
+            await cluster.stopAndWait()
+            throw error
+        }
+    }
+
     deinit { stop() }
 
-    /// Stops the server at once and removes the folder. Safe to call more than once.
+    /// Stops the server and removes the folder on a thread of our own; for async callers.
+    public func stopAndWait() async {
+        _ = try? await BlockingExecutor.shared.run { self.stop() }
+    }
+
+    /// Stops the server at once and removes the folder. Safe to call more than once. Blocks on
+    /// `pg_ctl stop`: async code calls `stopAndWait()` instead.
     public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let watcherPID = watcher.exchange(0, ordering: .acquiringAndReleasing)
+        if watcherPID > 0 {
+            kill(watcherPID, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(watcherPID, &status, 0)
+        }
         _ = try? ChildProcess.run(
             binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"], asUser: "postgres",
             scratch: "/tmp")
@@ -128,14 +157,15 @@ public final class EmbeddedPostgres: Sendable {
 
     /// If this process dies without calling `stop()`, a watcher stops the server and removes the folder.
     private func startWatcher() throws {
-        let pid = getpid()
+        let owner = getpid()
         let stopCommand = "\(binDirectory)/pg_ctl -D '\(dataDirectory)' -m immediate stop"
         let asServerUser = getuid() == 0 ? "/usr/sbin/runuser -u postgres -- \(stopCommand)" : stopCommand
-        try ChildProcess.spawnDetached(
+        let pid = try ChildProcess.spawnDetached(
             script: """
-                while kill -0 \(pid) 2>/dev/null; do sleep 1; done
+                while kill -0 \(owner) 2>/dev/null; do sleep 1; done
                 if [ -d '\(dataDirectory)' ]; then \(asServerUser) >/dev/null 2>&1; rm -rf '\(directory)'; fi
                 """)
+        watcher.store(pid, ordering: .releasing)
     }
 
     /// `pg_config --bindir` when it exists, else the newest /usr/lib/postgresql/*/bin with initdb.

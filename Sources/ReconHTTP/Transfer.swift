@@ -92,7 +92,9 @@ struct Transfer {
         }
         try handle.set(CURLOPT_URL, string: request.url, name: "CURLOPT_URL")
         try handle.set(CURLOPT_PROTOCOLS_STR, string: "http,https", name: "CURLOPT_PROTOCOLS_STR")
-        try handle.set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https", name: "CURLOPT_REDIR_PROTOCOLS_STR")
+        // A redirect never downgrades https to http (headers may carry signatures or tokens).
+        let redirectProtocols = request.url.lowercased().hasPrefix("https:") ? "https" : "http,https"
+        try handle.set(CURLOPT_REDIR_PROTOCOLS_STR, string: redirectProtocols, name: "CURLOPT_REDIR_PROTOCOLS_STR")
         try configureMethod(handle)
         try handle.setHeaders(try headerLines())
         try handle.set(CURLOPT_USERAGENT, string: options.userAgent, name: "CURLOPT_USERAGENT")

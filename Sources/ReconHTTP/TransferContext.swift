@@ -146,6 +146,12 @@ final class TransferContext {
         let elapsed = now - windowStart
         guard elapsed >= lowSpeed.window else { return 0 }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        // curl restarts its counters after a redirect; start a new window rather than judge this one.
+        if transferred < windowBytes {
+            windowStart = now
+            windowBytes = transferred
+            return 0
+        }
         if Double(transferred - windowBytes) < Double(lowSpeed.bytesPerSecond) * seconds {
             stoppedForLowSpeed = true
             return 1

@@ -4,18 +4,34 @@ import Glibc
 /// One libpq connection. Its calls block, so it is used from threads of our own (see `PGPool`),
 /// by one caller at a time.
 ///
-/// `@unchecked Sendable`: a connection moves between threads (the pool hands it to whichever
-/// executor thread runs the next body) but is never used by two at once: the pool checks it out to
-/// exactly one body, and `PGListener` keeps its own on one thread. libpq allows a PGconn to move
-/// between threads as long as calls on it do not overlap.
-public final class PGConnection: @unchecked Sendable {
+/// Deliberately not `Sendable`: a body that `PGPool` lends it to can neither return it nor capture
+/// it in a task, so no connection is ever used from two threads at once. The pool moves it between
+/// its threads inside a box of its own (`PooledConnection`).
+public final class PGConnection {
     private var handle: OpaquePointer?
     private var inTransaction = false
 
     /// Opens a connection from a libpq connection string (`host=/tmp/x dbname=recon`) or URI
     /// (`postgresql://user@host/db`). Blocks until connected or failed.
     public init(connectionString: String) throws(PGError) {
-        let connection = PQconnectdb(connectionString)
+        // libpq's parse errors quote the offending token, which may be the password: check the
+        // string first and say only that it is malformed.
+        var parseError: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &parseError) else {
+            if let parseError { PQfreemem(parseError) }
+            throw PGError(
+                .connectionFailed,
+                "the connection string is malformed (not shown: it may hold a password); "
+                    + "expected key=value pairs or a postgresql:// URI")
+        }
+        PQconninfoFree(options)
+        // Defaults that the connection string may override: give up connecting after 10 s, and
+        // let TCP keepalives notice a peer that vanished without closing the connection.
+        let keywords = ["connect_timeout", "keepalives", "keepalives_idle", "dbname"]
+        let values = ["10", "1", "30", connectionString]
+        let connection = withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+        }
         guard let connection else { throw PGError(.connectionFailed, "libpq could not allocate a connection") }
         guard PQstatus(connection) == CONNECTION_OK else {
             // The message names host and socket, never the password; the connection string is not repeated.
@@ -79,6 +95,10 @@ public final class PGConnection: @unchecked Sendable {
         let label = name ?? statementLabel(sql)
         let handle = try liveHandle(label)
         let encoded = parameters.map(\.pgParameter)
+        // libpq reads a text parameter up to its first NUL; refuse rather than store a cut value.
+        if let index = encoded.firstIndex(where: { !$0.isBinary && $0.bytes?.contains(0) == true }) {
+            throw PGError(.misuse, "parameter $\(index + 1) contains a NUL byte, which text cannot hold", statement: label)
+        }
         let result = withParameterPointers(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
         }
@@ -106,6 +126,14 @@ public final class PGConnection: @unchecked Sendable {
             rollbackQuietly()
             throw error
         }
+        // A body that swallowed an error leaves the transaction aborted, and COMMIT would then quietly
+        // roll back while reporting success. Refuse that instead.
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackQuietly()
+            throw PGError(
+                .misuse, "a statement in the transaction failed and its error was caught; everything was rolled back",
+                statement: name)
+        }
         try execute(script: "COMMIT", name: "\(name): COMMIT")
         return value
     }
@@ -126,18 +154,40 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     /// Turns a PGresult into a `PGResult`, or a `PGError` carrying the server's fields.
-    func check(_ result: OpaquePointer?, label: String) throws(PGError) -> PGResult {
+    func check(_ result: OpaquePointer?, label: String, allowCopy: Bool = false) throws(PGError) -> PGResult {
         guard let result else {
             throw PGError(connectionCode, handle.map(PGConnection.errorMessage) ?? "no result", statement: label)
         }
         switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_COPY_OUT:
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return PGResult(handle: result, statement: label)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            if allowCopy { return PGResult(handle: result, statement: label) }
+            let status = PQresultStatus(result)
+            PQclear(result)
+            abandonCopy(status)
+            throw PGError(.misuse, "COPY goes through copyIn or copyOut, not query or execute", statement: label)
         default:
             let error = PGConnection.serverError(result, connection: handle, label: label, fallback: connectionCode)
             PQclear(result)
             throw error
         }
+    }
+
+    /// Ends a COPY that was started by mistake, leaving the connection ready for statements.
+    func abandonCopy(_ status: ExecStatusType) {
+        guard let handle else { return }
+        if status == PGRES_COPY_IN {
+            _ = PQputCopyEnd(handle, "COPY FROM STDIN was not expected here")
+        } else {
+            while true {
+                var buffer: UnsafeMutablePointer<CChar>?
+                let length = PQgetCopyData(handle, &buffer, 0)
+                if let buffer { PQfreemem(buffer) }
+                if length < 0 { break }
+            }
+        }
+        while let result = PQgetResult(handle) { PQclear(result) }
     }
 
     /// `.connectionLost` when the socket is gone, else `.serverError`.
@@ -207,6 +257,17 @@ private func withParameterPointers<R>(
         let base = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
         let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.flatMap { base?.advanced(by: $0) } }
         return body(types, values, lengths, formats)
+    }
+}
+
+/// Lays out strings as a NULL-terminated array of C strings, valid during `body`.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+        return body(base)
     }
 }
 

@@ -190,8 +190,9 @@ extension PGConnection {
     ) throws -> Int64 {
         let label = name ?? statementLabel(sql)
         let handle = try liveHandle(label)
-        let start = try check(PQexec(handle, sql), label: label)
+        let start = try check(PQexec(handle, sql), label: label, allowCopy: true)
         guard PQresultStatus(start.rawHandle) == PGRES_COPY_IN else {
+            abandonCopy(PQresultStatus(start.rawHandle))
             throw PGError(.unexpectedResult, "the statement did not start COPY FROM STDIN", statement: label)
         }
         var writer = PGCopyInWriter(handle: handle, label: label, chunkSize: chunkSize)
@@ -220,8 +221,9 @@ extension PGConnection {
     ) throws -> Int64 {
         let label = name ?? statementLabel(sql)
         let handle = try liveHandle(label)
-        let start = try check(PQexec(handle, sql), label: label)
+        let start = try check(PQexec(handle, sql), label: label, allowCopy: true)
         guard PQresultStatus(start.rawHandle) == PGRES_COPY_OUT else {
+            abandonCopy(PQresultStatus(start.rawHandle))
             throw PGError(.unexpectedResult, "the statement did not start COPY TO STDOUT", statement: label)
         }
         while true {

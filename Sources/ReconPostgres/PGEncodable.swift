@@ -68,7 +68,11 @@ extension PGTimestamp: PGEncodable {
 extension Date: PGEncodable {
     public var pgParameter: PGParameter {
         let micros = (timeIntervalSince1970 * 1_000_000).rounded()
-        return PGTimestamp(microsecondsSince1970: Int64(micros)).pgParameter
+        // NaN or beyond ±292,000 years has no timestamptz; send the server's own out-of-range words.
+        guard let exact = Int64(exactly: micros) else {
+            return .text(micros < 0 ? "-infinity" : "infinity", oid: .timestamptz)
+        }
+        return PGTimestamp(microsecondsSince1970: exact).pgParameter
     }
 }
 

@@ -58,7 +58,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         if let statement { text += " in \(statement)" }
         if let sqlState { text += " [\(sqlState)]" }
         text += ": \(message)"
-        if let detail { text += " (detail: \(detail))" }
+        // A constraint violation's detail repeats the row's values ("Key (k)=(…) already exists"),
+        // which may be anything a caller stored; code can read `detail`, logs don't get it.
+        if let detail, sqlState?.hasPrefix("23") != true { text += " (detail: \(detail))" }
         if let hint { text += " (hint: \(hint))" }
         return text
     }

@@ -10,6 +10,8 @@ public final class PGListener: Sendable {
     public enum Event: Sendable, Equatable {
         /// LISTEN is in effect; `reconnected` is true after the connection had been lost.
         case listening(reconnected: Bool)
+        /// The consumer fell behind and the oldest buffered notifications were dropped.
+        case overflowed
         case notification(PGNotification)
     }
 
@@ -50,12 +52,19 @@ public final class PGListener: Sendable {
                 }
                 // A short wait so that `stop()` is noticed promptly.
                 for note in try connection?.waitForNotifications(timeoutMilliseconds: 200) ?? [] {
-                    continuation.yield(.notification(note))
+                    if case .dropped = continuation.yield(.notification(note)) {
+                        continuation.yield(.overflowed)
+                    }
                 }
             } catch {
                 connection?.close()
                 connection = nil
-                usleep(backoffMilliseconds * 1000)
+                // Sleep in slices so that `stop()` is noticed within 100 ms even while backing off.
+                var slept: UInt32 = 0
+                while slept < backoffMilliseconds, !stopped.value.load(ordering: .relaxed) {
+                    usleep(100_000)
+                    slept += 100
+                }
                 backoffMilliseconds = min(backoffMilliseconds * 2, 5000)
             }
         }

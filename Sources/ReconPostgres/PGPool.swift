@@ -13,12 +13,12 @@ public final class PGPool: Sendable {
 
     /// What a caller gets from the pool: a connection to reuse, or the right to open a new one.
     private enum Slot: Sendable {
-        case existing(PGConnection)
+        case existing(PooledConnection)
         case new
     }
 
     private struct State {
-        var idle: [PGConnection] = []
+        var idle: [PooledConnection] = []
         /// Connections open or being opened, idle or in use.
         var open = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Slot, any Error>)] = []
@@ -43,14 +43,14 @@ public final class PGPool: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         let slot = try await acquire()
         let connectionString = self.connectionString
-        let (outcome, connection) = try await executor.run { () -> (Result<T, any Error>, PGConnection?) in
-            var connection: PGConnection
+        let (outcome, pooled) = try await executor.run { () -> (Result<T, any Error>, PooledConnection?) in
+            let connection: PGConnection
             do {
                 switch slot {
-                case .existing(let reused) where reused.checkIdleHealth():
-                    connection = reused
+                case .existing(let reused) where reused.connection.checkIdleHealth():
+                    connection = reused.connection
                 case .existing(let stale):
-                    stale.close()
+                    stale.connection.close()
                     connection = try PGConnection(connectionString: connectionString)
                 case .new:
                     connection = try PGConnection(connectionString: connectionString)
@@ -65,9 +65,9 @@ public final class PGPool: Sendable {
                 connection.close()
                 return (outcome, nil)
             }
-            return (outcome, connection)
+            return (outcome, PooledConnection(connection))
         }
-        release(connection)
+        release(pooled)
         return try outcome.get()
     }
 
@@ -97,7 +97,8 @@ public final class PGPool: Sendable {
             }
             return (state.idle, state.waiters)
         }
-        for connection in idle { connection.close() }
+        // PQfinish only writes a Terminate message to the socket; it does not wait for an answer.
+        for pooled in idle { pooled.connection.close() }
         for waiter in waiters {
             waiter.continuation.resume(throwing: PGError(.poolClosed, "the connection pool was closed"))
         }
@@ -136,7 +137,7 @@ public final class PGPool: Sendable {
     }
 
     /// Gives a healthy connection back, or (nil) gives up the place of one that broke.
-    private func release(_ connection: PGConnection?) {
+    private func release(_ connection: PooledConnection?) {
         enum Next { case none, handOff(CheckedContinuation<Slot, any Error>, Slot), closeIt }
         let next: Next = state.withLock { state in
             if state.closed {
@@ -158,7 +159,18 @@ public final class PGPool: Sendable {
         case .none: break
         case .handOff(let waiter, let slot): waiter.resume(returning: slot)
         // PQfinish only writes a Terminate message to the socket; it does not wait for an answer.
-        case .closeIt: connection?.close()
+        case .closeIt: connection?.connection.close()
         }
     }
+}
+
+/// A connection on its way between the pool's list and the body it is lent to.
+///
+/// `@unchecked Sendable`: `PGConnection` is not Sendable, so that bodies cannot leak it. The pool
+/// itself moves it between threads, and hands each box to exactly one body at a time: a box is
+/// either in `State.idle`, in a waiter's hand-off, or held by the one `withConnection` call that
+/// took it out under the lock.
+final class PooledConnection: @unchecked Sendable {
+    let connection: PGConnection
+    init(_ connection: PGConnection) { self.connection = connection }
 }

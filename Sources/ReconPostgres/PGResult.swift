@@ -34,7 +34,9 @@ public final class PGResult: @unchecked Sendable {
     }
 
     public func columnIndex(named name: String) -> Int? {
-        let index = PQfnumber(handle, name)
+        // Quoted, so that PQfnumber does not fold the name to lower case.
+        let index = PQfnumber(handle, "\"" + name.split(separator: "\"", omittingEmptySubsequences: false)
+            .joined(separator: "\"\"") + "\"")
         return index >= 0 ? Int(index) : nil
     }
 

@@ -33,7 +33,9 @@ public struct PGDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Nil when the fields don't name a real day (2026-02-30).
     public init?(year: Int, month: Int, day: Int) {
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
+            day <= daysInMonth(year: year, month: month)
+        else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day) - daysFromCivil(year: 2000, month: 1, day: 1)
         guard let narrow = Int32(exactly: days) else { return nil }
         daysSince2000 = narrow

@@ -7,8 +7,10 @@ import Testing
 /// These restart their own cluster, so they get one of their own.
 @Suite struct RestartAndNotifyTests {
     @Test func poolSurvivesServerRestart() async throws {
-        let cluster = try await EmbeddedPostgres.start()
-        defer { cluster.stop() }
+        try await EmbeddedPostgres.withCluster { cluster in try await poolSurvivesServerRestart(cluster) }
+    }
+
+    private func poolSurvivesServerRestart(_ cluster: EmbeddedPostgres) async throws {
         let pool = PGPool(connectionString: cluster.connectionString(), maxConnections: 2)
         defer { pool.close() }
         let before = try await pool.query("SELECT pg_backend_pid()").first?.decode(Int32.self, at: 0)
@@ -20,8 +22,10 @@ import Testing
     }
 
     @Test func listenerReceivesNotifyAndReconnectsAfterRestart() async throws {
-        let cluster = try await EmbeddedPostgres.start()
-        defer { cluster.stop() }
+        try await EmbeddedPostgres.withCluster { cluster in try await listenerReconnects(cluster) }
+    }
+
+    private func listenerReconnects(_ cluster: EmbeddedPostgres) async throws {
         let pool = PGPool(connectionString: cluster.connectionString(), maxConnections: 1)
         defer { pool.close() }
         let listener = PGListener(connectionString: cluster.connectionString(), channels: ["recon_jobs"])

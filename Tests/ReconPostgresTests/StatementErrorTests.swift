@@ -78,3 +78,57 @@ import Testing
         #expect(backends ?? 0 <= 3)
     }
 }
+
+@Suite struct MisuseTests {
+    @Test func aSwallowedErrorMakesTheTransactionFailInsteadOfCommittingNothing() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("swallow"), maxConnections: 1)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE ledger (n int8 PRIMARY KEY)")
+        let error = try await #require(throws: PGError.self) {
+            try await pool.transaction(name: "post ledger") { connection in
+                try connection.query("INSERT INTO ledger VALUES (1)")
+                _ = try? connection.query("INSERT INTO ledger VALUES (1)")
+            }
+        }
+        #expect(error.code == .misuse)
+        #expect(error.statement == "post ledger")
+        #expect(try await pool.query("SELECT count(*) FROM ledger").first?.decode(Int64.self, at: 0) == 0)
+    }
+
+    @Test func aNulInATextParameterIsRefusedNotCut() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("nul"), maxConnections: 1)
+        defer { pool.close() }
+        let error = try await #require(throws: PGError.self) { try await pool.query("SELECT $1::text", ["abc\0def"]) }
+        #expect(error.message.contains("$1"))
+    }
+
+    @Test func aMalformedConnectionStringDoesNotEchoThePassword() throws {
+        for text in ["postgresql://u:p%zzs3cr3t@localhost/db", "host=/tmp password=s3cr3t words"] {
+            let error = try #require(throws: PGError.self) { try PGConnection(connectionString: text) }
+            #expect(error.code == .connectionFailed)
+            #expect(!error.description.contains("s3cr3t"))
+        }
+    }
+
+    @Test func aCopyStartedThroughQueryIsEndedAndTheConnectionStaysUsable() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("copymisuse"), maxConnections: 1)
+        defer { pool.close() }
+        let pid = try await pool.withConnection { connection -> Int32? in
+            try connection.execute(script: "CREATE TABLE t (n int)")
+            #expect(throws: PGError.self) { try connection.query("COPY t FROM STDIN") }
+            #expect(throws: PGError.self) { try connection.copyIn("COPY t TO STDOUT") { _ in } }
+            #expect(throws: PGError.self) { try connection.copyOut("COPY t FROM STDIN") { _ in } }
+            return try connection.query("SELECT pg_backend_pid()").first?.decode(Int32.self, at: 0)
+        }
+        // Same backend afterwards: the connection was not thrown away.
+        #expect(try await pool.query("SELECT pg_backend_pid()").first?.decode(Int32.self, at: 0) == pid)
+    }
+
+    @Test func columnsAreFoundByTheirExactName() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("names"), maxConnections: 1)
+        defer { pool.close() }
+        let row = try #require(try await pool.query(#"SELECT 5::int8 AS "totalFen", 6::int8 AS totalfen"#).first)
+        #expect(try row.decode(Int64.self, named: "totalFen") == 5)
+        #expect(try row.decode(Int64.self, named: "totalfen") == 6)
+    }
+}
