@@ -60,22 +60,30 @@ public struct PGCopyRow {
     public mutating func append(_ text: String?) {
         separate()
         guard var text else { return appendNull() }
-        text.withUTF8 { utf8 in
-            // Most fields need no escaping; copy those in one go.
-            if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-                case 9: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
-                case 10: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-                case 13: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-                default: bytes.append(byte)
-                }
+        text.withUTF8 { appendEscaped($0) }
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // Most fields need no escaping; copy those in one go.
+        if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 9 || $0 == 10 || $0 == 13 }) {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 9: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 10: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 13: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            default: bytes.append(byte)
             }
         }
+    }
+
+    /// Text given as UTF-8 bytes (e.g. a field cut from a bill line), escaped like `append(String)`.
+    public mutating func append(utf8 text: UnsafeRawBufferPointer) {
+        separate()
+        appendEscaped(text.bindMemory(to: UInt8.self))
     }
 
     public mutating func append(_ value: Int64?) {
@@ -86,16 +94,49 @@ public struct PGCopyRow {
 
     public mutating func append(_ value: Int?) { append(value.map(Int64.init)) }
 
+    /// `YYYY-MM-DD`, written digit by digit (no String per row).
     public mutating func append(_ value: PGDate?) {
         separate()
         guard let value else { return appendNull() }
-        bytes.append(contentsOf: value.description.utf8)
+        let (year, month, day) = value.components
+        appendDigits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2)
     }
 
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, written digit by digit.
     public mutating func append(_ value: PGTimestamp?) {
         separate()
         guard let value else { return appendNull() }
-        bytes.append(contentsOf: value.description.utf8)
+        let (seconds, fraction) = floorDivide(value.microsecondsSince1970, 1_000_000)
+        let (days, secondOfDay) = floorDivide(seconds, 86_400)
+        let (year, month, day) = civilFromDays(Int(days))
+        appendDigits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2)
+        bytes.append(UInt8(ascii: " "))
+        appendDigits(Int(secondOfDay / 3600), 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 3600 / 60), 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(secondOfDay % 60), 2)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(Int(fraction), 6)
+        bytes.append(contentsOf: [UInt8(ascii: "+"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+    }
+
+    /// A non-negative number in exactly `width` digits (years beyond 9999 are not business days).
+    private mutating func appendDigits(_ value: Int, _ width: Int) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / divisor % 10))
+            divisor /= 10
+        }
     }
 
     public mutating func append(_ value: Bool?) {
