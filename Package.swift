@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, reached only through the Swift layers below.
@@ -44,6 +45,29 @@ let package = Package(
         .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking"], swiftSettings: strict),
         // HTTP through libcurl: requests, streaming downloads, resume, timeouts.
         .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
+        // The job ledger: enqueue, lease with fencing tokens, heartbeat, complete, fail, reap.
+        .target(name: "ReconJobs", dependencies: ["ReconPostgres", "ReconCore"], swiftSettings: strict),
+        // `recon coordinator`: the lease API (Hummingbird), reaper, dependency sweep, prune, cron.
+        .target(
+            name: "ReconCoordinator",
+            dependencies: [
+                "ReconJobs", "ReconPostgres", "ReconCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // `recon worker`: leases into slots, runs handlers, heartbeats, fenced completion.
+        .target(
+            name: "ReconWorker",
+            dependencies: [
+                "ReconJobs", "ReconPostgres", "ReconHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // A private PostgreSQL cluster in a temporary folder (tests and `recon demo`).
         .target(
             name: "ReconEmbeddedPostgres", dependencies: ["ReconPostgres", "ReconBlocking", "CReconSpawn"],
@@ -58,14 +82,20 @@ let package = Package(
         .target(
             name: "ReconCLI",
             dependencies: [
-                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres",
+                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
+                "ReconCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "recon",
-            dependencies: ["ReconCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ReconCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "recon-bench",
@@ -76,6 +106,10 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconJobsTests",
+            dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconPostgresTests",
             dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconTestSupport", "ReconBlocking", "recon"],
@@ -90,6 +124,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReconDaemonTests",
+            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "recon"],
             swiftSettings: strict),
         // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
         .target(

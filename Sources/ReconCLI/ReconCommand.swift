@@ -5,7 +5,10 @@ public struct ReconCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "recon",
         abstract: "Reconciliation and settlement for a payment center.",
-        subcommands: [MigrateCommand.self, DemoCommand.self])
+        subcommands: [
+            MigrateCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self, EnqueueCommand.self,
+            StatusCommand.self, JobsCommand.self, RetryCommand.self, CancelCommand.self,
+        ])
 
     public init() {}
 }

@@ -146,3 +146,32 @@ func pad(_ value: Int, _ width: Int) -> String {
     let padded = digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     return value < 0 ? "-" + padded : padded
 }
+
+/// In JSON a timestamp is its integer microseconds since 1970: exact, and no time zone to get wrong.
+extension PGTimestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        microsecondsSince1970 = try decoder.singleValueContainer().decode(Int64.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(microsecondsSince1970)
+    }
+}
+
+/// In JSON a date is `YYYY-MM-DD`.
+extension PGDate: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = PGDate(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not a YYYY-MM-DD date")
+        }
+        self = date
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

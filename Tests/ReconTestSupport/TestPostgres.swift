@@ -2,6 +2,7 @@ public import Foundation
 public import ReconEmbeddedPostgres
 import ReconBlocking
 import ReconPostgres
+import ReconStore
 import Synchronization
 
 /// The test process's throwaway PostgreSQL: one cluster, started on first use, with a fresh
@@ -20,6 +21,18 @@ public enum TestPostgres {
         let cluster = try await cluster()
         let name = "\(label)_\(getpid())_\(counter.add(1, ordering: .relaxed).newValue)"
         return try await BlockingExecutor.shared.run { try cluster.createDatabase(name) }
+    }
+
+    /// A fresh database with this build's migrations applied.
+    public static func migratedDatabase(_ label: String = "test") async throws -> String {
+        let connectionString = try await freshDatabase(label)
+        let migrations = try Migration.bundled()
+        _ = try await BlockingExecutor.shared.run {
+            let connection = try PGConnection(connectionString: connectionString)
+            defer { connection.close() }
+            return try MigrationRunner(migrations: migrations).migrate(connection).currentVersion
+        }
+        return connectionString
     }
 }
 

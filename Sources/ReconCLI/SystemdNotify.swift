@@ -1,0 +1,32 @@
+import Foundation
+import Glibc
+
+/// sd_notify without libsystemd: one datagram to `$NOTIFY_SOCKET`, when systemd set one.
+enum SystemdNotify {
+    static func send(_ message: String) {
+        guard var path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
+        // A leading '@' names an abstract socket: a NUL byte in its place.
+        let abstract = path.hasPrefix("@")
+        if abstract { path.removeFirst() }
+        let socketFD = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socketFD >= 0 else { return }
+        defer { close(socketFD) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count + (abstract ? 1 : 0) < capacity else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let offset = abstract ? 1 : 0
+            for (index, byte) in bytes.enumerated() { raw[index + offset] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (abstract ? 1 : 0))
+        _ = message.withCString { text in
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    sendto(socketFD, text, strlen(text), 0, socketAddress, length)
+                }
+            }
+        }
+    }
+}

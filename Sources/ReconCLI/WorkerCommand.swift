@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReconWorker
+import ServiceLifecycle
+import UnixSignals
+
+/// `recon worker`: runs jobs leased from the coordinators. Start more of them to go faster.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Lease jobs from coordinators and run them.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var token: TokenOptions
+    @Option(help: "Coordinator base URLs, comma-separated (tried in turn).") var coordinator: String
+    @Option(help: "Jobs run at once.") var slots = 4
+    @Option(help: "Queues to take jobs from, comma-separated.") var queues = "default"
+    @Option(name: .customLong("worker-id"), help: "This worker's name in leases (default host:pid).")
+    var workerID: String?
+    @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
+
+    func validate() throws {
+        guard (1...1000).contains(slots) else { throw ValidationError("--slots must be 1 to 1000") }
+        guard !coordinatorURLs.isEmpty else { throw ValidationError("--coordinator needs at least one URL") }
+        for url in coordinatorURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("--coordinator URLs must start with http:// or https://")
+        }
+    }
+
+    private var coordinatorURLs: [String] {
+        coordinator.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "recon.worker")
+        let id = workerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        let worker = Worker(
+            configuration: WorkerConfiguration(
+                coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),
+                workerID: id, slots: slots,
+                queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                gracePeriod: .seconds(graceSeconds)),
+            logger: logger)
+        printNow("worker \(id) started with \(slots) slots")
+        SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,65 @@
+public import Logging
+import Hummingbird
+import ReconJobs
+import ReconPostgres
+import ServiceLifecycle
+import UnixSignals
+
+/// What a coordinator needs. Secrets (the database URL's password, the API token) are held here
+/// and never logged.
+public struct CoordinatorConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var apiToken: String
+    public var leaseMilliseconds: Int64
+    public var reapInterval: Duration
+    public var retentionMilliseconds: Int64
+    public var maxConnections: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 7070, databaseURL: String, apiToken: String,
+        leaseMilliseconds: Int64 = 30_000, reapInterval: Duration = .seconds(1),
+        retentionMilliseconds: Int64 = 30 * 86_400_000, maxConnections: Int = 8
+    ) {
+        self.host = host
+        self.port = port
+        self.databaseURL = databaseURL
+        self.apiToken = apiToken
+        self.leaseMilliseconds = leaseMilliseconds
+        self.reapInterval = reapInterval
+        self.retentionMilliseconds = retentionMilliseconds
+        self.maxConnections = maxConnections
+    }
+}
+
+/// `recon coordinator`: a stateless lease broker over the job table. Several may run against one
+/// database; each serves the HTTP API and runs the maintenance loops.
+public enum Coordinator {
+    /// Runs until SIGTERM or SIGINT. `onListening` gets the bound port once the server accepts.
+    public static func run(
+        _ configuration: CoordinatorConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let pool = PGPool(connectionString: configuration.databaseURL, maxConnections: configuration.maxConnections)
+        defer { pool.close() }
+        let wakeups = JobWakeups()
+        let router = Router()
+        LeaseRoutes(pool: pool, wakeups: wakeups, leaseMilliseconds: configuration.leaseMilliseconds)
+            .register(on: router, token: Array(configuration.apiToken.utf8))
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        let maintenance = MaintenanceService(
+            pool: pool, wakeups: wakeups, listenerConnectionString: configuration.databaseURL,
+            reapInterval: configuration.reapInterval, retentionMilliseconds: configuration.retentionMilliseconds,
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: maintenance)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,125 @@
+import Hummingbird
+import ReconJobs
+import ReconPostgres
+
+/// The worker-facing API: lease (long-poll), heartbeat, fail, snooze, release. Each call is one
+/// short transaction; a long-poll holds no connection while it waits.
+struct LeaseRoutes: Sendable {
+    let pool: PGPool
+    let wakeups: JobWakeups
+    let leaseMilliseconds: Int64
+
+    func register(on router: Router<BasicRequestContext>, token: [UInt8]) {
+        router.get(RouterPath(LeaseAPI.healthPath)) { _, _ in
+            try await pool.query("SELECT 1", name: "health check")
+            return jsonResponse(["status": "ok"])
+        }
+        let api = router.group()
+            .add(middleware: APIFailureMiddleware())
+            .add(middleware: BearerTokenMiddleware(token: token))
+        api.post(RouterPath(LeaseAPI.leasePath)) { request, _ in try await lease(request) }
+        api.post(RouterPath(LeaseAPI.heartbeatPath)) { request, _ in try await heartbeat(request) }
+        api.post(RouterPath(LeaseAPI.failPath)) { request, _ in try await fail(request) }
+        api.post(RouterPath(LeaseAPI.snoozePath)) { request, _ in try await snooze(request) }
+        api.post(RouterPath(LeaseAPI.releasePath)) { request, _ in try await release(request) }
+    }
+
+    func lease(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(LeaseRequest.self, from: request)
+        try checkWorker(body.worker)
+        guard !body.queues.isEmpty else { throw badRequest("queues must name at least one queue") }
+        guard (1...LeaseAPI.maxCount).contains(body.count) else {
+            throw badRequest("count must be 1 to \(LeaseAPI.maxCount)")
+        }
+        guard (0...LeaseAPI.maxWaitMilliseconds).contains(body.waitMilliseconds) else {
+            throw badRequest("waitMilliseconds must be 0 to \(LeaseAPI.maxWaitMilliseconds)")
+        }
+        let deadline = ContinuousClock.now + .milliseconds(body.waitMilliseconds)
+        let leaseMilliseconds = self.leaseMilliseconds
+        while true {
+            let seen = wakeups.generation
+            let jobs = try await pool.transaction(name: "lease") { connection in
+                try JobLedger.claim(
+                    worker: body.worker, queues: body.queues, limit: body.count, leaseMilliseconds: leaseMilliseconds,
+                    on: connection)
+            }
+            let now = ContinuousClock.now
+            if !jobs.isEmpty || now >= deadline || Task.isCancelled {
+                return jsonResponse(LeaseResponse(jobs: jobs, leaseMilliseconds: leaseMilliseconds))
+            }
+            // Scheduled jobs fall due without a NOTIFY: look again at least every second.
+            await wakeups.wait(after: seen, timeout: min(deadline - now, .seconds(1)))
+        }
+    }
+
+    func heartbeat(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(HeartbeatRequest.self, from: request)
+        try checkWorker(body.worker)
+        let leaseMilliseconds = self.leaseMilliseconds
+        let lost = try await pool.transaction(name: "heartbeat") { connection in
+            try JobLedger.heartbeat(body.leases, leaseMilliseconds: leaseMilliseconds, on: connection)
+        }
+        return jsonResponse(HeartbeatResponse(lost: lost, leaseMilliseconds: leaseMilliseconds))
+    }
+
+    func fail(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(FailRequest.self, from: request)
+        try checkWorker(body.worker)
+        // Error texts are kept per attempt; a channel's whole HTML error page is not needed.
+        let error = String(body.error.prefix(4000))
+        let outcome = try await pool.transaction(name: "fail") { connection in
+            var random = SystemRandomNumberGenerator()
+            return try JobLedger.fail(
+                body.lease, worker: body.worker, error: error, retryable: body.retryable, on: connection,
+                random: &random)
+        }
+        switch outcome {
+        case .leaseLost: throw APIFailure.leaseLost(body.lease.id)
+        case .dead: return jsonResponse(FailResponse(state: JobState.dead.rawValue, runAt: nil))
+        case .retryable(let runAt):
+            return jsonResponse(FailResponse(state: JobState.retryable.rawValue, runAt: runAt.microsecondsSince1970))
+        }
+    }
+
+    func snooze(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(SnoozeRequest.self, from: request)
+        try checkWorker(body.worker)
+        guard (0...(366 * 86_400_000)).contains(body.delayMilliseconds) else {
+            throw badRequest("delayMilliseconds must be 0 to a year")
+        }
+        let outcome = try await pool.transaction(name: "snooze") { connection in
+            let now = try connection.query("SELECT clock_timestamp()").first?.decode(PGTimestamp.self, at: 0)
+            let runAt = PGTimestamp(
+                microsecondsSince1970: (now?.microsecondsSince1970 ?? 0) + body.delayMilliseconds * 1000)
+            return try JobLedger.reschedule(body.lease, runAt: runAt, on: connection)
+        }
+        guard outcome == .done else { throw APIFailure.leaseLost(body.lease.id) }
+        return jsonResponse(["state": "scheduled"])
+    }
+
+    func release(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(ReleaseRequest.self, from: request)
+        try checkWorker(body.worker)
+        let (released, lost) = try await pool.transaction(name: "release") { connection in
+            var released: [Int64] = []
+            var lost: [Int64] = []
+            for lease in body.leases {
+                if try JobLedger.reschedule(lease, runAt: nil, on: connection) == .done {
+                    released.append(lease.id)
+                } else {
+                    lost.append(lease.id)
+                }
+            }
+            return (released, lost)
+        }
+        return jsonResponse(ReleaseResponse(released: released, lost: lost))
+    }
+
+    private func checkWorker(_ worker: String) throws {
+        guard !worker.isEmpty, worker.utf8.count <= 200 else { throw badRequest("worker must be 1 to 200 bytes") }
+    }
+
+    private func badRequest(_ message: String) -> APIFailure {
+        APIFailure(status: .badRequest, code: "bad_request", message: message)
+    }
+}

@@ -1,0 +1,80 @@
+import Logging
+import ReconJobs
+import ReconPostgres
+import ServiceLifecycle
+
+/// The coordinator's background work: return expired leases (reaper), release dependants that a
+/// missed promotion left pending (sweep), delete old finished jobs (prune), and turn NOTIFYs into
+/// wake-ups for long-polls. Every step is safe with several coordinators on one database: rows
+/// are taken with SKIP LOCKED or changed by idempotent statements.
+struct MaintenanceService: Service {
+    let pool: PGPool
+    let wakeups: JobWakeups
+    let listenerConnectionString: String
+    let reapInterval: Duration
+    let retentionMilliseconds: Int64
+    let logger: Logger
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await forwardNotifications() }
+            group.addTask { await every(reapInterval, "reaper", reap) }
+            group.addTask { await every(.seconds(10), "dependency sweep", sweep) }
+            group.addTask { await every(.seconds(3600), "prune", prune) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func reap() async throws {
+        let reaped = try await pool.transaction(name: "reaper") { connection in
+            var random = SystemRandomNumberGenerator()
+            return try JobLedger.reapExpired(limit: 1000, on: connection, random: &random)
+        }
+        if reaped > 0 {
+            logger.warning("returned expired leases", metadata: ["jobs.reaped": "\(reaped)"])
+            wakeups.bump()
+        }
+    }
+
+    private func sweep() async throws {
+        let promoted = try await pool.transaction(name: "dependency sweep") { connection in
+            try JobLedger.promoteReady(among: nil, on: connection)
+        }
+        if promoted > 0 { logger.info("released held jobs", metadata: ["jobs.promoted": "\(promoted)"]) }
+    }
+
+    private func prune() async throws {
+        let retention = retentionMilliseconds
+        let pruned = try await pool.withConnection { connection in
+            try JobLedger.prune(olderThanMilliseconds: retention, on: connection)
+        }
+        if pruned > 0 { logger.info("pruned finished jobs", metadata: ["jobs.pruned": "\(pruned)"]) }
+    }
+
+    /// Runs `step` every `interval` until shutdown; a failing step is logged and tried again.
+    private func every(_ interval: Duration, _ name: String, _ step: @Sendable () async throws -> Void) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await step()
+            } catch {
+                logger.error("maintenance step failed", metadata: ["step": "\(name)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func forwardNotifications() async {
+        let listener = PGListener(connectionString: listenerConnectionString, channels: [JobLedger.notifyChannel])
+        defer { listener.stop() }
+        await withTaskCancellationHandler {
+            for await event in listener.events.cancelOnGracefulShutdown() {
+                // Any event, a reconnect or an overflow included, may mean jobs are waiting.
+                _ = event
+                wakeups.bump()
+            }
+        } onCancel: {
+            listener.stop()
+        }
+    }
+}

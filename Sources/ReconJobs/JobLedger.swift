@@ -1,0 +1,415 @@
+public import ReconCore
+public import ReconPostgres
+
+/// The job ledger's operations, each a few statements on a connection the caller holds (inside a
+/// transaction where it says so). Coordinators and workers run these; PostgreSQL does the
+/// coordinating: row locks with SKIP LOCKED for claiming and reaping, fencing tokens for every
+/// change a worker asks for, unique keys for idempotent enqueue.
+public enum JobLedger {
+    /// The NOTIFY channel that says "jobs may be available in this queue" (payload: the queue).
+    public static let notifyChannel = "recon_jobs"
+
+    // MARK: Enqueue
+
+    /// Adds jobs, in one transaction of the caller's. Jobs whose unique key exists already are not
+    /// added; their result names the existing job. Wakes long-polling coordinators on commit.
+    public static func enqueue(_ jobs: [NewJob], on connection: PGConnection) throws -> [EnqueueResult] {
+        for job in jobs { try validate(job) }
+        var results: [EnqueueResult] = []
+        results.reserveCapacity(jobs.count)
+        // Jobs without dependencies go in one statement; the rest one by one (a day's fan-out is small).
+        let simple = jobs.enumerated().filter { $0.element.dependsOn.isEmpty }
+        var byIndex: [Int: EnqueueResult] = [:]
+        if !simple.isEmpty {
+            let inserted = try insertBatch(simple.map(\.element), on: connection)
+            for (offset, result) in inserted.enumerated() { byIndex[simple[offset].offset] = result }
+        }
+        for (index, job) in jobs.enumerated() where !job.dependsOn.isEmpty {
+            byIndex[index] = try insertWithDependencies(job, on: connection)
+        }
+        for index in jobs.indices {
+            guard let result = byIndex[index] else { throw JobError("job \(index) of the batch was not enqueued") }
+            results.append(result)
+        }
+        for queue in Set(jobs.map(\.queue)) { try connection.notify(notifyChannel, payload: queue) }
+        return results
+    }
+
+    static func validate(_ job: NewJob) throws {
+        guard !job.kind.isEmpty, job.kind.utf8.count <= 200 else { throw JobError("a job's kind must be 1 to 200 bytes") }
+        guard !job.queue.isEmpty, job.queue.utf8.count <= 200 else {
+            throw JobError("a job's queue must be 1 to 200 bytes")
+        }
+        guard (0...Int(Int16.max)).contains(job.priority) else { throw JobError("priority must be 0 to 32767") }
+        guard job.retry.maxAttempts > 0 else { throw JobError("max attempts must be at least 1") }
+    }
+
+    private static func insertBatch(_ jobs: [NewJob], on connection: PGConnection) throws -> [EnqueueResult] {
+        let rows = try connection.query(
+            """
+            INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
+                                    backoff_base_ms, backoff_cap_ms, unique_key)
+            SELECT kind, queue, args, priority,
+                   CASE WHEN run_at <= now() THEN 'available' ELSE 'scheduled' END,
+                   run_at, max_attempts, base_ms, cap_ms, unique_key
+            FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[], $6::int4[],
+                        $7::int8[], $8::int8[], $9::text[])
+                 AS j(kind, queue, args, priority, run_at, max_attempts, base_ms, cap_ms, unique_key)
+            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            RETURNING id, unique_key
+            """,
+            [
+                PGArray(jobs.map(\.kind)), PGArray(jobs.map(\.queue)), PGArray(jobs.map(\.args)),
+                PGArray(jobs.map(\.priority)), PGArray(jobs.map { $0.runAt?.description ?? "now" }),
+                PGArray(jobs.map(\.retry.maxAttempts)), PGArray(jobs.map(\.retry.baseMilliseconds)),
+                PGArray(jobs.map(\.retry.capMilliseconds)), PGArray(jobs.map(\.uniqueKey)),
+            ], name: "enqueue jobs")
+        // RETURNING gives the inserted rows in input order; the rest were conflicts on unique_key.
+        var insertedByKey: [String: Int64] = [:]
+        var insertedWithoutKey: [Int64] = []
+        for row in rows.rows {
+            let id = try row.decode(Int64.self, at: 0)
+            if let key = try row.decode(String?.self, at: 1) { insertedByKey[key] = id } else { insertedWithoutKey.append(id) }
+        }
+        let conflicting = jobs.compactMap(\.uniqueKey).filter { insertedByKey[$0] == nil }
+        var existingByKey: [String: Int64] = [:]
+        if !conflicting.isEmpty {
+            let existing = try connection.query(
+                "SELECT unique_key, id FROM recon_jobs WHERE unique_key = ANY($1::text[])", [PGArray(conflicting)],
+                name: "enqueue: find existing unique keys")
+            for row in existing.rows { existingByKey[try row.decode(String.self, at: 0)] = try row.decode(at: 1) }
+        }
+        var withoutKey = insertedWithoutKey.makeIterator()
+        var claimedKeys: Set<String> = []
+        return try jobs.map { job in
+            guard let key = job.uniqueKey else {
+                guard let id = withoutKey.next() else { throw JobError("the database returned fewer jobs than sent") }
+                return EnqueueResult(id: id, inserted: true)
+            }
+            // The same key twice in one batch: the first is the insert, the second a duplicate of it.
+            if let id = insertedByKey[key], claimedKeys.insert(key).inserted { return EnqueueResult(id: id, inserted: true) }
+            guard let id = insertedByKey[key] ?? existingByKey[key] else {
+                throw JobError("unique key \(key) neither inserted nor found")
+            }
+            return EnqueueResult(id: id, inserted: false)
+        }
+    }
+
+    private static func insertWithDependencies(_ job: NewJob, on connection: PGConnection) throws -> EnqueueResult {
+        if let key = job.uniqueKey,
+            let existing = try connection.query(
+                "SELECT id FROM recon_jobs WHERE unique_key = $1", [key], name: "enqueue: find unique key"
+            ).first
+        {
+            return EnqueueResult(id: try existing.decode(Int64.self, at: 0), inserted: false)
+        }
+        // Lock the upstream jobs so none completes between our look at them and our insert
+        // (its completion would then miss this dependant).
+        let upstream = try connection.query(
+            "SELECT id, state FROM recon_jobs WHERE id = ANY($1::int8[]) ORDER BY id FOR SHARE",
+            [PGArray(job.dependsOn)], name: "enqueue: lock dependencies")
+        let found = Set(try upstream.rows.map { try $0.decode(Int64.self, at: 0) })
+        if let missing = job.dependsOn.first(where: { !found.contains($0) }) {
+            throw JobError("job \(missing), which the new \(job.kind) job depends on, does not exist")
+        }
+        let allDone = try upstream.rows.allSatisfy { try $0.decode(String.self, at: 1) == JobState.completed.rawValue }
+        let row = try connection.query(
+            """
+            INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
+                                    backoff_base_ms, backoff_cap_ms, unique_key)
+            VALUES ($1, $2, $3::jsonb, $4::smallint,
+                    CASE WHEN NOT $5::bool THEN 'pending' WHEN $6::timestamptz <= now() THEN 'available'
+                         ELSE 'scheduled' END,
+                    $6::timestamptz, $7, $8, $9, $10)
+            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            RETURNING id
+            """,
+            [
+                job.kind, job.queue, job.args, job.priority, allDone, job.runAt?.description ?? "now",
+                Int32(clamping: job.retry.maxAttempts), job.retry.baseMilliseconds, job.retry.capMilliseconds,
+                job.uniqueKey,
+            ], name: "enqueue job with dependencies")
+        guard let inserted = row.first else {
+            // Lost a race with another enqueue of the same key.
+            let existing = try connection.query(
+                "SELECT id FROM recon_jobs WHERE unique_key = $1", [job.uniqueKey], name: "enqueue: find unique key")
+            guard let id = try existing.first?.decode(Int64.self, at: 0) else {
+                throw JobError("unique key \(job.uniqueKey ?? "") neither inserted nor found")
+            }
+            return EnqueueResult(id: id, inserted: false)
+        }
+        let id = try inserted.decode(Int64.self, at: 0)
+        try connection.query(
+            """
+            INSERT INTO recon_job_dependencies (job_id, depends_on_id)
+            SELECT $1, unnest($2::int8[]) ON CONFLICT DO NOTHING
+            """, [id, PGArray(job.dependsOn)], name: "enqueue: record dependencies")
+        return EnqueueResult(id: id, inserted: true)
+    }
+
+    // MARK: Leasing
+
+    /// Leases up to `limit` due jobs from `queues` to `worker` for `leaseMilliseconds`, in priority,
+    /// run_at, id order. Each lease gets a fresh fencing token. Jobs other transactions hold are
+    /// skipped, so coordinators claiming at once never lease one job twice.
+    public static func claim(
+        worker: String, queues: [String], limit: Int, leaseMilliseconds: Int64, on connection: PGConnection
+    ) throws -> [LeasedJob] {
+        guard limit > 0, !queues.isEmpty else { return [] }
+        let rows = try connection.query(
+            """
+            WITH picked AS (
+                SELECT id FROM recon_jobs
+                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = ANY($1::text[])
+                  AND run_at <= now()
+                ORDER BY priority, run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE recon_jobs j
+            SET state = 'running', attempt = j.attempt + 1, lease_owner = $3,
+                lease_token = nextval('recon_lease_tokens'),
+                lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
+                attempted_at = now(), heartbeat_at = now()
+            FROM picked WHERE j.id = picked.id
+            RETURNING j.id, j.kind, j.queue, j.args::text, j.attempt, j.max_attempts, j.lease_token,
+                      j.lease_expires_at, j.priority, j.run_at
+            """, [PGArray(queues), limit, worker, leaseMilliseconds], name: "claim jobs")
+        // RETURNING does not keep the ORDER BY; put the batch back in claim order.
+        var leased: [(job: LeasedJob, priority: Int32, runAt: PGTimestamp)] = []
+        for row in rows.rows {
+            let job = LeasedJob(
+                id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1),
+                queue: try row.decode(String.self, at: 2), args: try row.decode(String.self, at: 3),
+                attempt: try row.decode(Int.self, at: 4), maxAttempts: try row.decode(Int.self, at: 5),
+                token: try row.decode(Int64.self, at: 6),
+                leaseExpiresAt: try row.decode(PGTimestamp.self, at: 7).microsecondsSince1970)
+            leased.append((job, try row.decode(Int32.self, at: 8), try row.decode(PGTimestamp.self, at: 9)))
+        }
+        leased.sort { ($0.priority, $0.runAt, $0.job.id) < ($1.priority, $1.runAt, $1.job.id) }
+        return leased.map(\.job)
+    }
+
+    /// Extends the leases that are still live; returns the ids whose lease was lost.
+    public static func heartbeat(_ leases: [LeaseRef], leaseMilliseconds: Int64, on connection: PGConnection) throws
+        -> [Int64]
+    {
+        guard !leases.isEmpty else { return [] }
+        let rows = try connection.query(
+            """
+            UPDATE recon_jobs j
+            SET lease_expires_at = clock_timestamp() + $3 * interval '1 millisecond', heartbeat_at = now()
+            FROM unnest($1::int8[], $2::int8[]) AS l(id, token)
+            WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+            RETURNING j.id
+            """, [PGArray(leases.map(\.id)), PGArray(leases.map(\.token)), leaseMilliseconds], name: "heartbeat")
+        let alive = Set(try rows.rows.map { try $0.decode(Int64.self, at: 0) })
+        return leases.map(\.id).filter { !alive.contains($0) }
+    }
+
+    /// Marks jobs completed where their token still holds, and makes their dependants available
+    /// when nothing else holds them. Call it inside the transaction that holds the jobs' own
+    /// writes: a lease that was lost is returned, and the caller must then roll back that job's
+    /// writes (the exactly-once rule).
+    public static func complete(_ leases: [LeaseRef], on connection: PGConnection) throws -> (
+        completed: [Int64], lost: [Int64]
+    ) {
+        guard !leases.isEmpty else { return ([], []) }
+        let rows = try connection.query(
+            """
+            UPDATE recon_jobs j SET state = 'completed', finalized_at = now()
+            FROM unnest($1::int8[], $2::int8[]) AS l(id, token)
+            WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+            RETURNING j.id
+            """, [PGArray(leases.map(\.id)), PGArray(leases.map(\.token))], name: "complete jobs")
+        let completed = try rows.rows.map { try $0.decode(Int64.self, at: 0) }
+        let done = Set(completed)
+        if !completed.isEmpty { try promoteDependants(of: completed, on: connection) }
+        return (completed, leases.map(\.id).filter { !done.contains($0) })
+    }
+
+    /// Moves pending jobs that waited on `upstream` to available once none of their dependencies
+    /// is incomplete. The dependants are locked first: two dependencies completing in concurrent
+    /// transactions then take turns, and the second sees the first's completion.
+    static func promoteDependants(of upstream: [Int64], on connection: PGConnection) throws {
+        let waiting = try connection.query(
+            """
+            SELECT j.id FROM recon_jobs j
+            WHERE j.state = 'pending'
+              AND j.id IN (SELECT job_id FROM recon_job_dependencies WHERE depends_on_id = ANY($1::int8[]))
+            ORDER BY j.id FOR UPDATE
+            """, [PGArray(upstream)], name: "lock dependants")
+        guard waiting.rowCount > 0 else { return }
+        let ids = try waiting.rows.map { try $0.decode(Int64.self, at: 0) }
+        try promoteReady(among: ids, on: connection)
+    }
+
+    /// Promotes the pending jobs among `ids` (all pending jobs when nil) whose dependencies have all
+    /// completed. Returns how many were promoted. The coordinator also runs it as a periodic sweep.
+    @discardableResult
+    public static func promoteReady(among ids: [Int64]?, on connection: PGConnection) throws -> Int {
+        let rows = try connection.query(
+            """
+            UPDATE recon_jobs j
+            SET state = CASE WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END
+            WHERE j.state = 'pending' AND ($1::int8[] IS NULL OR j.id = ANY($1::int8[]))
+              AND NOT EXISTS (
+                  SELECT 1 FROM recon_job_dependencies d JOIN recon_jobs up ON up.id = d.depends_on_id
+                  WHERE d.job_id = j.id AND up.state <> 'completed')
+            RETURNING j.queue
+            """, [ids.map(PGArray.init)], name: "promote dependants")
+        let queues = Set(try rows.rows.map { try $0.decode(String.self, at: 0) })
+        for queue in queues { try connection.notify(notifyChannel, payload: queue) }
+        return rows.rowCount
+    }
+
+    /// Records a failed attempt. A retryable failure with attempts left goes back to the queue
+    /// after a full-jitter backoff; otherwise the job is dead. Every attempt's error is kept.
+    public static func fail(
+        _ lease: LeaseRef, worker: String, error: String, retryable: Bool, on connection: PGConnection,
+        random: inout some RandomNumberGenerator
+    ) throws -> FailOutcome {
+        guard
+            let row = try connection.query(
+                """
+                SELECT attempt, max_attempts, backoff_base_ms, backoff_cap_ms FROM recon_jobs
+                WHERE id = $1 AND lease_token = $2 AND state = 'running' FOR UPDATE
+                """, [lease.id, lease.token], name: "fail: lock job"
+            ).first
+        else { return .leaseLost }
+        let attempt = try row.decode(Int.self, at: 0)
+        let policy = RetryPolicy(
+            maxAttempts: try row.decode(Int.self, at: 1), baseMilliseconds: try row.decode(Int64.self, at: 2),
+            capMilliseconds: try row.decode(Int64.self, at: 3))
+        let dead = !retryable || policy.isExhausted(attempt: attempt)
+        let delay = dead ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random)
+        let updated = try connection.query(
+            """
+            UPDATE recon_jobs SET
+                state = CASE WHEN $3 THEN 'dead' ELSE 'retryable' END,
+                run_at = CASE WHEN $3 THEN run_at ELSE clock_timestamp() + $4 * interval '1 millisecond' END,
+                finalized_at = CASE WHEN $3 THEN now() ELSE NULL END,
+                errors = errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', attempt, 'at', now(), 'worker', $5::text, 'error', $6::text))
+            WHERE id = $1 AND lease_token = $2
+            RETURNING run_at
+            """, [lease.id, lease.token, dead, delay, worker, error], name: "fail job")
+        if dead { return .dead }
+        return .retryable(runAt: try updated.first?.decode(PGTimestamp.self, at: 0) ?? PGTimestamp(microsecondsSince1970: 0))
+    }
+
+    /// Puts a leased job back to run at `runAt` (now when nil) without using an attempt: snooze
+    /// ("the bill is not ready yet") and release (a worker shutting down) are both this.
+    public static func reschedule(_ lease: LeaseRef, runAt: PGTimestamp?, on connection: PGConnection) throws
+        -> FencedOutcome
+    {
+        let rows = try connection.query(
+            """
+            UPDATE recon_jobs SET
+                state = CASE WHEN coalesce($3::timestamptz, now()) <= now() THEN 'available' ELSE 'scheduled' END,
+                run_at = coalesce($3::timestamptz, now()), attempt = greatest(attempt - 1, 0)
+            WHERE id = $1 AND lease_token = $2 AND state = 'running'
+            RETURNING queue
+            """, [lease.id, lease.token, runAt], name: "reschedule job")
+        guard let queue = try rows.first?.decode(String.self, at: 0) else { return .leaseLost }
+        if runAt == nil { try connection.notify(notifyChannel, payload: queue) }
+        return .done
+    }
+
+    /// Returns expired leases to the queue as failed attempts (or dead, past max attempts). Rows
+    /// another coordinator is reaping are skipped. Returns how many were reaped.
+    public static func reapExpired(limit: Int, on connection: PGConnection, random: inout some RandomNumberGenerator)
+        throws -> Int
+    {
+        let expired = try connection.query(
+            """
+            SELECT id, lease_token, attempt, max_attempts, backoff_base_ms, backoff_cap_ms, coalesce(lease_owner, '?'),
+                   lease_expires_at
+            FROM recon_jobs WHERE state = 'running' AND lease_expires_at < clock_timestamp()
+            ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+            """, [limit], name: "reaper: find expired leases")
+        guard expired.rowCount > 0 else { return 0 }
+        var ids: [Int64] = [], dead: [Bool] = [], delays: [Int64] = [], errors: [String] = []
+        for row in expired.rows {
+            let attempt = try row.decode(Int.self, at: 2)
+            let policy = RetryPolicy(
+                maxAttempts: try row.decode(Int.self, at: 3), baseMilliseconds: try row.decode(Int64.self, at: 4),
+                capMilliseconds: try row.decode(Int64.self, at: 5))
+            let exhausted = policy.isExhausted(attempt: attempt)
+            ids.append(try row.decode(Int64.self, at: 0))
+            dead.append(exhausted)
+            delays.append(exhausted ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random))
+            errors.append(
+                "lease expired: worker \(try row.decode(String.self, at: 6)) stopped heartbeating "
+                    + "(lease ran until \(try row.decode(PGTimestamp.self, at: 7)))")
+        }
+        try connection.query(
+            """
+            UPDATE recon_jobs j SET
+                state = CASE WHEN r.dead THEN 'dead' ELSE 'retryable' END,
+                run_at = CASE WHEN r.dead THEN j.run_at ELSE clock_timestamp() + r.delay * interval '1 millisecond' END,
+                finalized_at = CASE WHEN r.dead THEN now() ELSE NULL END,
+                errors = j.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', j.attempt, 'at', now(), 'worker', j.lease_owner, 'error', r.error))
+            FROM unnest($1::int8[], $2::bool[], $3::int8[], $4::text[]) AS r(id, dead, delay, error)
+            WHERE j.id = r.id
+            """, [PGArray(ids), PGArray(dead), PGArray(delays), PGArray(errors)], name: "reaper: return leases")
+        return ids.count
+    }
+
+    // MARK: Operator actions
+
+    /// Makes a dead, cancelled, retryable or scheduled job available now, with at least one more
+    /// attempt. Returns the state it had, or nil when there is no such job.
+    public static func retry(_ id: Int64, on connection: PGConnection) throws -> JobState? {
+        let before = try connection.query(
+            "SELECT state FROM recon_jobs WHERE id = $1 FOR UPDATE", [id], name: "retry: lock job")
+        guard let state = try before.first.map({ try $0.decode(String.self, at: 0) }).flatMap(JobState.init) else {
+            return nil
+        }
+        guard [.dead, .cancelled, .retryable, .scheduled].contains(state) else {
+            throw JobError("job \(id) is \(state.rawValue); only dead, cancelled, retryable or scheduled jobs can be retried")
+        }
+        let row = try connection.query(
+            """
+            UPDATE recon_jobs SET state = 'available', run_at = now(), finalized_at = NULL,
+                max_attempts = greatest(max_attempts, attempt + 1)
+            WHERE id = $1 RETURNING queue
+            """, [id], name: "retry job")
+        if let queue = try row.first?.decode(String.self, at: 0) { try connection.notify(notifyChannel, payload: queue) }
+        return state
+    }
+
+    /// Cancels a job that has not finished. A running job's lease is lost at once: its worker's
+    /// heartbeat is told so, and its completion is refused. Returns the state it had.
+    public static func cancel(_ id: Int64, on connection: PGConnection) throws -> JobState? {
+        let before = try connection.query(
+            "SELECT state FROM recon_jobs WHERE id = $1 FOR UPDATE", [id], name: "cancel: lock job")
+        guard let state = try before.first.map({ try $0.decode(String.self, at: 0) }).flatMap(JobState.init) else {
+            return nil
+        }
+        guard !state.isFinal else { throw JobError("job \(id) is already \(state.rawValue)") }
+        try connection.query(
+            "UPDATE recon_jobs SET state = 'cancelled', finalized_at = now() WHERE id = $1", [id], name: "cancel job")
+        return state
+    }
+
+    /// Deletes finished jobs older than the retention, in batches, keeping any that a pending job
+    /// still depends on. Returns how many were deleted.
+    public static func prune(olderThanMilliseconds retention: Int64, batch: Int = 10_000, on connection: PGConnection)
+        throws -> Int
+    {
+        let rows = try connection.query(
+            """
+            DELETE FROM recon_jobs WHERE id IN (
+                SELECT j.id FROM recon_jobs j
+                WHERE j.state IN ('completed', 'dead', 'cancelled')
+                  AND j.finalized_at < now() - $1 * interval '1 millisecond'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM recon_job_dependencies d JOIN recon_jobs down ON down.id = d.job_id
+                      WHERE d.depends_on_id = j.id AND down.state = 'pending')
+                LIMIT $2)
+            """, [retention, batch], name: "prune finished jobs")
+        return Int(rows.affectedRows)
+    }
+}

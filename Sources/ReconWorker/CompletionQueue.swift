@@ -1,0 +1,113 @@
+import ReconJobs
+import ReconPostgres
+import Synchronization
+
+/// What became of a finished handler's completion.
+enum CompletionOutcome: Sendable {
+    case completed
+    /// The token no longer held; nothing of this attempt landed.
+    case leaseLost
+    /// The job's own writes failed; they and the completion were rolled back.
+    case writesFailed(String)
+    /// The transaction as a whole failed (e.g. the database went away); nothing landed.
+    case transactionFailed(String)
+}
+
+/// Completions waiting to be committed. Handlers that finish at about the same time share one
+/// transaction (one WAL flush), and each job is still fenced by its own token: with writes, in a
+/// savepoint of its own, so a lost lease or a failed write undoes only that job.
+final class CompletionQueue: Sendable {
+    struct Item: Sendable {
+        var lease: LeaseRef
+        var writes: JobWrites?
+        var done: CheckedContinuation<CompletionOutcome, Never>
+    }
+
+    private struct State {
+        var items: [Item] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Queues a completion and waits until it is committed (or refused).
+    func complete(_ lease: LeaseRef, writes: JobWrites?) async -> CompletionOutcome {
+        await withCheckedContinuation { continuation in
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.items.append(Item(lease: lease, writes: writes, done: continuation))
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Waits for at least one item and returns up to `limit`; empty once closed and drained.
+    func takeBatch(limit: Int) async -> [Item] {
+        while true {
+            let batch = state.withLock { state -> [Item]? in
+                if !state.items.isEmpty {
+                    let count = min(limit, state.items.count)
+                    defer { state.items.removeFirst(count) }
+                    return Array(state.items.prefix(count))
+                }
+                return state.closed ? [] : nil
+            }
+            if let batch { return batch }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state -> Bool in
+                    if !state.items.isEmpty || state.closed { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        }
+    }
+
+    func close() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Commits one batch: every item's completion fenced by its token, writes in a savepoint each.
+    static func commit(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
+        let work = batch.map { ($0.lease, $0.writes) }
+        do {
+            return try await pool.transaction(name: "complete jobs") { connection in
+                var outcomes = [CompletionOutcome](repeating: .completed, count: work.count)
+                let plain = work.indices.filter { work[$0].1 == nil }
+                if !plain.isEmpty {
+                    let lost = Set(try JobLedger.complete(plain.map { work[$0].0 }, on: connection).lost)
+                    for index in plain where lost.contains(work[index].0.id) { outcomes[index] = .leaseLost }
+                }
+                for index in work.indices {
+                    guard let writes = work[index].1 else { continue }
+                    try connection.execute(script: "SAVEPOINT job", name: "complete: savepoint")
+                    do {
+                        if try JobLedger.complete([work[index].0], on: connection).completed.isEmpty {
+                            outcomes[index] = .leaseLost
+                        } else {
+                            try writes(connection)
+                        }
+                    } catch {
+                        outcomes[index] = .writesFailed("\(error)")
+                    }
+                    if case .completed = outcomes[index] {
+                        try connection.execute(script: "RELEASE SAVEPOINT job", name: "complete: release savepoint")
+                    } else {
+                        try connection.execute(script: "ROLLBACK TO SAVEPOINT job", name: "complete: undo job")
+                    }
+                }
+                return outcomes
+            }
+        } catch {
+            return Array(repeating: .transactionFailed("\(error)"), count: batch.count)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import ReconHTTP
+import ReconJobs
+import Synchronization
+
+/// Why a call to the coordinators did not give an answer.
+enum CoordinatorCallError: Error, CustomStringConvertible {
+    /// 409: the job's lease is no longer ours.
+    case leaseLost
+    /// 401: our token was refused. Not retried: it will not get better by itself.
+    case unauthorized
+    /// 400: the coordinator refused the request; a bug on one side.
+    case refused(String)
+    /// No coordinator answered (connection refused, timeout, 5xx) after trying each once.
+    case unavailable(String)
+
+    var description: String {
+        switch self {
+        case .leaseLost: return "the lease was lost"
+        case .unauthorized: return "the coordinator refused the API token"
+        case .refused(let message): return "the coordinator refused the request: \(message)"
+        case .unavailable(let message): return "no coordinator answered: \(message)"
+        }
+    }
+}
+
+/// Calls the coordinators' API over libcurl. Sticks to one coordinator while it answers and moves
+/// to the next when it does not, so one coordinator's restart costs a worker one retry.
+final class CoordinatorClient: Sendable {
+    private let baseURLs: [String]
+    private let token: String
+    private let http: HTTPClient
+    private let current = Atomic<Int>(0)
+
+    init(baseURLs: [String], token: String) {
+        self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.token = token
+        var options = HTTPOptions()
+        options.connectTimeout = .seconds(2)
+        options.maxBodySize = 64 << 20
+        options.userAgent = "recon-worker"
+        http = HTTPClient(options: options)
+    }
+
+    func call<Body: Encodable, Answer: Decodable>(
+        _ path: String, _ body: Body, as: Answer.Type, timeout: Duration = .seconds(15)
+    ) async throws -> Answer {
+        let payload = try JSONEncoder().encode(body)
+        var options = http.options
+        options.totalTimeout = timeout
+        var failures: [String] = []
+        for _ in 0..<baseURLs.count {
+            let index = current.load(ordering: .relaxed) % baseURLs.count
+            let base = baseURLs[index]
+            let request = HTTPRequest(
+                method: .post, url: base + path,
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"], body: payload)
+            let result = try await http.send(request, options: options)
+            try Task.checkCancellation()
+            switch (result.outcome, result.status) {
+            case (.completed, 200?):
+                do {
+                    return try JSONDecoder().decode(Answer.self, from: result.body)
+                } catch {
+                    failures.append("\(result.redactedURL): unreadable answer")
+                }
+            case (.completed, 409?): throw CoordinatorCallError.leaseLost
+            case (.completed, 401?): throw CoordinatorCallError.unauthorized
+            case (.completed, let status?) where (400..<500).contains(status) && status != 429:
+                let message = (try? JSONDecoder().decode(APIErrorBody.self, from: result.body).error) ?? "HTTP \(status)"
+                throw CoordinatorCallError.refused(message)
+            case (.completed, let status):
+                failures.append("\(result.redactedURL): HTTP \(status.map(String.init) ?? "?")")
+            default:
+                failures.append("\(result.redactedURL): \(result.outcome) \(result.curlMessage)")
+            }
+            // Try the next coordinator; others that share this one move on too.
+            _ = current.compareExchange(expected: index, desired: index + 1, ordering: .relaxed)
+        }
+        throw CoordinatorCallError.unavailable(failures.joined(separator: "; "))
+    }
+}

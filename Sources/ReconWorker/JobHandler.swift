@@ -1,0 +1,69 @@
+public import Logging
+public import ReconJobs
+public import ReconPostgres
+
+/// Database writes that must land together with the job's completion, or not at all. They run
+/// inside the transaction that marks the job completed where its fencing token still holds.
+public typealias JobWrites = @Sendable (PGConnection) throws -> Void
+
+/// What a handler asks for when it returns.
+public enum JobResult: Sendable {
+    /// Done: commit `writes` (if any) in the fenced completion transaction.
+    case complete(JobWrites?)
+    /// Not yet (e.g. the channel's bill is not published): run again after `delay`, no attempt used.
+    case snooze(Duration)
+}
+
+/// A failure a handler reports on purpose. Any other error thrown counts as retryable.
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// False when no retry can help (bad credentials, a request the channel rejects): dead at once.
+    public var retryable: Bool
+
+    public init(_ message: String, retryable: Bool = true) {
+        self.message = message
+        self.retryable = retryable
+    }
+
+    public var description: String { message }
+}
+
+/// What a handler gets to work with.
+public struct JobContext: Sendable {
+    public let job: LeasedJob
+    public let worker: String
+    /// The worker's database pool, for reads; writes go in the returned `JobWrites`.
+    public let pool: PGPool
+    public let logger: Logger
+}
+
+/// The code for one job kind. Handlers should notice task cancellation: a lost lease cancels them.
+public protocol JobHandler: Sendable {
+    func run(_ context: JobContext) async throws -> JobResult
+}
+
+/// Handlers by job kind. Later parts of Recon (channels, matching, settlement) register theirs.
+public struct JobRegistry: Sendable {
+    private var handlers: [String: any JobHandler] = [:]
+
+    public init() {}
+
+    public mutating func register(_ kind: String, _ handler: any JobHandler) { handlers[kind] = handler }
+
+    public func handler(for kind: String) -> (any JobHandler)? { handlers[kind] }
+
+    public var kinds: [String] { handlers.keys.sorted() }
+
+    /// The kinds every worker has: `noop` and `probe` (see `ProbeHandler`).
+    public static var builtIn: JobRegistry {
+        var registry = JobRegistry()
+        registry.register("noop", NoopHandler())
+        registry.register("probe", ProbeHandler())
+        return registry
+    }
+}
+
+/// Does nothing and completes: for measuring the queue itself.
+struct NoopHandler: JobHandler {
+    func run(_ context: JobContext) async throws -> JobResult { .complete(nil) }
+}

@@ -1,0 +1,81 @@
+public import Foundation
+
+/// A `recon` daemon started by a test: its output goes to a file the test can poll, and it is
+/// killed when the test is done with it (or when this object goes away).
+public final class DaemonProcess: @unchecked Sendable {
+    // @unchecked: `process` is set once in init; Foundation's Process is thread-safe for
+    // terminate/processIdentifier/isRunning, which is all that is called afterwards.
+    public let process: Process
+    public let outputPath: String
+    public let name: String
+
+    public init(name: String, arguments: [String], environment: [String: String] = [:]) throws {
+        self.name = name
+        outputPath = NSTemporaryDirectory() + "recon-\(name)-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.recon)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? output.close()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the output has a line containing `text`; returns that line.
+    public func waitForLine(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = output.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw DaemonError("\(name) printed no line with '\(text)'; its output:\n\(output.suffix(3000))")
+    }
+
+    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                throw DaemonError("\(name) did not exit in time; its output:\n\(output.suffix(3000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+}
+
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or the time runs out.
+public func eventually(
+    _ what: String, timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100),
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: interval)
+    }
+    throw DaemonError("timed out waiting for: \(what)")
+}
