@@ -127,7 +127,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
-            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "recon"],
+            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "recon"],
             swiftSettings: strict),
         // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
         .target(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReconCoordinator
+import ReconCore
 
 /// `recon coordinator`: serves the lease API and runs the reaper and the other maintenance loops.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("lease-ms"), help: "Lease length in milliseconds.") var leaseMilliseconds: Int64 = 30_000
     @Option(name: .customLong("retention-days"), help: "Delete finished jobs after this many days.")
     var retentionDays: Int64 = 30
+    @Option(help: "Folder of job files (*.toml) whose [[schedule]]s this coordinator fires.") var jobs: String?
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be host:port, got \(listen)") }
@@ -30,9 +32,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         guard let address = listenAddress else { throw ValidationError("--listen must be host:port") }
         let logger = Logger(label: "recon.coordinator")
+        // A bad job file stops the coordinator here, with the file, line and key in the message.
+        let schedules: [ScheduleDefinition]
+        do {
+            schedules = try jobs.map(JobFile.loadSchedules(directory:)) ?? []
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let configuration = CoordinatorConfiguration(
             host: address.host, port: address.port, databaseURL: try database.resolved(), apiToken: try token.resolved(),
-            leaseMilliseconds: leaseMilliseconds, retentionMilliseconds: retentionDays * 86_400_000)
+            leaseMilliseconds: leaseMilliseconds, retentionMilliseconds: retentionDays * 86_400_000,
+            schedules: schedules)
+        let watchdog = SystemdNotify.startWatchdog()
+        defer { watchdog?.cancel() }
         try await Coordinator.run(configuration, logger: logger) { port in
             // Tests and scripts read this line to learn the port; systemd learns it from READY=1.
             printNow("coordinator listening on \(address.host):\(port)")

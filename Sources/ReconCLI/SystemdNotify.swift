@@ -30,3 +30,20 @@ enum SystemdNotify {
         }
     }
 }
+
+extension SystemdNotify {
+    /// With `WatchdogSec=` set, systemd expects WATCHDOG=1 within every interval or restarts us.
+    /// Pinged at half the interval from the cooperative pool: if the process's tasks stall, the
+    /// pings stop and systemd notices.
+    static func startWatchdog() -> Task<Void, Never>? {
+        guard let text = ProcessInfo.processInfo.environment["WATCHDOG_USEC"], let micros = Int64(text), micros > 0 else {
+            return nil
+        }
+        return Task {
+            while !Task.isCancelled {
+                send("WATCHDOG=1")
+                try? await Task.sleep(for: .microseconds(micros / 2))
+            }
+        }
+    }
+}

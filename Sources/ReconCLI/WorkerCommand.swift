@@ -43,6 +43,8 @@ struct WorkerCommand: AsyncParsableCommand {
             logger: logger)
         printNow("worker \(id) started with \(slots) slots")
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")
+        let watchdog = SystemdNotify.startWatchdog()
+        defer { watchdog?.cancel() }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

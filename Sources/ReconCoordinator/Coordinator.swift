@@ -1,5 +1,6 @@
 public import Logging
 import Hummingbird
+public import ReconCore
 import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
@@ -16,11 +17,15 @@ public struct CoordinatorConfiguration: Sendable {
     public var reapInterval: Duration
     public var retentionMilliseconds: Int64
     public var maxConnections: Int
+    /// The job files' schedules; empty for a coordinator that only leases.
+    public var schedules: [ScheduleDefinition]
+    public var schedulerTick: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 7070, databaseURL: String, apiToken: String,
         leaseMilliseconds: Int64 = 30_000, reapInterval: Duration = .seconds(1),
-        retentionMilliseconds: Int64 = 30 * 86_400_000, maxConnections: Int = 8
+        retentionMilliseconds: Int64 = 30 * 86_400_000, maxConnections: Int = 8, schedules: [ScheduleDefinition] = [],
+        schedulerTick: Duration = .seconds(1)
     ) {
         self.host = host
         self.port = port
@@ -30,6 +35,8 @@ public struct CoordinatorConfiguration: Sendable {
         self.reapInterval = reapInterval
         self.retentionMilliseconds = retentionMilliseconds
         self.maxConnections = maxConnections
+        self.schedules = schedules
+        self.schedulerTick = schedulerTick
     }
 }
 
@@ -56,9 +63,15 @@ public enum Coordinator {
             pool: pool, wakeups: wakeups, listenerConnectionString: configuration.databaseURL,
             reapInterval: configuration.reapInterval, retentionMilliseconds: configuration.retentionMilliseconds,
             logger: logger)
+        let scheduler = SchedulerService(
+            pool: pool, schedules: configuration.schedules, tick: configuration.schedulerTick, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: maintenance)],
+                services: [
+                    .init(service: app), .init(service: maintenance),
+                    // A coordinator with no schedules has a scheduler that returns at once.
+                    .init(service: scheduler, successTerminationBehavior: .ignore),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

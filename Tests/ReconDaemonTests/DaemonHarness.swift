@@ -23,10 +23,11 @@ final class DaemonHarness: @unchecked Sendable {
     var environment: [String: String] { ["RECON_API_TOKEN": token, "RECON_DATABASE_URL": databaseURL] }
 
     @discardableResult
-    func startCoordinator(leaseMilliseconds: Int = 30_000) async throws -> String {
+    func startCoordinator(leaseMilliseconds: Int = 30_000, jobs: String? = nil) async throws -> String {
         let process = try DaemonProcess(
             name: "coordinator\(coordinators.count)",
-            arguments: ["coordinator", "--listen", "127.0.0.1:0", "--lease-ms", String(leaseMilliseconds)],
+            arguments: ["coordinator", "--listen", "127.0.0.1:0", "--lease-ms", String(leaseMilliseconds)]
+                + (jobs.map { ["--jobs", $0] } ?? []),
             environment: environment)
         coordinators.append(process)
         let line = try await process.waitForLine(containing: "coordinator listening on")
