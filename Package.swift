@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "recon-bench",
             dependencies: [
-                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres",
+                "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

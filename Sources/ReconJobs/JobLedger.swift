@@ -156,12 +156,26 @@ public enum JobLedger {
         worker: String, queues: [String], limit: Int, leaseMilliseconds: Int64, on connection: PGConnection
     ) throws -> [LeasedJob] {
         guard limit > 0, !queues.isEmpty else { return [] }
+        // One queue at a time, each with `queue = $1`, so the claim is an ordered scan of the
+        // claimable index that stops after `limit` rows. (`queue = ANY($1)` would make PostgreSQL
+        // sort every waiting job of those queues first.)
+        var leased: [LeasedJob] = []
+        for queue in queues where leased.count < limit {
+            leased += try claim(
+                worker: worker, queue: queue, limit: limit - leased.count, leaseMilliseconds: leaseMilliseconds,
+                on: connection)
+        }
+        return leased
+    }
+
+    private static func claim(
+        worker: String, queue: String, limit: Int, leaseMilliseconds: Int64, on connection: PGConnection
+    ) throws -> [LeasedJob] {
         let rows = try connection.query(
             """
             WITH picked AS (
                 SELECT id FROM recon_jobs
-                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = ANY($1::text[])
-                  AND run_at <= now()
+                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = $1 AND run_at <= now()
                 ORDER BY priority, run_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
@@ -174,7 +188,7 @@ public enum JobLedger {
             FROM picked WHERE j.id = picked.id
             RETURNING j.id, j.kind, j.queue, j.args::text, j.attempt, j.max_attempts, j.lease_token,
                       j.lease_expires_at, j.priority, j.run_at
-            """, [PGArray(queues), limit, worker, leaseMilliseconds], name: "claim jobs")
+            """, [queue, limit, worker, leaseMilliseconds], name: "claim jobs")
         // RETURNING does not keep the ORDER BY; put the batch back in claim order.
         var leased: [(job: LeasedJob, priority: Int32, runAt: PGTimestamp)] = []
         for row in rows.rows {

@@ -45,6 +45,8 @@ public final class Worker: Service {
     private let running = RunningJobs()
     private let completions = CompletionQueue()
     private let stopping = Atomic<Bool>(false)
+    /// Round-trip times of lease calls that brought work, in microseconds, for the summary at exit.
+    private let leaseLatencies = Mutex<[Int64]>([])
     /// The coordinators' lease length, learnt from the first lease answer; 0 until then.
     private let leaseMilliseconds = Atomic<Int64>(0)
 
@@ -72,7 +74,16 @@ public final class Worker: Service {
             completions.close()
             group.cancelAll()
         }
-        logger.info("worker stopped", metadata: ["worker.id": "\(configuration.workerID)"])
+        let latencies = leaseLatencies.withLock { $0.sorted() }
+        func percentile(_ p: Double) -> Int64 {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+        logger.info(
+            "worker stopped",
+            metadata: [
+                "worker.id": "\(configuration.workerID)", "lease.calls": "\(latencies.count)",
+                "lease.p50_us": "\(percentile(0.5))", "lease.p99_us": "\(percentile(0.99))",
+            ])
     }
 
     // MARK: Leasing
@@ -91,9 +102,15 @@ public final class Worker: Service {
                 // Not cancelled at shutdown: the coordinator would go on waiting for this request and
                 // could lease jobs (even those we hand back) to it after we left. We wait for the
                 // answer (at most the long-poll wait) and hand back whatever it brings.
+                let started = ContinuousClock.now
                 let response = try await client.call(
                     LeaseAPI.leasePath, request, as: LeaseResponse.self,
                     timeout: .milliseconds(configuration.leaseWaitMilliseconds + 10_000))
+                if !response.jobs.isEmpty {
+                    let elapsed = ContinuousClock.now - started
+                    let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                    leaseLatencies.withLock { $0.append(micros) }
+                }
                 backoff = .milliseconds(200)
                 leaseMilliseconds.store(response.leaseMilliseconds, ordering: .relaxed)
                 if stopping.load(ordering: .relaxed) {

@@ -49,6 +49,8 @@ CREATE UNIQUE INDEX recon_jobs_unique_key ON recon_jobs (unique_key) WHERE uniqu
 
 -- Partial indexes: claiming, reaping and pruning look only at the few rows in their state, so
 -- they stay fast when the table holds millions of finished jobs.
+-- Claiming reads a queue's due jobs in (priority, run_at, id) order straight off this index, so it
+-- costs the same with ten waiting jobs or a million.
 CREATE INDEX recon_jobs_claimable ON recon_jobs (queue, priority, run_at, id)
     WHERE state IN ('available', 'scheduled', 'retryable');
 CREATE INDEX recon_jobs_leases ON recon_jobs (lease_expires_at) WHERE state = 'running';
