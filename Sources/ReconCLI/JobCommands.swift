@@ -35,6 +35,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(name: .customLong("depends-on"), parsing: .upToNextOption, help: "Job ids that must complete first.")
     var dependsOn: [Int64] = []
     @Option(name: .customLong("max-attempts"), help: "Attempts before the job is dead.") var maxAttempts = 20
+    @Option(name: .customLong("backoff-base"), help: "Retry backoff after the first failure, e.g. 1s.")
+    var backoffBase = "1s"
+    @Option(name: .customLong("backoff-cap"), help: "Longest retry backoff, e.g. 1h.") var backoffCap = "1h"
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -45,12 +48,18 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--run-at must be like 2026-11-24T09:30:00+08:00 or +10m, got \(runAt)")
         }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard DurationText.milliseconds(backoffBase) != nil, DurationText.milliseconds(backoffCap) != nil else {
+            throw ValidationError("--backoff-base and --backoff-cap take durations like 500ms, 30s, 10m, 1h")
+        }
     }
 
     func run() async throws {
         let job = NewJob(
             kind: kind, queue: queue, args: args, priority: priority, runAt: runAt.flatMap(parseRunAt),
-            retry: RetryPolicy(maxAttempts: maxAttempts), uniqueKey: uniqueKey, dependsOn: dependsOn)
+            retry: RetryPolicy(
+                maxAttempts: maxAttempts, baseMilliseconds: DurationText.milliseconds(backoffBase) ?? 1000,
+                capMilliseconds: DurationText.milliseconds(backoffCap) ?? 3_600_000),
+            uniqueKey: uniqueKey, dependsOn: dependsOn)
         let result = try await withPool(database) { connection in
             try connection.transaction { try JobLedger.enqueue([job], on: $0) }
         }
