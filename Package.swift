@@ -42,7 +42,7 @@ let package = Package(
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
         // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
-        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking"], swiftSettings: strict),
+        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking", "ReconCore"], swiftSettings: strict),
         // HTTP through libcurl: requests, streaming downloads, resume, timeouts.
         .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
         // The job ledger: enqueue, lease with fencing tokens, heartbeat, complete, fail, reap.

@@ -3,9 +3,9 @@
 /// Cron matching walks wall-clock days and must not depend on `Calendar`'s handling of missing
 /// or repeated local times, which differs between platforms; these formulas (Howard Hinnant's
 /// `days_from_civil` / `civil_from_days`) are exact and need no time zone at all.
-enum CivilCalendar {
+public enum CivilCalendar {
     /// Days from 1970-01-01 to the given date (negative before it).
-    static func dayNumber(year: Int, month: Int, day: Int) -> Int {
+    public static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -16,7 +16,7 @@ enum CivilCalendar {
     }
 
     /// The date `dayNumber` days after 1970-01-01.
-    static func date(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
+    public static func date(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -29,16 +29,16 @@ enum CivilCalendar {
     }
 
     /// 0 for Sunday through 6 for Saturday, as cron counts them.
-    static func weekday(dayNumber: Int) -> Int {
+    public static func weekday(dayNumber: Int) -> Int {
         // 1970-01-01 was a Thursday.
         ((dayNumber % 7) + 7 + 4) % 7
     }
 
-    static func isLeapYear(_ year: Int) -> Bool {
+    public static func isLeapYear(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
     }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -47,7 +47,7 @@ enum CivilCalendar {
     }
 
     /// Floor division, so instants before 1970 land on the right day.
-    static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
+    public static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
         let quotient = value / divisor
         return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }

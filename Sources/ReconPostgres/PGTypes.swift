@@ -1,3 +1,5 @@
+import ReconCore
+
 /// PostgreSQL type OIDs the project uses (pg_type.oid; stable across server versions).
 public struct PGOid: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt32
@@ -104,37 +106,15 @@ public struct PGJSON: Hashable, Sendable, CustomStringConvertible {
     public var description: String { text }
 }
 
-// MARK: - Calendar arithmetic (proleptic Gregorian; Howard Hinnant's days_from_civil)
+// MARK: - Calendar arithmetic (ReconCore's exact proleptic Gregorian formulas, epoch 1970)
 
 func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
+    CivilCalendar.dayNumber(year: year, month: month, day: day)
 }
 
-func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let day = doy - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-}
+func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) { CivilCalendar.date(dayNumber: days) }
 
-func daysInMonth(year: Int, month: Int) -> Int {
-    switch month {
-    case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-    case 4, 6, 9, 11: return 30
-    default: return 31
-    }
-}
+func daysInMonth(year: Int, month: Int) -> Int { CivilCalendar.daysInMonth(year: year, month: month) }
 
 func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
     let (q, r) = a.quotientAndRemainder(dividingBy: b)

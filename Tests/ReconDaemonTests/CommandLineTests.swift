@@ -6,17 +6,7 @@ import Testing
 /// The operator's commands, run as the `recon` binary against a real database.
 @Suite struct CommandLineTests {
     func recon(_ arguments: [String], database: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.recon)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["RECON_DATABASE_URL": database]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runRecon(arguments, environment: ["RECON_DATABASE_URL": database])
     }
 
     @Test func enqueueStatusShowCancelAndRetry() async throws {

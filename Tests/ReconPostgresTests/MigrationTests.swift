@@ -12,7 +12,7 @@ import Testing
             for _ in 0..<2 {
                 group.addTask {
                     try await BlockingExecutor.shared.run {
-                        try runProcess(BuiltProducts.recon, ["migrate", "--database-url", database])
+                        try runMigrate(["migrate", "--database-url", database])
                     }
                 }
             }
@@ -37,7 +37,7 @@ import Testing
 
         // A third run finds nothing to do.
         let again = try await BlockingExecutor.shared.run {
-            try runProcess(BuiltProducts.recon, ["migrate", "--database-url", database])
+            try runMigrate(["migrate", "--database-url", database])
         }
         #expect(again.contains("schema is up to date"))
     }
@@ -87,21 +87,10 @@ import Testing
     }
 }
 
-/// Runs a built binary to its end; throws with its output when it fails.
-func runProcess(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let output = String(decoding: data, as: UTF8.self)
+/// Runs the built `recon`; throws with its output when it fails.
+func runMigrate(_ arguments: [String]) throws -> String {
+    let (status, output) = try runRecon(arguments)
     struct Failed: Error, CustomStringConvertible { var description: String }
-    guard process.terminationStatus == 0 else {
-        throw Failed(description: "\(path) \(arguments.first ?? "") exited \(process.terminationStatus): \(output)")
-    }
+    guard status == 0 else { throw Failed(description: "recon \(arguments.first ?? "") exited \(status): \(output)") }
     return output
 }

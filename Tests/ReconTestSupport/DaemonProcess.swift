@@ -79,3 +79,19 @@ public func eventually(
     }
     throw DaemonError("timed out waiting for: \(what)")
 }
+
+/// Runs the built `recon` with `arguments` to its end; returns its exit status and everything it
+/// printed (stdout and stderr together).
+public func runRecon(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: BuiltProducts.recon)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
