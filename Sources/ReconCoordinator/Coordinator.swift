@@ -44,9 +44,12 @@ public struct CoordinatorConfiguration: Sendable {
 /// database; each serves the HTTP API and runs the maintenance loops.
 public enum Coordinator {
     /// Runs until SIGTERM or SIGINT. `onListening` gets the bound port once the server accepts.
+    /// `until`, when given, is awaited alongside; when it returns the coordinator shuts down
+    /// gracefully, as on SIGTERM (the demo runs a coordinator in its own process this way).
     public static func run(
         _ configuration: CoordinatorConfiguration, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        until stop: (@Sendable () async -> Void)? = nil
     ) async throws {
         let pool = PGPool(connectionString: configuration.databaseURL, maxConnections: configuration.maxConnections)
         defer { pool.close() }
@@ -73,6 +76,24 @@ public enum Coordinator {
                     .init(service: scheduler, successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        guard let stop else { return try await group.run() }
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                await stop()
+                await group.triggerGracefulShutdown()
+                return false
+            }
+            // Wait for the service group itself; the stop task only asks it to end.
+            while let finished = try await tasks.next() {
+                if finished {
+                    tasks.cancelAll()
+                    return
+                }
+            }
+        }
     }
 }

@@ -45,11 +45,19 @@ struct MaintenanceService: Service {
     }
 
     private func prune() async throws {
+        // Batch after batch until one comes back short, with a pause between them so pruning
+        // millions of rows never holds up leasing.
         let retention = retentionMilliseconds
-        let pruned = try await pool.withConnection { connection in
-            try JobLedger.prune(olderThanMilliseconds: retention, on: connection)
+        var total = 0
+        while !Task.isCancelled {
+            let pruned = try await pool.withConnection { connection in
+                try JobLedger.prune(olderThanMilliseconds: retention, batch: 10_000, on: connection)
+            }
+            total += pruned
+            if pruned < 10_000 { break }
+            try await Task.sleep(for: .milliseconds(200))
         }
-        if pruned > 0 { logger.info("pruned finished jobs", metadata: ["jobs.pruned": "\(pruned)"]) }
+        if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs.pruned": "\(total)"]) }
     }
 
     /// Runs `step` every `interval` until shutdown; a failing step is logged and tried again.

@@ -45,33 +45,37 @@ public enum JobLedger {
     }
 
     private static func insertBatch(_ jobs: [NewJob], on connection: PGConnection) throws -> [EnqueueResult] {
+        // Ids are taken from the identity's sequence first, so each result is matched to its job by
+        // id, not by the order of RETURNING (which PostgreSQL does not promise). Ids of jobs that
+        // turn out to be duplicates are simply never used.
+        let ids = try connection.query(
+            "SELECT nextval(pg_get_serial_sequence('recon_jobs', 'id')) FROM generate_series(1, $1)", [jobs.count],
+            name: "enqueue: take ids"
+        ).rows.map { try $0.decode(Int64.self, at: 0) }
+        guard ids.count == jobs.count else { throw JobError("the database gave \(ids.count) ids for \(jobs.count) jobs") }
         let rows = try connection.query(
             """
-            INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
+            INSERT INTO recon_jobs (id, kind, queue, args, priority, state, run_at, max_attempts,
                                     backoff_base_ms, backoff_cap_ms, unique_key)
-            SELECT kind, queue, args, priority,
+            OVERRIDING SYSTEM VALUE
+            SELECT id, kind, queue, args, priority,
                    CASE WHEN run_at <= now() THEN 'available' ELSE 'scheduled' END,
                    run_at, max_attempts, base_ms, cap_ms, unique_key
-            FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[], $6::int4[],
-                        $7::int8[], $8::int8[], $9::text[])
-                 AS j(kind, queue, args, priority, run_at, max_attempts, base_ms, cap_ms, unique_key)
+            FROM unnest($1::int8[], $2::text[], $3::text[], $4::jsonb[], $5::smallint[], $6::timestamptz[], $7::int4[],
+                        $8::int8[], $9::int8[], $10::text[])
+                 AS j(id, kind, queue, args, priority, run_at, max_attempts, base_ms, cap_ms, unique_key)
             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
-            RETURNING id, unique_key
+            RETURNING id
             """,
             [
-                PGArray(jobs.map(\.kind)), PGArray(jobs.map(\.queue)), PGArray(jobs.map(\.args)),
+                PGArray(ids), PGArray(jobs.map(\.kind)), PGArray(jobs.map(\.queue)), PGArray(jobs.map(\.args)),
                 PGArray(jobs.map(\.priority)), PGArray(jobs.map { $0.runAt?.description ?? "now" }),
                 PGArray(jobs.map(\.retry.maxAttempts)), PGArray(jobs.map(\.retry.baseMilliseconds)),
                 PGArray(jobs.map(\.retry.capMilliseconds)), PGArray(jobs.map(\.uniqueKey)),
             ], name: "enqueue jobs")
-        // RETURNING gives the inserted rows in input order; the rest were conflicts on unique_key.
-        var insertedByKey: [String: Int64] = [:]
-        var insertedWithoutKey: [Int64] = []
-        for row in rows.rows {
-            let id = try row.decode(Int64.self, at: 0)
-            if let key = try row.decode(String?.self, at: 1) { insertedByKey[key] = id } else { insertedWithoutKey.append(id) }
-        }
-        let conflicting = jobs.compactMap(\.uniqueKey).filter { insertedByKey[$0] == nil }
+        let inserted = Set(try rows.rows.map { try $0.decode(Int64.self, at: 0) })
+        // The rest lost to an existing job with the same unique key (or to an earlier one in this batch).
+        let conflicting = zip(ids, jobs).filter { !inserted.contains($0.0) }.compactMap { $0.1.uniqueKey }
         var existingByKey: [String: Int64] = [:]
         if !conflicting.isEmpty {
             let existing = try connection.query(
@@ -79,19 +83,12 @@ public enum JobLedger {
                 name: "enqueue: find existing unique keys")
             for row in existing.rows { existingByKey[try row.decode(String.self, at: 0)] = try row.decode(at: 1) }
         }
-        var withoutKey = insertedWithoutKey.makeIterator()
-        var claimedKeys: Set<String> = []
-        return try jobs.map { job in
-            guard let key = job.uniqueKey else {
-                guard let id = withoutKey.next() else { throw JobError("the database returned fewer jobs than sent") }
-                return EnqueueResult(id: id, inserted: true)
+        return try zip(ids, jobs).map { id, job in
+            if inserted.contains(id) { return EnqueueResult(id: id, inserted: true) }
+            guard let key = job.uniqueKey, let existing = existingByKey[key] else {
+                throw JobError("job \(job.kind) was neither inserted nor found by its unique key")
             }
-            // The same key twice in one batch: the first is the insert, the second a duplicate of it.
-            if let id = insertedByKey[key], claimedKeys.insert(key).inserted { return EnqueueResult(id: id, inserted: true) }
-            guard let id = insertedByKey[key] ?? existingByKey[key] else {
-                throw JobError("unique key \(key) neither inserted nor found")
-            }
-            return EnqueueResult(id: id, inserted: false)
+            return EnqueueResult(id: existing, inserted: false)
         }
     }
 
@@ -107,25 +104,25 @@ public enum JobLedger {
         // (its completion would then miss this dependant).
         let upstream = try connection.query(
             "SELECT id, state FROM recon_jobs WHERE id = ANY($1::int8[]) ORDER BY id FOR SHARE",
-            [PGArray(job.dependsOn)], name: "enqueue: lock dependencies")
+            [PGArray(Array(Set(job.dependsOn)))], name: "enqueue: lock dependencies")
         let found = Set(try upstream.rows.map { try $0.decode(Int64.self, at: 0) })
         if let missing = job.dependsOn.first(where: { !found.contains($0) }) {
             throw JobError("job \(missing), which the new \(job.kind) job depends on, does not exist")
         }
-        let allDone = try upstream.rows.allSatisfy { try $0.decode(String.self, at: 1) == JobState.completed.rawValue }
+        let incomplete = try upstream.rows.filter { try $0.decode(String.self, at: 1) != JobState.completed.rawValue }.count
         let row = try connection.query(
             """
             INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
-                                    backoff_base_ms, backoff_cap_ms, unique_key)
+                                    backoff_base_ms, backoff_cap_ms, unique_key, pending_dependencies)
             VALUES ($1, $2, $3::jsonb, $4::smallint,
-                    CASE WHEN NOT $5::bool THEN 'pending' WHEN $6::timestamptz <= now() THEN 'available'
+                    CASE WHEN $5::int4 > 0 THEN 'pending' WHEN $6::timestamptz <= now() THEN 'available'
                          ELSE 'scheduled' END,
-                    $6::timestamptz, $7, $8, $9, $10)
+                    $6::timestamptz, $7, $8, $9, $10, $5::int4)
             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING id
             """,
             [
-                job.kind, job.queue, job.args, job.priority, allDone, job.runAt?.description ?? "now",
+                job.kind, job.queue, job.args, job.priority, Int32(incomplete), job.runAt?.description ?? "now",
                 Int32(clamping: job.retry.maxAttempts), job.retry.baseMilliseconds, job.retry.capMilliseconds,
                 job.uniqueKey,
             ], name: "enqueue job with dependencies")
@@ -209,6 +206,8 @@ public enum JobLedger {
         -> [Int64]
     {
         guard !leases.isEmpty else { return [] }
+        // Rows are locked in id order everywhere, so a heartbeat and a completion never deadlock.
+        let leases = leases.sorted { $0.id < $1.id }
         let rows = try connection.query(
             """
             UPDATE recon_jobs j
@@ -229,6 +228,7 @@ public enum JobLedger {
         completed: [Int64], lost: [Int64]
     ) {
         guard !leases.isEmpty else { return ([], []) }
+        let leases = leases.sorted { $0.id < $1.id }
         let rows = try connection.query(
             """
             UPDATE recon_jobs j SET state = 'completed', finalized_at = now()
@@ -242,20 +242,28 @@ public enum JobLedger {
         return (completed, leases.map(\.id).filter { !done.contains($0) })
     }
 
-    /// Moves pending jobs that waited on `upstream` to available once none of their dependencies
-    /// is incomplete. The dependants are locked first: two dependencies completing in concurrent
-    /// transactions then take turns, and the second sees the first's completion.
+    /// Counts the completion of `upstream` against the pending jobs that wait on them, and makes
+    /// those with nothing left available. The UPDATE locks each dependant row, so completions in
+    /// concurrent transactions take turns on it and each subtracts from the other's result.
     static func promoteDependants(of upstream: [Int64], on connection: PGConnection) throws {
-        let waiting = try connection.query(
+        let rows = try connection.query(
             """
-            SELECT j.id FROM recon_jobs j
-            WHERE j.state = 'pending'
-              AND j.id IN (SELECT job_id FROM recon_job_dependencies WHERE depends_on_id = ANY($1::int8[]))
-            ORDER BY j.id FOR UPDATE
-            """, [PGArray(upstream)], name: "lock dependants")
-        guard waiting.rowCount > 0 else { return }
-        let ids = try waiting.rows.map { try $0.decode(Int64.self, at: 0) }
-        try promoteReady(among: ids, on: connection)
+            WITH hits AS (
+                SELECT job_id, count(*)::int4 AS n FROM recon_job_dependencies
+                WHERE depends_on_id = ANY($1::int8[]) GROUP BY job_id ORDER BY job_id
+            )
+            UPDATE recon_jobs j
+            SET pending_dependencies = greatest(j.pending_dependencies - hits.n, 0),
+                state = CASE WHEN j.pending_dependencies - hits.n > 0 THEN 'pending'
+                             WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END
+            FROM hits WHERE j.id = hits.job_id AND j.state = 'pending'
+            RETURNING j.queue, j.state
+            """, [PGArray(upstream)], name: "count completed dependencies")
+        var queues: Set<String> = []
+        for row in rows.rows where try row.decode(String.self, at: 1) == JobState.available.rawValue {
+            queues.insert(try row.decode(String.self, at: 0))
+        }
+        for queue in queues { try connection.notify(notifyChannel, payload: queue) }
     }
 
     /// Promotes the pending jobs among `ids` (all pending jobs when nil) whose dependencies have all
@@ -265,7 +273,7 @@ public enum JobLedger {
         let rows = try connection.query(
             """
             UPDATE recon_jobs j
-            SET state = CASE WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END
+            SET state = CASE WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END, pending_dependencies = 0
             WHERE j.state = 'pending' AND ($1::int8[] IS NULL OR j.id = ANY($1::int8[]))
               AND NOT EXISTS (
                   SELECT 1 FROM recon_job_dependencies d JOIN recon_jobs up ON up.id = d.depends_on_id
@@ -384,11 +392,17 @@ public enum JobLedger {
         guard [.dead, .cancelled, .retryable, .scheduled].contains(state) else {
             throw JobError("job \(id) is \(state.rawValue); only dead, cancelled, retryable or scheduled jobs can be retried")
         }
+        // A job cancelled while it waited for dependencies goes back to waiting for them.
         let row = try connection.query(
             """
-            UPDATE recon_jobs SET state = 'available', run_at = now(), finalized_at = NULL,
-                max_attempts = greatest(max_attempts, attempt + 1)
-            WHERE id = $1 RETURNING queue
+            UPDATE recon_jobs j SET
+                pending_dependencies = w.incomplete,
+                state = CASE WHEN w.incomplete > 0 THEN 'pending' ELSE 'available' END,
+                run_at = now(), finalized_at = NULL, max_attempts = greatest(j.max_attempts, j.attempt + 1)
+            FROM (SELECT count(*)::int4 AS incomplete FROM recon_job_dependencies d
+                  JOIN recon_jobs up ON up.id = d.depends_on_id
+                  WHERE d.job_id = $1 AND up.state <> 'completed') w
+            WHERE j.id = $1 RETURNING j.queue
             """, [id], name: "retry job")
         if let queue = try row.first?.decode(String.self, at: 0) { try connection.notify(notifyChannel, payload: queue) }
         return state

@@ -76,7 +76,25 @@ final class CompletionQueue: Sendable {
     }
 
     /// Commits one batch: every item's completion fenced by its token, writes in a savepoint each.
+    /// A deadlock, a serialization failure or a lost connection rolls everything back, so the
+    /// batch is tried again (fencing makes that safe) before its jobs are reported failed.
     static func commit(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
+        var attempt = 1
+        while true {
+            let outcomes = await commitOnce(batch, pool: pool)
+            guard attempt < 3, case .transactionFailed(let message)? = outcomes.first, isTransient(message) else {
+                return outcomes
+            }
+            attempt += 1
+            try? await Task.sleep(for: .milliseconds(20 * attempt))
+        }
+    }
+
+    private static func isTransient(_ message: String) -> Bool {
+        ["[40P01]", "[40001]", "connection lost", "connection failed"].contains { message.contains($0) }
+    }
+
+    private static func commitOnce(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
         let work = batch.map { ($0.lease, $0.writes) }
         do {
             return try await pool.transaction(name: "complete jobs") { connection in

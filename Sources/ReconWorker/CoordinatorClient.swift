@@ -50,7 +50,8 @@ final class CoordinatorClient: Sendable {
         options.totalTimeout = timeout
         var failures: [String] = []
         for _ in 0..<baseURLs.count {
-            let index = current.load(ordering: .relaxed) % baseURLs.count
+            let raw = current.load(ordering: .relaxed)
+            let index = raw % baseURLs.count
             let base = baseURLs[index]
             let request = HTTPRequest(
                 method: .post, url: base + path,
@@ -75,7 +76,7 @@ final class CoordinatorClient: Sendable {
                 failures.append("\(result.redactedURL): \(result.outcome) \(result.curlMessage)")
             }
             // Try the next coordinator; others that share this one move on too.
-            _ = current.compareExchange(expected: index, desired: index + 1, ordering: .relaxed)
+            _ = current.compareExchange(expected: raw, desired: (index + 1) % baseURLs.count, ordering: .relaxed)
         }
         throw CoordinatorCallError.unavailable(failures.joined(separator: "; "))
     }

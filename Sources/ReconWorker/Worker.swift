@@ -44,7 +44,8 @@ public final class Worker: Service {
     private let pool: PGPool
     private let running = RunningJobs()
     private let completions = CompletionQueue()
-    private let stopping = Atomic<Bool>(false)
+    /// Set when the coordinators refused our token; `run` then fails instead of returning.
+    private let refusedToken = Atomic<Bool>(false)
     /// Round-trip times of lease calls that brought work, in microseconds, for the summary at exit.
     private let leaseLatencies = Mutex<[Int64]>([])
     /// The coordinators' lease length, learnt from the first lease answer; 0 until then.
@@ -67,12 +68,14 @@ public final class Worker: Service {
             await withGracefulShutdownHandler {
                 await self.leaseLoop()
             } onGracefulShutdown: {
-                self.stopping.store(true, ordering: .relaxed)
-                self.running.wakeSlotWaiter()
+                self.running.stop()
             }
             await drain()
             completions.close()
             group.cancelAll()
+        }
+        if refusedToken.load(ordering: .relaxed) {
+            throw WorkerError("the coordinators refused the API token (HTTP 401); check RECON_API_TOKEN or --token-file")
         }
         let latencies = leaseLatencies.withLock { $0.sorted() }
         func percentile(_ p: Double) -> Int64 {
@@ -90,9 +93,7 @@ public final class Worker: Service {
 
     private func leaseLoop() async {
         var backoff = Duration.milliseconds(200)
-        while !stopping.load(ordering: .relaxed) {
-            await running.waitForFreeSlot(slots: configuration.slots)
-            if stopping.load(ordering: .relaxed) { break }
+        while await running.waitForFreeSlot(slots: configuration.slots) {
             let free = configuration.slots - running.count
             guard free > 0 else { continue }
             let request = LeaseRequest(
@@ -109,15 +110,25 @@ public final class Worker: Service {
                 if !response.jobs.isEmpty {
                     let elapsed = ContinuousClock.now - started
                     let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-                    leaseLatencies.withLock { $0.append(micros) }
+                    // The most recent 100,000 calls: enough for percentiles, bounded for a long-lived worker.
+                    leaseLatencies.withLock { latencies in
+                        if latencies.count >= 100_000 { latencies.removeFirst(10_000) }
+                        latencies.append(micros)
+                    }
                 }
                 backoff = .milliseconds(200)
                 leaseMilliseconds.store(response.leaseMilliseconds, ordering: .relaxed)
-                if stopping.load(ordering: .relaxed) {
+                if running.isStopping {
                     await release(response.jobs.map { LeaseRef(id: $0.id, token: $0.token) })
                     break
                 }
                 for job in response.jobs { start(job) }
+            } catch CoordinatorCallError.unauthorized {
+                // A wrong token will not get better by retrying: stop, so systemd shows the failure.
+                logger.critical("the coordinators refused this worker's API token; stopping")
+                running.stop()
+                refusedToken.store(true, ordering: .relaxed)
+                break
             } catch {
                 logger.warning("lease call failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff)
@@ -130,18 +141,21 @@ public final class Worker: Service {
         let lease = LeaseRef(id: job.id, token: job.token)
         running.add(lease)
         let task = Task { await self.execute(job, lease: lease) }
-        running.attach(task, to: job.id)
+        running.attach(task, to: lease)
     }
 
     // MARK: Running one job
 
     private func execute(_ job: LeasedJob, lease: LeaseRef) async {
-        defer { running.remove(job.id) }
+        defer { running.remove(lease) }
         var jobLogger = logger
         jobLogger[metadataKey: "job.id"] = "\(job.id)"
         jobLogger[metadataKey: "job.kind"] = "\(job.kind)"
         guard let handler = registry.handler(for: job.kind) else {
-            await fail(lease, "worker \(configuration.workerID) has no handler for kind \(job.kind)", retryable: true)
+            // Handed back without using an attempt (a newer worker may know the kind, e.g. during a
+            // rolling deploy), a little later so this worker does not take it straight back.
+            jobLogger.warning("no handler for this kind on this worker; handing the job back")
+            await snooze(lease, milliseconds: 30_000, logger: jobLogger)
             return
         }
         let context = JobContext(job: job, worker: configuration.workerID, pool: pool, logger: jobLogger)
@@ -159,16 +173,11 @@ public final class Worker: Service {
         if Task.isCancelled { return }
         switch result {
         case .snooze(let delay):
-            let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
-            do {
-                _ = try await client.call(
-                    LeaseAPI.snoozePath,
-                    SnoozeRequest(worker: configuration.workerID, lease: lease, delayMilliseconds: milliseconds),
-                    as: [String: String].self)
-            } catch {
-                jobLogger.warning("snooze failed", metadata: ["error": "\(error)"])
-            }
+            // Clamped to [0, 366 days], what the coordinator accepts; a huge Duration must not trap.
+            let seconds = min(max(delay.components.seconds, 0), 366 * 86_400)
+            await snooze(lease, milliseconds: seconds * 1000 + max(0, delay.components.attoseconds) / 1_000_000_000_000_000, logger: jobLogger)
         case .complete(let writes):
+            running.markCompleting(lease)
             switch await completions.complete(lease, writes: writes) {
             case .completed: break
             case .leaseLost:
@@ -178,6 +187,17 @@ public final class Worker: Service {
             case .transactionFailed(let message):
                 await fail(lease, "the completion transaction failed: \(message)", retryable: true)
             }
+        }
+    }
+
+    private func snooze(_ lease: LeaseRef, milliseconds: Int64, logger jobLogger: Logger) async {
+        do {
+            _ = try await client.call(
+                LeaseAPI.snoozePath,
+                SnoozeRequest(worker: configuration.workerID, lease: lease, delayMilliseconds: milliseconds),
+                as: [String: String].self)
+        } catch {
+            jobLogger.warning("snooze failed; the lease expires instead", metadata: ["error": "\(error)"])
         }
     }
 
@@ -218,9 +238,8 @@ public final class Worker: Service {
                 let answer = try await client.call(
                     LeaseAPI.heartbeatPath, HeartbeatRequest(worker: configuration.workerID, leases: leases),
                     as: HeartbeatResponse.self)
-                for id in answer.lost {
-                    logger.warning("lease lost; cancelling the job", metadata: ["job.id": "\(id)"])
-                    running.cancel(id)
+                for lease in running.leasesLost(answer.lost) {
+                    logger.warning("lease lost; cancelling the job", metadata: ["job.id": "\(lease.id)"])
                 }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
@@ -238,7 +257,7 @@ public final class Worker: Service {
         guard !unfinished.isEmpty else { return }
         logger.warning(
             "grace period over; handing back unfinished jobs", metadata: ["jobs.count": "\(unfinished.count)"])
-        for lease in unfinished { running.cancel(lease.id) }
+        for lease in unfinished { running.cancel(lease) }
         await release(unfinished)
         for task in running.tasks { await task.value }
     }
@@ -253,4 +272,9 @@ public final class Worker: Service {
             logger.warning("could not hand back leases; they expire instead", metadata: ["error": "\(error)"])
         }
     }
+}
+
+public struct WorkerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -285,4 +285,49 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         #expect(try await state(pool, ids[0]) == nil)
         #expect(try await state(pool, ids[1]) == "completed")
     }
+
+    @Test func retryingACancelledWaitingJobPutsItBackToWait() async throws {
+        let pool = try await ledger()
+        defer { pool.close() }
+        let upstream = try await pool.transaction { try JobLedger.enqueue([NewJob(kind: "fetch_bill")], on: $0) }[0].id
+        let waiting = try await pool.transaction {
+            try JobLedger.enqueue([NewJob(kind: "reconcile", dependsOn: [upstream, upstream])], on: $0)
+        }[0].id
+        _ = try await pool.transaction { try JobLedger.cancel(waiting, on: $0) }
+        #expect(try await pool.transaction { try JobLedger.retry(waiting, on: $0) } == .cancelled)
+        #expect(try await state(pool, waiting) == "pending")
+        let job = try #require(try await claim(pool).first)
+        #expect(job.id == upstream)
+        _ = try await pool.transaction { try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0) }
+        #expect(try await state(pool, waiting) == "available")
+    }
+
+    @Test func aJobWaitingOnHundredsIsReleasedByTheLastCompletion() async throws {
+        let pool = try await ledger()
+        defer { pool.close() }
+        let shards = try await pool.transaction { connection in
+            try JobLedger.enqueue((0..<300).map { _ in NewJob(kind: "reconcile", queue: "shards") }, on: connection)
+        }.map(\.id)
+        let settle = try await pool.transaction {
+            try JobLedger.enqueue([NewJob(kind: "settle", queue: "settle", dependsOn: shards)], on: $0)
+        }[0].id
+        let leased = try await claim(pool, queues: ["shards"], limit: 300)
+        #expect(leased.count == 300)
+        // Completed from 6 tasks at once, in batches of 10.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in 0..<6 {
+                let mine = leased.enumerated().filter { $0.offset % 6 == part }.map(\.element)
+                group.addTask {
+                    for start in stride(from: 0, to: mine.count, by: 10) {
+                        let batch = mine[start..<min(start + 10, mine.count)].map { LeaseRef(id: $0.id, token: $0.token) }
+                        _ = try await pool.transaction { try JobLedger.complete(batch, on: $0) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await state(pool, settle) == "available")
+        #expect(try await pool.query("SELECT pending_dependencies FROM recon_jobs WHERE id = $1", [settle]).first?
+            .decode(Int32.self, at: 0) == 0)
+    }
 }

@@ -30,6 +30,9 @@ CREATE TABLE recon_jobs (
     heartbeat_at     timestamptz,
     attempted_at     timestamptz,
     finalized_at     timestamptz,
+    -- Dependencies not yet completed; the job leaves 'pending' when it reaches 0. A counter, so a
+    -- job that waits on hundreds (settlement after every shard) costs O(1) per completion.
+    pending_dependencies integer NOT NULL DEFAULT 0 CHECK (pending_dependencies >= 0),
     -- Enqueueing the same key twice gives back the first job (idempotent enqueue).
     unique_key       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
@@ -56,6 +59,8 @@ CREATE INDEX recon_jobs_claimable ON recon_jobs (queue, priority, run_at, id)
 CREATE INDEX recon_jobs_leases ON recon_jobs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX recon_jobs_pending ON recon_jobs (id) WHERE state = 'pending';
 CREATE INDEX recon_jobs_finalized ON recon_jobs (finalized_at) WHERE state IN ('completed', 'dead', 'cancelled');
+-- `recon jobs list --state dead` and the like, newest first, without walking every completed job.
+CREATE INDEX recon_jobs_by_state ON recon_jobs (state, id) WHERE state <> 'completed';
 
 -- What the `probe` job kind writes in its completion transaction: one row per completed job, so
 -- a double completion would break the primary key. Used by tests, benchmarks and smoke checks.
