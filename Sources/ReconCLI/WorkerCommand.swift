@@ -18,9 +18,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("worker-id"), help: "This worker's name in leases (default host:pid).")
     var workerID: String?
     @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
+    @Option(name: .customLong("job-timeout-seconds"), help: "Longest a job may run before it is failed and retried.")
+    var jobTimeoutSeconds = 3600
 
     func validate() throws {
         guard (1...1000).contains(slots) else { throw ValidationError("--slots must be 1 to 1000") }
+        guard jobTimeoutSeconds >= 1 else { throw ValidationError("--job-timeout-seconds must be at least 1") }
         guard !coordinatorURLs.isEmpty else { throw ValidationError("--coordinator needs at least one URL") }
         for url in coordinatorURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("--coordinator URLs must start with http:// or https://")
@@ -39,7 +42,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),
                 workerID: id, slots: slots,
                 queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                gracePeriod: .seconds(graceSeconds)),
+                gracePeriod: .seconds(graceSeconds), jobTimeout: .seconds(jobTimeoutSeconds)),
             logger: logger)
         printNow("worker \(id) started with \(slots) slots")
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")

@@ -40,6 +40,12 @@ public struct JobContext: Sendable {
 /// The code for one job kind. Handlers should notice task cancellation: a lost lease cancels them.
 public protocol JobHandler: Sendable {
     func run(_ context: JobContext) async throws -> JobResult
+    /// How long one run may take; nil for the worker's `--job-timeout-seconds`.
+    var timeout: Duration? { get }
+}
+
+extension JobHandler {
+    public var timeout: Duration? { nil }
 }
 
 /// Handlers by job kind. Later parts of Recon (channels, matching, settlement) register theirs.

@@ -17,10 +17,14 @@ public struct WorkerConfiguration: Sendable {
     public var leaseWaitMilliseconds: Int
     /// How long running jobs get to finish after SIGTERM before their leases are handed back.
     public var gracePeriod: Duration
+    /// The longest a job may run before it is failed (retryably) and its lease let go, for
+    /// handlers that set no `timeout` of their own. A hung handler must not hold a job forever.
+    public var jobTimeout: Duration
 
     public init(
         coordinators: [String], apiToken: String, databaseURL: String, workerID: String, slots: Int = 4,
-        queues: [String] = ["default"], leaseWaitMilliseconds: Int = 5_000, gracePeriod: Duration = .seconds(20)
+        queues: [String] = ["default"], leaseWaitMilliseconds: Int = 5_000, gracePeriod: Duration = .seconds(20),
+        jobTimeout: Duration = .seconds(3600)
     ) {
         self.coordinators = coordinators
         self.apiToken = apiToken
@@ -30,6 +34,7 @@ public struct WorkerConfiguration: Sendable {
         self.queues = queues
         self.leaseWaitMilliseconds = leaseWaitMilliseconds
         self.gracePeriod = gracePeriod
+        self.jobTimeout = jobTimeout
     }
 }
 
@@ -161,7 +166,7 @@ public final class Worker: Service {
         let context = JobContext(job: job, worker: configuration.workerID, pool: pool, logger: jobLogger)
         let result: JobResult
         do {
-            result = try await handler.run(context)
+            result = try await runWithTimeout(handler, context, timeout: handler.timeout ?? configuration.jobTimeout)
         } catch let failure as JobFailure {
             if !Task.isCancelled { await fail(lease, failure.message, retryable: failure.retryable) }
             return
@@ -187,6 +192,34 @@ public final class Worker: Service {
             case .transactionFailed(let message):
                 await fail(lease, "the completion transaction failed: \(message)", retryable: true)
             }
+        }
+    }
+
+    /// Runs the handler in a task of its own and gives up on it after `timeout`: the task is
+    /// cancelled and the job failed, even if the handler ignores cancellation (its late completion,
+    /// if any, is then refused by the fence).
+    private func runWithTimeout(_ handler: any JobHandler, _ context: JobContext, timeout: Duration) async throws
+        -> JobResult
+    {
+        let work = Task { try await handler.run(context) }
+        let decided = OnceFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JobResult, any Error>) in
+                let timer = Task {
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled, decided.claim() else { return }
+                    work.cancel()
+                    continuation.resume(throwing: JobFailure("the job ran longer than its limit of \(timeout); stopped"))
+                }
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    guard decided.claim() else { return }
+                    continuation.resume(with: result)
+                }
+            }
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -277,4 +310,10 @@ public final class Worker: Service {
 public struct WorkerError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// True for the first caller of `claim()` only: which of two racing tasks resumes a continuation.
+final class OnceFlag: Sendable {
+    private let taken = Atomic<Bool>(false)
+    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }

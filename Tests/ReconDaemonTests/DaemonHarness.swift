@@ -40,14 +40,17 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func startWorker(slots: Int, id: String, coordinators: [String]? = nil, graceSeconds: Int = 20) async throws
+    func startWorker(
+        slots: Int, id: String, coordinators: [String]? = nil, graceSeconds: Int = 20, jobTimeoutSeconds: Int = 3600
+    ) async throws
         -> DaemonProcess
     {
         let process = try DaemonProcess(
             name: id,
             arguments: [
                 "worker", "--coordinator", (coordinators ?? coordinatorURLs).joined(separator: ","), "--slots",
-                String(slots), "--worker-id", id, "--grace-seconds", String(graceSeconds),
+                String(slots), "--worker-id", id, "--grace-seconds", String(graceSeconds), "--job-timeout-seconds",
+                String(jobTimeoutSeconds),
             ], environment: environment)
         workers.append(process)
         _ = try await process.waitForLine(containing: "started with")

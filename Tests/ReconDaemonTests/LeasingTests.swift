@@ -1,4 +1,5 @@
 import Foundation
+import ReconCore
 import ReconJobs
 import ReconPostgres
 import ReconTestSupport
@@ -100,6 +101,23 @@ import Testing
         #expect(long.state == "available", "worker output: \(worker.output)")
         #expect(long.attempt == 0)
         #expect(try await harness.count("SELECT jsonb_array_length(errors) FROM recon_jobs WHERE id = $1", [ids[0]]) == 0)
+        await harness.stopAll()
+    }
+
+    @Test func aJobPastItsTimeLimitIsStoppedAndRetried() async throws {
+        let harness = try await DaemonHarness(label: "timeout")
+        try await harness.startCoordinator()
+        let id = try await harness.enqueue([
+            NewJob(kind: "probe", args: #"{"sleep_ms": 600000}"#, retry: RetryPolicy(maxAttempts: 2, baseMilliseconds: 0))
+        ])[0]
+        try await harness.startWorker(slots: 1, id: "patient", jobTimeoutSeconds: 1)
+        try await eventually("the job was stopped twice and is dead", timeout: .seconds(30)) {
+            try await harness.jobState(id).state == "dead"
+        }
+        let error = try await harness.pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [id]).first?
+            .decode(String.self, at: 0)
+        #expect(error?.contains("ran longer than its limit of 1") == true, "\(error ?? "")")
+        #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs") == 0)
         await harness.stopAll()
     }
 }
