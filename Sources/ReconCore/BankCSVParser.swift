@@ -26,27 +26,13 @@ public struct BankCSVParser: Sendable {
 
     /// Parses the next bytes; `emit` gets each data line, already checked line by line.
     public mutating func feed(_ bytes: some Sequence<UInt8>, emit: (BillLine) throws -> Void) throws(BillError) {
-        var records: [CSVRecordReader.Record] = []
-        do {
-            try reader.feed(bytes) { records.append($0) }
-        } catch let failure as CSVRecordReader.Failure {
-            throw BillError(file: file, line: failure.line, column: String(failure.column), check: "CSV syntax", reason: failure.reason)
-        } catch {
-            throw BillError(file: file, line: nil, column: nil, check: "CSV syntax", reason: "\(error)")
-        }
+        let records = try readRecords { reader, collect in try reader.feed(bytes, emit: collect) }
         for record in records { try handle(record, emit: emit) }
     }
 
     /// The end of the file: checks that the trailer was there and agrees with the lines.
     public mutating func finish(emit: (BillLine) throws -> Void) throws(BillError) {
-        var records: [CSVRecordReader.Record] = []
-        do {
-            try reader.finish { records.append($0) }
-        } catch let failure as CSVRecordReader.Failure {
-            throw BillError(file: file, line: failure.line, column: String(failure.column), check: "CSV syntax", reason: failure.reason)
-        } catch {
-            throw BillError(file: file, line: nil, column: nil, check: "CSV syntax", reason: "\(error)")
-        }
+        let records = try readRecords { reader, collect in try reader.finish(emit: collect) }
         for record in records { try handle(record, emit: emit) }
         guard columns != nil else { throw refuse(nil, nil, "header", "the file is empty: no header line") }
         guard let trailer else { throw refuse(nil, nil, "trailer", "the #TOTAL trailer line is missing (the file may be cut)") }
@@ -67,6 +53,23 @@ public struct BankCSVParser: Sendable {
 
     /// The total the trailer promised, once `finish` passed: (lines, amount fen, fee fen).
     public var totals: (count: Int64, amountFen: Int64, feeFen: Int64) { (sums.count, sums.amount, sums.fee) }
+
+    /// Runs one step of the CSV reader and returns the records it completed; a syntax failure
+    /// becomes a `BillError` naming the file, line and column.
+    private mutating func readRecords(
+        _ step: (inout CSVRecordReader, (CSVRecordReader.Record) -> Void) throws -> Void
+    ) throws(BillError) -> [CSVRecordReader.Record] {
+        var records: [CSVRecordReader.Record] = []
+        do {
+            try step(&reader) { records.append($0) }
+        } catch let failure as CSVRecordReader.Failure {
+            throw BillError(
+                file: file, line: failure.line, column: String(failure.column), check: "CSV syntax", reason: failure.reason)
+        } catch {
+            throw BillError(file: file, line: nil, column: nil, check: "CSV syntax", reason: "\(error)")
+        }
+        return records
+    }
 
     private mutating func handle(_ record: CSVRecordReader.Record, emit: (BillLine) throws -> Void) throws(BillError) {
         let fields = record.fields.map { String(decoding: $0, as: UTF8.self) }

@@ -55,6 +55,8 @@ import Testing
         (good.replacingOccurrences(of: ",SUCCESS\r\n2026", with: ",SUCCESS,extra\r\n2026"), 2, "field count", "10 fields"),
         (good.replacingOccurrences(of: "channel_txn_id", with: "txn"), 1, "header", "no channel_txn_id column"),
         (good + "2026-11-23 09:15:07,B9,,,payment,1.00,0.00,CNY,SUCCESS\r\n", 5, "trailer", "follows the #TOTAL"),
+        (good.replacingOccurrences(of: "B000000001,", with: "B0\"1,"), 2, "CSV syntax", "a quote inside an unquoted field"),
+        (header + "2026-11-23 09:15:07,\"B1", 2, "CSV syntax", "never closed"),
     ] as [(String, Int?, String, String)])
     func aBrokenBillIsRefusedNamingFileLineAndCheck(text: String, line: Int?, check: String, reason: String) {
         let error = #expect(throws: BillError.self) { try parse(text) }
