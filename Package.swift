@@ -63,9 +63,18 @@ let package = Package(
         .target(
             name: "ReconWorker",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconHTTP",
+                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // Channel bills: channel adapters, limits shared by every worker, and the fetch_bill job.
+        .target(
+            name: "ReconChannels",
+            dependencies: [
+                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // A private PostgreSQL cluster in a temporary folder (tests and `recon demo`).

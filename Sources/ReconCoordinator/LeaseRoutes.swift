@@ -72,8 +72,8 @@ struct LeaseRoutes: Sendable {
         let outcome = try await pool.transaction(name: "fail") { connection in
             var random = SystemRandomNumberGenerator()
             return try JobLedger.fail(
-                body.lease, worker: body.worker, error: error, retryable: body.retryable, on: connection,
-                random: &random)
+                body.lease, worker: body.worker, error: error, retryable: body.retryable,
+                retryAfterMilliseconds: body.retryAfterMilliseconds, on: connection, random: &random)
         }
         switch outcome {
         case .leaseLost: throw APIFailure.leaseLost(body.lease.id)

@@ -15,3 +15,13 @@ public enum DurationText {
         return nil
     }
 }
+
+extension Duration {
+    /// Whole milliseconds clamped to [0, 366 days], what the coordinator accepts for a delay: a
+    /// negative or huge Duration must not trap or overflow.
+    public var clampedDelayMilliseconds: Int64 {
+        let seconds = min(max(components.seconds, 0), 366 * 86_400)
+        let fraction = seconds == 366 * 86_400 || components.seconds < 0 ? 0 : components.attoseconds / 1_000_000_000_000_000
+        return seconds * 1000 + max(0, fraction)
+    }
+}

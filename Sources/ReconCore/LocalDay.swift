@@ -28,12 +28,12 @@ public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringCon
         self.init(year: year, month: month, day: day)
     }
 
-    init(dayNumber: Int) {
+    public init(dayNumber: Int) {
         (year, month, day) = CivilCalendar.date(dayNumber: dayNumber)
     }
 
     /// Days since 1970-01-01, so that day arithmetic is integer arithmetic.
-    var dayNumber: Int {
+    public var dayNumber: Int {
         CivilCalendar.dayNumber(year: year, month: month, day: day)
     }
 

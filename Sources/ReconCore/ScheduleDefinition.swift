@@ -83,28 +83,52 @@ enum JSONText {
     }
 }
 
-/// Reads the `[[schedule]]` tables of job files.
-public enum JobFile {
-    /// Parses one job file's text. Errors name the file, the line and the key.
-    public static func schedules(in text: String, file: String) throws(TOMLError) -> [ScheduleDefinition] {
-        let root = try TOMLTableReader(parsing: text, file: file)
-        var definitions: [ScheduleDefinition] = []
-        for entry in try root.optionalTableArray("schedule") ?? [] {
-            definitions.append(try schedule(entry))
-        }
-        try root.finish()
-        return definitions
+/// What the job files define: cron schedules and payment channels.
+public struct JobFileContents: Sendable {
+    public var schedules: [ScheduleDefinition] = []
+    public var channels: [ChannelDefinition] = []
+
+    public init(schedules: [ScheduleDefinition] = [], channels: [ChannelDefinition] = []) {
+        self.schedules = schedules
+        self.channels = channels
     }
 
-    /// Every `*.toml` in `directory`, in name order; names must be unique across files.
-    public static func loadSchedules(directory: String) throws -> [ScheduleDefinition] {
+    public func channel(named name: String) -> ChannelDefinition? { channels.first { $0.name == name } }
+}
+
+/// Reads the `[[schedule]]` and `[[channel]]` tables of job files.
+public enum JobFile {
+    /// Parses one job file's text. Errors name the file, the line and the key.
+    public static func parse(_ text: String, file: String) throws(TOMLError) -> JobFileContents {
+        let root = try TOMLTableReader(parsing: text, file: file)
+        var contents = JobFileContents()
+        for entry in try root.optionalTableArray("schedule") ?? [] {
+            contents.schedules.append(try schedule(entry))
+        }
+        for entry in try root.optionalTableArray("channel") ?? [] {
+            let channel = try ChannelReader.read(entry)
+            try entry.finish()
+            contents.channels.append(channel)
+        }
+        try root.finish()
+        return contents
+    }
+
+    /// The schedules of one job file's text.
+    public static func schedules(in text: String, file: String) throws(TOMLError) -> [ScheduleDefinition] {
+        try parse(text, file: file).schedules
+    }
+
+    /// Every `*.toml` in `directory`, in name order; schedule and channel names must be unique
+    /// across files.
+    public static func load(directory: String) throws -> JobFileContents {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }.sorted()
         } catch {
             throw TOMLError(file: directory, line: 0, column: nil, message: "cannot list the job folder: \(error.localizedDescription)")
         }
-        var all: [ScheduleDefinition] = []
+        var all = JobFileContents()
         for name in names {
             let path = directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -113,16 +137,30 @@ public enum JobFile {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw TOMLError(file: path, line: 0, column: nil, message: "is not UTF-8 text")
             }
-            for definition in try schedules(in: text, file: path) {
-                if let earlier = all.first(where: { $0.name == definition.name }) {
+            let contents = try parse(text, file: path)
+            for definition in contents.schedules {
+                if let earlier = all.schedules.first(where: { $0.name == definition.name }) {
                     throw TOMLError(
                         file: path, line: definition.line, column: nil,
                         message: "schedule name `\(definition.name)` is also used at \(earlier.file):\(earlier.line)")
                 }
-                all.append(definition)
+                all.schedules.append(definition)
+            }
+            for channel in contents.channels {
+                if let earlier = all.channels.first(where: { $0.name == channel.name }) {
+                    throw TOMLError(
+                        file: path, line: channel.line, column: nil,
+                        message: "channel name `\(channel.name)` is also used at \(earlier.file):\(earlier.line)")
+                }
+                all.channels.append(channel)
             }
         }
         return all
+    }
+
+    /// The schedules of every job file in `directory`.
+    public static func loadSchedules(directory: String) throws -> [ScheduleDefinition] {
+        try load(directory: directory).schedules
     }
 
     private static func schedule(_ reader: TOMLTableReader) throws(TOMLError) -> ScheduleDefinition {
@@ -170,7 +208,7 @@ public enum JobFile {
             line: reader.line)
     }
 
-    private static func duration(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int64? {
+    static func duration(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int64? {
         guard let text = try reader.optionalString(key) else { return nil }
         guard let milliseconds = DurationText.milliseconds(text) else {
             throw reader.error(at: key, "`\(reader.keyPath(key))` must be a duration like \"90s\", \"10m\" or \"36h\", found \"\(text)\"")

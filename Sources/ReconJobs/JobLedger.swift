@@ -1,4 +1,4 @@
-public import ReconCore
+import ReconCore
 public import ReconPostgres
 
 /// The job ledger's operations, each a few statements on a connection the caller holds (inside a
@@ -288,8 +288,8 @@ public enum JobLedger {
     /// Records a failed attempt. A retryable failure with attempts left goes back to the queue
     /// after a full-jitter backoff; otherwise the job is dead. Every attempt's error is kept.
     public static func fail(
-        _ lease: LeaseRef, worker: String, error: String, retryable: Bool, on connection: PGConnection,
-        random: inout some RandomNumberGenerator
+        _ lease: LeaseRef, worker: String, error: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil,
+        on connection: PGConnection, random: inout some RandomNumberGenerator
     ) throws -> FailOutcome {
         guard
             let row = try connection.query(
@@ -304,7 +304,8 @@ public enum JobLedger {
             maxAttempts: try row.decode(Int.self, at: 1), baseMilliseconds: try row.decode(Int64.self, at: 2),
             capMilliseconds: try row.decode(Int64.self, at: 3))
         let dead = !retryable || policy.isExhausted(attempt: attempt)
-        let delay = dead ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random)
+        let backoff = dead ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random)
+        let delay = max(backoff, min(retryAfterMilliseconds ?? 0, 366 * 86_400_000))
         let updated = try connection.query(
             """
             UPDATE recon_jobs SET

@@ -67,12 +67,15 @@ public struct FailRequest: Codable, Sendable, Equatable {
     public var error: String
     /// False for errors no retry can fix (bad credentials, a rejected signature): dead at once.
     public var retryable: Bool
+    /// The earliest the job may run again, whatever its backoff says (a channel's `Retry-After`).
+    public var retryAfterMilliseconds: Int64?
 
-    public init(worker: String, lease: LeaseRef, error: String, retryable: Bool) {
+    public init(worker: String, lease: LeaseRef, error: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil) {
         self.worker = worker
         self.lease = lease
         self.error = error
         self.retryable = retryable
+        self.retryAfterMilliseconds = retryAfterMilliseconds
     }
 }
 

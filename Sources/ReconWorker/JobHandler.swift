@@ -1,4 +1,5 @@
 public import Logging
+import Synchronization
 public import ReconJobs
 public import ReconPostgres
 
@@ -19,10 +20,13 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// False when no retry can help (bad credentials, a request the channel rejects): dead at once.
     public var retryable: Bool
+    /// Not before this long (a channel's `Retry-After`), even if the backoff would be shorter.
+    public var retryAfter: Duration?
 
-    public init(_ message: String, retryable: Bool = true) {
+    public init(_ message: String, retryable: Bool = true, retryAfter: Duration? = nil) {
         self.message = message
         self.retryable = retryable
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }
@@ -35,6 +39,22 @@ public struct JobContext: Sendable {
     /// The worker's database pool, for reads; writes go in the returned `JobWrites`.
     public let pool: PGPool
     public let logger: Logger
+    /// Runs once the job's outcome is settled, whatever it was.
+    public let cleanup = JobCleanup()
+}
+
+/// Actions for after a job's outcome is settled (completed, failed, snoozed or handed back):
+/// removing temporary files that the completion writes still read, for example.
+public final class JobCleanup: Sendable {
+    private let actions = Mutex<[@Sendable () -> Void]>([])
+
+    public func add(_ action: @escaping @Sendable () -> Void) {
+        actions.withLock { $0.append(action) }
+    }
+
+    func run() {
+        for action in actions.withLock({ actions in defer { actions = [] }; return actions }) { action() }
+    }
 }
 
 /// The code for one job kind. Handlers should notice task cancellation: a lost lease cancels them.

@@ -1,7 +1,8 @@
 import Foundation
 public import Logging
+import ReconCore
 import ReconJobs
-public import ReconPostgres
+import ReconPostgres
 public import ServiceLifecycle
 import Synchronization
 
@@ -164,11 +165,16 @@ public final class Worker: Service {
             return
         }
         let context = JobContext(job: job, worker: configuration.workerID, pool: pool, logger: jobLogger)
+        defer { context.cleanup.run() }
         let result: JobResult
         do {
             result = try await runWithTimeout(handler, context, timeout: handler.timeout ?? configuration.jobTimeout)
         } catch let failure as JobFailure {
-            if !Task.isCancelled { await fail(lease, failure.message, retryable: failure.retryable) }
+            if !Task.isCancelled {
+                await fail(
+                    lease, failure.message, retryable: failure.retryable,
+                    retryAfterMilliseconds: failure.retryAfter?.clampedDelayMilliseconds)
+            }
             return
         } catch {
             // Cancelled because the lease was lost (or at shutdown, where the lease is handed back).
@@ -178,9 +184,7 @@ public final class Worker: Service {
         if Task.isCancelled { return }
         switch result {
         case .snooze(let delay):
-            // Clamped to [0, 366 days], what the coordinator accepts; a huge Duration must not trap.
-            let seconds = min(max(delay.components.seconds, 0), 366 * 86_400)
-            await snooze(lease, milliseconds: seconds * 1000 + max(0, delay.components.attoseconds) / 1_000_000_000_000_000, logger: jobLogger)
+            await snooze(lease, milliseconds: delay.clampedDelayMilliseconds, logger: jobLogger)
         case .complete(let writes):
             running.markCompleting(lease)
             switch await completions.complete(lease, writes: writes) {
@@ -234,11 +238,13 @@ public final class Worker: Service {
         }
     }
 
-    private func fail(_ lease: LeaseRef, _ message: String, retryable: Bool) async {
+    private func fail(_ lease: LeaseRef, _ message: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil) async {
         do {
             _ = try await client.call(
                 LeaseAPI.failPath,
-                FailRequest(worker: configuration.workerID, lease: lease, error: message, retryable: retryable),
+                FailRequest(
+                    worker: configuration.workerID, lease: lease, error: message, retryable: retryable,
+                    retryAfterMilliseconds: retryAfterMilliseconds),
                 as: FailResponse.self)
         } catch {
             // The lease expires and the reaper counts the attempt; nothing is lost.

@@ -90,7 +90,7 @@ final class BenchProcess {
     let outputPath = NSTemporaryDirectory() + "recon-bench-\(UUID().uuidString).log"
 
     init(arguments: [String], environment: [String: String]) throws {
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recon")
         process.executableURL = binary

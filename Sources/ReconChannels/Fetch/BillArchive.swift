@@ -1,0 +1,38 @@
+import Foundation
+
+/// The raw bill files, kept for audit under `<archive>/<channel>/<sha256>.<ext>`: named by
+/// content, so keeping the same file twice is a no-op and a name always proves its bytes.
+public struct BillArchive: Sendable {
+    public let folder: String
+
+    public init(folder: String) {
+        self.folder = folder
+    }
+
+    /// Moves `file` into the archive (a rename within one filesystem, else a copy through a
+    /// temporary name) and returns its archive path.
+    public func keep(_ file: String, channel: String, sha256: String, fileExtension: String) throws -> String {
+        let directory = folder + "/" + channel
+        let target = directory + "/" + sha256 + (fileExtension.isEmpty ? "" : "." + fileExtension)
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if manager.fileExists(atPath: target) {
+                try manager.removeItem(atPath: file)
+                return target
+            }
+            if rename(file, target) != 0 {
+                // Another filesystem: copy under a temporary name, then rename, so the archive never
+                // holds a partial file under a final name.
+                let temporary = target + ".part"
+                try? manager.removeItem(atPath: temporary)
+                try manager.copyItem(atPath: file, toPath: temporary)
+                guard rename(temporary, target) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                try manager.removeItem(atPath: file)
+            }
+            return target
+        } catch {
+            throw ChannelError.transient("cannot keep the bill in the archive \(directory): \(error.localizedDescription)")
+        }
+    }
+}

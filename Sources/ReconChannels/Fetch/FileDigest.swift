@@ -1,0 +1,37 @@
+import Crypto
+import Foundation
+
+/// Hashes of files read in 1 MiB chunks, so a bill of any size is hashed in constant memory.
+public enum FileDigest {
+    public static func sha256(path: String) throws -> String {
+        var hasher = SHA256()
+        try forEachChunk(path) { hasher.update(bufferPointer: $0) }
+        return hex(hasher.finalize())
+    }
+
+    public static func sha1(path: String) throws -> String {
+        var hasher = Insecure.SHA1()
+        try forEachChunk(path) { hasher.update(bufferPointer: $0) }
+        return hex(hasher.finalize())
+    }
+
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func forEachChunk(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ChannelError.transient("cannot read the downloaded file \(path)")
+        }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            try chunk.withUnsafeBytes(body)
+        }
+    }
+}

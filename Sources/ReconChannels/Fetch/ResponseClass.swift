@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+public import ReconHTTP
+
+/// The classes every channel shares for what HTTP itself says (CHANNELS.md §5): a transfer that
+/// did not finish and 429/5xx are transient; 401/403 are permanent. Channel codes come after.
+extension HTTPResult {
+    /// A failure of the transfer itself (timeout, refused, cut, too slow), or nil if it finished.
+    public func transportFailure(_ what: String) -> ChannelError? {
+        switch outcome {
+        case .completed:
+            return nil
+        case .cancelled:
+            return .transient("\(what): cancelled")
+        case .bodyTooLarge:
+            return .permanent("\(what): the answer is larger than the cap (\(redactedURL))")
+        default:
+            return .transient("\(what): \(curlMessage.isEmpty ? "\(outcome)" : curlMessage) (\(redactedURL))")
+        }
+    }
+
+    /// 429 and 5xx (transient, honouring Retry-After) or 401/403 (permanent); nil otherwise.
+    public func statusFailure(_ what: String, detail: String = "") -> ChannelError? {
+        guard let status else { return nil }
+        let suffix = detail.isEmpty ? "" : ": \(detail)"
+        switch status {
+        case 429:
+            return .transient("\(what): HTTP 429, rate limited by the channel\(suffix)", retryAfter: retryAfter)
+        case 500...599:
+            return .transient("\(what): HTTP \(status)\(suffix)", retryAfter: retryAfter)
+        case 401, 403:
+            return .permanent("\(what): HTTP \(status), the channel refused our credentials\(suffix)")
+        default:
+            return nil
+        }
+    }
+
+    /// `Retry-After` in seconds (the HTTP-date form is rare from these APIs; it counts as a minute),
+    /// capped at an hour so a wild value cannot park a bill for days.
+    public var retryAfter: Duration? {
+        guard let text = headers["Retry-After"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if let seconds = Int64(text), seconds >= 0 { return .seconds(min(seconds, 3600)) }
+        return .seconds(60)
+    }
+
+    /// The body as text for messages: at most 300 characters, never a whole HTML page.
+    public var bodySnippet: String {
+        let text = String(decoding: body.prefix(300), as: UTF8.self)
+        return text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: "")
+    }
+}
+
+extension FetchSession {
+    /// Downloads `request` into `<work>/<name>`: streamed into `<name>.part`, resumed with Range
+    /// after a cut (up to 3 times in this attempt, and again by the next attempt, which finds the
+    /// part file), renamed to `name` only once the transfer completed with a 2xx. A non-2xx answer
+    /// is returned for the adapter to classify.
+    public func downloadFile(step: String, _ request: HTTPRequest, name: String, maxBytes: Int64) async throws
+        -> (result: HTTPResult, path: String?)
+    {
+        try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
+        let partial = workFolder + "/" + name + ".part"
+        let final = workFolder + "/" + name
+        try? FileManager.default.removeItem(atPath: final)
+        var resumes = 0
+        while true {
+            let resume = FileManager.default.fileExists(atPath: partial)
+            let result = try await download(step: step, request, to: partial, resume: resume, maxBytes: maxBytes)
+            if result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort, resumes < 3 {
+                resumes += 1
+                logger.info(
+                    "download cut short; resuming", metadata: ["step": "\(step)", "bytes": "\(result.bytesReceived)"])
+                try await Task.sleep(for: .milliseconds(200 * resumes))
+                continue
+            }
+            if let failure = result.transportFailure(step) { throw failure }
+            guard let status = result.status, (200..<300).contains(status) else { return (result, nil) }
+            guard rename(partial, final) == 0 else {
+                throw ChannelError.transient("\(step): cannot rename the finished download in \(workFolder)")
+            }
+            return (result, final)
+        }
+    }
+
+    /// Forgets a download that failed verification, so the next attempt fetches it afresh.
+    public func discard(_ path: String?) {
+        guard let path else { return }
+        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: path + ".part")
+    }
+}

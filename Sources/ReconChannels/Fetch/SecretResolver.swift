@@ -1,0 +1,34 @@
+public import Foundation
+public import ReconCore
+
+/// Reads the secrets that channel definitions name by reference. The value never appears in an
+/// error: messages name the file or variable only.
+public struct SecretResolver: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func resolve(_ reference: SecretReference, for channel: String) throws -> String {
+        switch reference {
+        case .environment(let name):
+            guard let value = environment[name], !value.isEmpty else {
+                throw ChannelError.permanent("channel \(channel): the secret's environment variable \(name) is not set")
+            }
+            return value
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ChannelError.permanent("channel \(channel): cannot read the secret file \(path)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ChannelError.permanent("channel \(channel): the secret file \(path) is not UTF-8 text")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else {
+                throw ChannelError.permanent("channel \(channel): the secret file \(path) is empty")
+            }
+            return trimmed
+        }
+    }
+}

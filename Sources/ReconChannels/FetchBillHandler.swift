@@ -1,0 +1,180 @@
+public import Foundation
+import Logging
+public import ReconCore
+public import ReconHTTP
+import ReconJobs
+public import ReconPostgres
+public import ReconWorker
+
+/// Where a worker keeps bill files: downloads in progress, and the raw files kept for audit.
+public struct BillFolders: Sendable {
+    /// Partial and finished downloads and staging files, per channel and day.
+    public var downloads: String
+    /// Raw bill files by SHA-256, kept after staging.
+    public var archive: String
+
+    public init(downloads: String, archive: String) {
+        self.downloads = downloads
+        self.archive = archive
+    }
+}
+
+/// The `fetch_bill` job: `{"channel": "...", "date": "YYYY-MM-DD"}`. Downloads the channel's bill
+/// for that date, verifies it, parses it into a staging file, keeps the raw file in the archive,
+/// and in the job's fenced completion replaces the channel-day's staged lines with the new ones.
+///
+/// What the channel says decides the job's end (CHANNELS.md §5): not published yet snoozes (no
+/// attempt used) until the channel's deadline and then goes dead with "bill for D not published
+/// by HH:MM"; transient trouble retries with backoff (no sooner than a Retry-After); permanent
+/// trouble is dead at once with the channel's own code and message.
+public struct FetchBillHandler: JobHandler {
+    public static let kind = "fetch_bill"
+
+    public let channels: [ChannelDefinition]
+    public let folders: BillFolders
+    public let http: HTTPClient
+    public let secrets: SecretResolver
+    /// When the channel's "no bill" code is ambiguous (Alipay, UnionPay): whether our own ledger
+    /// has any payment leg for the channel-day. Nil until internal records exist: then the bill
+    /// counts as not published (snooze until the deadline), never silently as an empty day.
+    public let ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)?
+    /// Microseconds since 1970 now; tests move it.
+    public let clock: @Sendable () -> Int64
+
+    struct Arguments: Decodable {
+        var channel: String
+        var date: String
+    }
+
+    public init(
+        channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
+        secrets: SecretResolver = SecretResolver(),
+        ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = nil,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+    ) {
+        self.channels = channels
+        self.folders = folders
+        self.http = http
+        self.secrets = secrets
+        self.ledgerHasLegs = ledgerHasLegs
+        self.clock = clock
+    }
+
+    public var timeout: Duration? { nil }
+
+    public func run(_ context: JobContext) async throws -> JobResult {
+        let arguments: Arguments
+        do {
+            arguments = try JSONDecoder().decode(Arguments.self, from: Data(context.job.args.utf8))
+        } catch {
+            throw JobFailure("fetch_bill arguments must be {\"channel\": \"...\", \"date\": \"YYYY-MM-DD\"}", retryable: false)
+        }
+        guard let channel = channels.first(where: { $0.name == arguments.channel }) else {
+            throw JobFailure("no channel named \(arguments.channel) in this worker's job files", retryable: false)
+        }
+        guard let day = LocalDay(arguments.date) else {
+            throw JobFailure("fetch_bill date \(arguments.date) is not YYYY-MM-DD", retryable: false)
+        }
+        var logger = context.logger
+        logger[metadataKey: "channel"] = "\(channel.name)"
+        logger[metadataKey: "bill_date"] = "\(day)"
+        let workFolder = "\(folders.downloads)/\(channel.name)/\(day)"
+        let session = FetchSession(
+            channel: channel, day: day, workFolder: workFolder, http: http,
+            limiter: ChannelLimiter(pool: context.pool),
+            recorder: AttemptRecorder(
+                pool: context.pool, channel: channel.name, day: day, jobID: context.job.id, attempt: context.job.attempt,
+                worker: context.worker, logger: logger),
+            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, logger: logger)
+
+        let outcome: FetchOutcome
+        do {
+            outcome = try await ChannelAdapters.make(for: channel).fetch(session)
+        } catch let error as ChannelError {
+            throw jobFailure(error, channel: channel, day: day)
+        }
+        let staged: StagedBill
+        switch outcome {
+        case .notReady(let reason):
+            return try notPublished(reason, channel: channel, day: day, logger: logger)
+        case .noBill(let reason):
+            if let ledgerHasLegs, try await !ledgerHasLegs(context.pool, channel.name, day) {
+                staged = stagedBill(channel, day, context, outcome: "empty", copyFile: nil, totals: .init(), report: .init())
+            } else {
+                return try notPublished(reason, channel: channel, day: day, logger: logger)
+            }
+        case .emptyDay(let reason):
+            logger.info("no business that day", metadata: ["reason": "\(reason)"])
+            staged = stagedBill(channel, day, context, outcome: "empty", copyFile: nil, totals: .init(), report: .init())
+        case .ready(let bill):
+            staged = try stage(bill, channel: channel, day: day, workFolder: workFolder, context: context)
+        }
+        logger.info(
+            "bill verified and parsed; staging",
+            metadata: ["lines": "\(staged.totals.lines)", "sha256": "\(staged.sha256 ?? "-")"])
+        return .complete { connection in try staged.write(on: connection) }
+    }
+
+    /// Parses into a staging file, then keeps the raw file in the archive. A bill that fails a
+    /// check is discarded (the next attempt downloads it afresh) and nothing is staged.
+    private func stage(_ bill: DownloadedBill, channel: ChannelDefinition, day: LocalDay, workFolder: String, context: JobContext)
+        throws -> StagedBill
+    {
+        let copyFile = "\(workFolder)/lines-\(context.job.id)-\(context.job.attempt).copy"
+        context.cleanup.add { try? FileManager.default.removeItem(atPath: copyFile) }
+        let report: BillParseReport
+        let totals: BillStager.Totals
+        do {
+            let stager = try BillStager(path: copyFile)
+            report = try bill.parse { line in try stager.append(line) }
+            try stager.finish()
+            totals = stager.totals
+        } catch {
+            try? FileManager.default.removeItem(atPath: bill.path)
+            if let channelError = error as? ChannelError { throw jobFailure(channelError, channel: channel, day: day) }
+            throw JobFailure("bill for \(day) of \(channel.name) refused, nothing staged: \(error)")
+        }
+        let archived = try BillArchive(folder: folders.archive).keep(
+            bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+        var staged = stagedBill(
+            channel, day, context, outcome: totals.lines == 0 ? "empty" : "ready", copyFile: copyFile, totals: totals,
+            report: report)
+        staged.sha256 = bill.sha256
+        staged.fileBytes = bill.bytes
+        staged.archivePath = archived
+        return staged
+    }
+
+    private func stagedBill(
+        _ channel: ChannelDefinition, _ day: LocalDay, _ context: JobContext, outcome: String, copyFile: String?,
+        totals: BillStager.Totals, report: BillParseReport
+    ) -> StagedBill {
+        StagedBill(
+            channel: channel.name, day: day, outcome: outcome, copyFile: copyFile, totals: totals, report: report,
+            sha256: nil, fileBytes: 0, archivePath: nil, jobID: context.job.id, leaseToken: context.job.token,
+            worker: context.worker)
+    }
+
+    /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
+    /// After: dead, with the alert's words.
+    private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws -> JobResult {
+        let now = clock()
+        let (ready, deadline) = channel.readyAndDeadline(for: day)
+        guard now < deadline else {
+            throw JobFailure("bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))", retryable: false)
+        }
+        let poll = channel.pollIntervalMilliseconds * 1000
+        let next = min(deadline, now < ready ? ready : now + poll)
+        logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
+        return .snooze(.microseconds(max(1000, next - now)))
+    }
+
+    private func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {
+        switch error {
+        case .transient(let message, let retryAfter):
+            return JobFailure("\(channel.name) \(day): \(message)", retryable: true, retryAfter: retryAfter)
+        case .permanent(let message):
+            return JobFailure("\(channel.name) \(day): \(message)", retryable: false)
+        }
+    }
+}
