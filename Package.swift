@@ -77,6 +77,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // `recon mock-channel`: the channels' bill APIs in their wire formats, with fault injection.
+        .target(
+            name: "ReconMockChannel",
+            dependencies: [
+                "ReconCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
         // A private PostgreSQL cluster in a temporary folder (tests and `recon demo`).
         .target(
             name: "ReconEmbeddedPostgres", dependencies: ["ReconPostgres", "ReconBlocking", "CReconSpawn"],
@@ -92,7 +104,7 @@ let package = Package(
             name: "ReconCLI",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
-                "ReconCore",
+                "ReconCore", "ReconChannels", "ReconMockChannel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,7 +148,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
-            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "recon"],
+            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "recon"],
             swiftSettings: strict),
         // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
         .target(

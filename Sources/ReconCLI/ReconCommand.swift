@@ -7,7 +7,8 @@ public struct ReconCommand: AsyncParsableCommand {
         abstract: "Reconciliation and settlement for a payment center.",
         subcommands: [
             MigrateCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self, EnqueueCommand.self,
-            StatusCommand.self, JobsCommand.self, RetryCommand.self, CancelCommand.self,
+            StatusCommand.self, JobsCommand.self, RetryCommand.self, CancelCommand.self, FetchBillCommand.self,
+            BillsCommand.self, MockChannelCommand.self,
         ])
 
     public init() {}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReconChannels
+import ReconCore
 import ReconWorker
 import ServiceLifecycle
 import UnixSignals
@@ -14,7 +16,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var token: TokenOptions
     @Option(help: "Coordinator base URLs, comma-separated (tried in turn).") var coordinator: String
     @Option(help: "Jobs run at once.") var slots = 4
-    @Option(help: "Queues to take jobs from, comma-separated.") var queues = "default"
+    @Option(help: "Queues to take jobs from, comma-separated.") var queues = "default,bills"
+    @OptionGroup var jobFolder: JobFolderOptions
+    @Option(name: .customLong("download-dir"), help: "Where bill downloads in progress are kept.")
+    var downloadDir = "/var/lib/recon/downloads"
+    @Option(name: .customLong("archive-dir"), help: "Where raw bill files are kept, named by SHA-256.")
+    var archiveDir = "/var/lib/recon/archive"
     @Option(name: .customLong("worker-id"), help: "This worker's name in leases (default host:pid).")
     var workerID: String?
     @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
@@ -37,13 +44,19 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "recon.worker")
         let id = workerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        // A bad job file stops the worker here, with the file, line and key in the message.
+        let channels = try jobFolder.load().channels
+        var registry = JobRegistry.builtIn
+        registry.register(
+            FetchBillHandler.kind,
+            FetchBillHandler(channels: channels, folders: BillFolders(downloads: downloadDir, archive: archiveDir)))
         let worker = Worker(
             configuration: WorkerConfiguration(
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),
                 workerID: id, slots: slots,
                 queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 gracePeriod: .seconds(graceSeconds), jobTimeout: .seconds(jobTimeoutSeconds)),
-            logger: logger)
+            registry: registry, logger: logger)
         printNow("worker \(id) started with \(slots) slots")
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")
         let watchdog = SystemdNotify.startWatchdog()

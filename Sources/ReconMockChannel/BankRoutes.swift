@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ReconCore
+
+/// `bank_csv` (CHANNELS.md §4): `GET /bank/<merchant>/<YYYYMMDD>.csv` and its `.csv.sha256`
+/// sidecar. Not published is 404; no business is a file whose trailer says 0 lines.
+struct BankRoutes: Sendable {
+    let store: MockBillStore
+    let faults: FaultPlan
+    let stats: MockStats
+    let files: FileResponder
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("bank/:merchant/:file") { request, context in
+            try self.serve(request, merchant: context.parameters.require("merchant"), file: context.parameters.require("file"))
+        }
+    }
+
+    private func serve(_ request: Request, merchant: String, file: String) throws -> Response {
+        let digits = String(file.prefix { $0.isNumber })
+        guard digits.count == 8, merchant.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }),
+            let day = LocalDay("\(digits.prefix(4))-\(digits.dropFirst(4).prefix(2))-\(digits.suffix(2))")
+        else { return Response(status: .notFound) }
+        let date = day.description
+        stats.enter("bank")
+        let sidecar = file.hasSuffix(".sha256")
+        let apiKinds: Set<Fault.Kind> = [.fail503, .rateLimit429, .notReady, .authError]
+        if let fault = faults.take(channel: "bank", date: date, kinds: apiKinds) {
+            stats.leave("bank")
+            return MockResponses.plain(for: fault)
+        }
+        let empty = faults.take(channel: "bank", date: date, kinds: [.noBusiness]) != nil
+        let path = try store.file(
+            at: store.path(channel: "bank", merchant: merchant, day: day, ext: empty ? "empty.csv" : "csv")
+        ) { temporary in
+            try MockBankBill.write(to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
+        }
+        if sidecar {
+            defer { stats.leave("bank") }
+            var digest = try MockDigest.sha256(path: path)
+            if faults.take(channel: "bank", date: date, kinds: [.wrongHash]) != nil {
+                digest = String(digest.reversed())
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: .init(string: "\(digest)  \(file.dropLast(7))\n")))
+        }
+        let fault = faults.take(channel: "bank", date: date, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
+        return files.respond(file: path, channel: "bank", request: request, fault: fault, contentType: "text/csv; charset=utf-8")
+    }
+}
+
+/// Answers for the faults that replace a response.
+enum MockResponses {
+    static func plain(for fault: Fault) -> Response {
+        switch fault.kind {
+        case .rateLimit429:
+            return Response(
+                status: .tooManyRequests, headers: [HTTPField.Name("Retry-After")!: "\(fault.argument ?? 1)"],
+                body: ResponseBody(byteBuffer: .init(string: "slow down")))
+        case .notReady:
+            return Response(status: .notFound, body: ResponseBody(byteBuffer: .init(string: "not published yet")))
+        case .authError:
+            return Response(status: .unauthorized, body: ResponseBody(byteBuffer: .init(string: "bad credentials")))
+        default:
+            return Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: .init(string: "try again later")))
+        }
+    }
+}

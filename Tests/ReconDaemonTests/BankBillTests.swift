@@ -1,0 +1,69 @@
+import Foundation
+import ReconCore
+import ReconMockChannel
+import ReconPostgres
+import ReconTestSupport
+import Testing
+
+/// `fetch_bill` for a `bank_csv` channel, end to end: real mock channel, coordinator and workers,
+/// HTTP through libcurl and PostgreSQL.
+@Suite(.serialized) struct BankBillTests {
+    static func channel(_ base: String, extra: String = "") -> String {
+        """
+        [[channel]]
+        name = "bank-a"
+        adapter = "bank_csv"
+        merchant_id = "m001"
+        url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv"
+        sha256_suffix = ".sha256"
+        retry = { max_attempts = 5, base = "200ms", cap = "1s" }
+        \(extra)
+        """
+    }
+
+    @Test func aBankBillIsStagedWithTheGeneratedTotalsAndARefetchLeavesTheSameRows() async throws {
+        let fixture = try await BillFixture(label: "bank-roundtrip")
+        try await fixture.startMock(lines: 500)
+        try fixture.writeJobFile(Self.channel(fixture.mockURL))
+        try await fixture.startDaemons()
+
+        let first = try await fixture.enqueueFetch(channel: "bank-a", date: "2026-11-23")
+        #expect(try await fixture.waitUntilFinished(first) == "completed")
+        let truth = try MockBillStore.truth(
+            folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay("2026-11-23")))
+        let staged = try await fixture.staged("bank-a", "2026-11-23")
+        #expect(staged.lines == truth.lines)
+        #expect(staged.amount == truth.amountFen)
+        #expect(staged.fee == truth.feeFen)
+        #expect(truth.payments > 0 && truth.refunds > 0)
+        let rowsBefore = try await fixture.harness.pool.query(
+            "SELECT md5(string_agg(t::text, '|' ORDER BY line_no)) FROM staged_bill_lines t WHERE channel = 'bank-a'"
+        ).first?.decode(String.self, at: 0)
+
+        // The same day again: the same rows, not twice as many.
+        let second = try await fixture.enqueueFetch(channel: "bank-a", date: "2026-11-23")
+        #expect(try await fixture.waitUntilFinished(second) == "completed")
+        let rowsAfter = try await fixture.harness.pool.query(
+            "SELECT md5(string_agg(t::text, '|' ORDER BY line_no)) FROM staged_bill_lines t WHERE channel = 'bank-a'"
+        ).first?.decode(String.self, at: 0)
+        #expect(rowsAfter == rowsBefore)
+        #expect(try await fixture.staged("bank-a", "2026-11-23").lines == truth.lines)
+
+        // The raw file is archived under its SHA-256, and `recon bills show` reports it all.
+        let shown = try runRecon(
+            ["bills", "show", "--channel", "bank-a", "--date", "2026-11-23"], environment: fixture.harness.environment)
+        #expect(shown.status == 0)
+        #expect(shown.output.contains("\(truth.lines) lines"))
+        let sha = try await fixture.harness.pool.query("SELECT file_sha256 FROM bill_fetches WHERE channel = 'bank-a'")
+            .first?.decode(String.self, at: 0)
+        let digest = try #require(sha)
+        #expect(FileManager.default.fileExists(atPath: "\(fixture.archive)/bank-a/\(digest).csv"))
+        #expect(shown.output.contains(digest))
+        // No download leftovers: no partial file under a final name, no staging file.
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: fixture.downloads).filter {
+            $0.hasSuffix(".part") || $0.hasSuffix(".copy") || $0.hasSuffix("bill")
+        }
+        #expect(leftovers.isEmpty, "left in the download folder: \(leftovers)")
+        await fixture.stop()
+    }
+}

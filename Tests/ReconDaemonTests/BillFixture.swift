@@ -1,0 +1,99 @@
+import Foundation
+import ReconCore
+import ReconJobs
+import ReconPostgres
+import ReconTestSupport
+
+/// A mock channel server, a coordinator and workers with a job folder of channels pointing at the
+/// mock, all real processes, in a temporary folder of their own.
+final class BillFixture: @unchecked Sendable {
+    // @unchecked: only the owning test touches it, one step at a time.
+    let harness: DaemonHarness
+    let folder: String
+    var mock: DaemonProcess?
+    var mockURL = ""
+
+    var jobs: String { folder + "/jobs" }
+    var data: String { folder + "/data" }
+    var downloads: String { folder + "/downloads" }
+    var archive: String { folder + "/archive" }
+
+    init(label: String) async throws {
+        harness = try await DaemonHarness(label: label)
+        folder = NSTemporaryDirectory() + "recon-bills-\(UUID().uuidString)"
+        for path in [jobs, data, downloads, archive] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Starts `recon mock-channel` on a free port.
+    func startMock(lines: Int = 200, faults: [String] = []) async throws {
+        let process = try DaemonProcess(
+            name: "mock-channel",
+            arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", data, "--lines", String(lines)]
+                + faults.flatMap { ["--fault", $0] })
+        mock = process
+        let line = try await process.waitForLine(containing: "mock channel listening on")
+        guard let port = line.split(separator: ":").last else { throw DaemonError("no port in '\(line)'") }
+        mockURL = "http://127.0.0.1:\(port)"
+    }
+
+    func writeJobFile(_ text: String, name: String = "channels.toml") throws {
+        try text.write(toFile: jobs + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    /// A coordinator and `count` workers that fetch bills with this fixture's folders.
+    func startDaemons(workers count: Int = 1, slots: Int = 4) async throws {
+        try await harness.startCoordinator(leaseMilliseconds: 5_000)
+        for index in 0..<count {
+            try await harness.startWorker(
+                slots: slots, id: "bills\(index)",
+                extraArguments: ["--jobs", jobs, "--download-dir", downloads, "--archive-dir", archive, "--queues", "bills"])
+        }
+    }
+
+    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5) async throws -> Int64 {
+        let job = NewJob(
+            kind: "fetch_bill", queue: "bills", args: "{\"channel\":\"\(channel)\",\"date\":\"\(date)\"}",
+            retry: RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
+        guard let id = try await harness.enqueue([job]).first else { throw DaemonError("nothing enqueued") }
+        return id
+    }
+
+    /// Waits until the job is finished and returns its state.
+    func waitUntilFinished(_ id: Int64, timeout: Duration = .seconds(60)) async throws -> String {
+        var state = ""
+        try await eventually("job \(id) finished", timeout: timeout) {
+            state = try await harness.jobState(id).state
+            return ["completed", "dead", "cancelled"].contains(state)
+        }
+        return state
+    }
+
+    func jobErrors(_ id: Int64) async throws -> String {
+        try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0) ?? ""
+    }
+
+    /// Staged rows of a channel-day: count, Σ amount, Σ fee.
+    func staged(_ channel: String, _ date: String) async throws -> (lines: Int64, amount: Int64, fee: Int64) {
+        guard
+            let row = try await harness.pool.query(
+                """
+                SELECT count(*)::int8, coalesce(sum(amount_fen), 0)::int8, coalesce(sum(fee_fen), 0)::int8
+                FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2::date
+                """, [channel, date]
+            ).first
+        else { return (0, 0, 0) }
+        return (try row.decode(Int64.self, at: 0), try row.decode(Int64.self, at: 1), try row.decode(Int64.self, at: 2))
+    }
+
+    func stop() async {
+        await harness.stopAll()
+        if let mock, mock.process.isRunning {
+            mock.signal(SIGTERM)
+            _ = try? await mock.waitForExit(timeout: .seconds(10))
+        }
+    }
+}
