@@ -30,7 +30,7 @@ struct BankRoutes: Sendable {
             stats.leave("bank")
             return MockResponses.plain(for: fault)
         }
-        let empty = faults.take(channel: "bank", date: date, kinds: [.noBusiness]) != nil
+        let empty = faults.contains(channel: "bank", date: date, kind: .noBusiness)
         let path = try store.file(
             at: store.path(channel: "bank", merchant: merchant, day: day, ext: empty ? "empty.csv" : "csv")
         ) { temporary in

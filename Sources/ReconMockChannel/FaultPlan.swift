@@ -11,7 +11,8 @@ public struct Fault: Codable, Sendable, Equatable {
         case rateLimit429 = "rate_limit_429"
         /// The channel's "not published yet" answer.
         case notReady = "not_ready"
-        /// The channel's "no business that day" answer (an empty bill for bank files).
+        /// The channel's "no business that day" answer (an empty bill for bank files). A fact about
+        /// the day: it holds for every request, whatever `times` says.
         case noBusiness = "no_business"
         /// The download stops halfway and the connection closes (Content-Length promised more).
         case cutBody = "cut_body"
@@ -80,6 +81,17 @@ public final class FaultPlan: Sendable {
 
     public var active: [Fault] {
         entries.withLock { $0.map(\.fault) }
+    }
+
+    /// Whether a fault of `kind` is set for the channel and date, without using it up: for facts
+    /// about a day (no business) that every request for it must agree on.
+    func contains(channel: String, date: String, kind: Fault.Kind) -> Bool {
+        entries.withLock { entries in
+            entries.contains { entry in
+                entry.fault.kind == kind && (entry.fault.channel == "*" || entry.fault.channel == channel)
+                    && (entry.fault.date == "*" || entry.fault.date == date)
+            }
+        }
     }
 
     /// The first fault in force for this request among `kinds`, used up by one.

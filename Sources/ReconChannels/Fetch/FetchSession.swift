@@ -112,8 +112,9 @@ public struct AttemptRecorder: Sendable {
             try await pool.query(
                 """
                 INSERT INTO bill_fetch_attempts
-                    (channel, bill_date, job_id, attempt, worker, step, url, http_status, bytes, duration_ms, outcome, detail)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    (channel, bill_date, job_id, attempt, worker, step, url, http_status, bytes, duration_ms, outcome, detail,
+                     started_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp() - $10 * interval '1 millisecond')
                 """,
                 [
                     channel, day.pgDate, jobID, attempt, worker, step, result.redactedURL, result.status,

@@ -1,0 +1,143 @@
+import Foundation
+import ReconCore
+import ReconMockChannel
+import ReconPostgres
+import ReconTestSupport
+import Testing
+
+/// Every fault of the mock channel against a `bank_csv` channel ends as CHANNELS.md §5 says: one
+/// mock, one coordinator, two workers, one date per fault.
+@Suite(.serialized) struct BankFaultTests {
+    /// Today's and yesterday's date in Beijing, where the channels' days are.
+    static func beijingDay(offset: Int) -> String {
+        let seconds = Int64(Date().timeIntervalSince1970) + 8 * 3600
+        return LocalDay(dayNumber: Int(seconds / 86_400) + offset).description
+    }
+
+    @Test func eachFaultEndsAsTheTableSays() async throws {
+        let yesterday = Self.beijingDay(offset: -1)
+        let today = Self.beijingDay(offset: 0)
+        let fixture = try await BillFixture(label: "bank-faults")
+        try await fixture.startMock(
+            lines: 300,
+            faults: [
+                "bank:2026-11-01:fail_503:2", "bank:2026-11-02:rate_limit_429:1:2", "bank:\(yesterday):not_ready:2",
+                "bank:2026-11-03:not_ready:0", "bank:2026-11-04:cut_body:1", "bank:2026-11-05:truncated_body:1",
+                "bank:2026-11-06:wrong_hash:1", "bank:2026-11-07:auth_error:0", "bank:2026-11-08:no_business:1",
+                "bank:\(today):not_ready:0",
+            ])
+        // Two channels on the same bank: one checks the SHA-256 sidecar, one relies on the trailer.
+        try fixture.writeJobFile(
+            """
+            [[channel]]
+            name = "bank-a"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            sha256_suffix = ".sha256"
+            ready_after = "00:00"
+            deadline = "23:59"
+            poll_interval = "1s"
+
+            [[channel]]
+            name = "bank-b"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            """)
+        try await fixture.startDaemons(workers: 2)
+
+        var jobs: [String: Int64] = [:]
+        for date in ["2026-11-01", "2026-11-02", yesterday, "2026-11-03", "2026-11-04", "2026-11-06", "2026-11-07", "2026-11-08", today] {
+            jobs[date] = try await fixture.enqueueFetch(channel: "bank-a", date: date)
+        }
+        let truncated = try await fixture.enqueueFetch(channel: "bank-b", date: "2026-11-05")
+        let pool = fixture.harness.pool
+
+        func expectStagedTruth(_ channel: String, _ date: String) async throws {
+            let truth = try MockBillStore.truth(folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay(date)))
+            let staged = try await fixture.staged(channel, date)
+            #expect(staged.lines == truth.lines, "\(date)")
+            #expect(staged.amount == truth.amountFen, "\(date)")
+            #expect(staged.fee == truth.feeFen, "\(date)")
+        }
+        func attempts(_ date: String) async throws -> [(status: Int?, outcome: String, startedMicros: Int64)] {
+            try await pool.query(
+                """
+                SELECT http_status, outcome, (extract(epoch FROM started_at) * 1000000)::int8 FROM bill_fetch_attempts
+                WHERE bill_date = $1::date AND step = 'download' ORDER BY id
+                """, [date]
+            ).rows.map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2)) }
+        }
+
+        // 503 twice: retried with backoff, then staged.
+        let job503 = try #require(jobs["2026-11-01"])
+        #expect(try await fixture.waitUntilFinished(job503) == "completed")
+        #expect(try await fixture.harness.jobState(job503).attempt == 3)
+        #expect(try await attempts("2026-11-01").map(\.status) == [503, 503, 200])
+        try await expectStagedTruth("bank-a", "2026-11-01")
+
+        // 429 with Retry-After: 2: the retry waits at least that long.
+        let job429 = try #require(jobs["2026-11-02"])
+        #expect(try await fixture.waitUntilFinished(job429) == "completed")
+        let tries429 = try await attempts("2026-11-02")
+        #expect(tries429.map(\.status) == [429, 200])
+        if tries429.count == 2 { #expect(tries429[1].startedMicros - tries429[0].startedMicros >= 1_900_000) }
+
+        // Not published yet, twice, before the deadline: snoozed without using attempts.
+        let jobNotReady = try #require(jobs[yesterday])
+        #expect(try await fixture.waitUntilFinished(jobNotReady) == "completed")
+        #expect(try await fixture.harness.jobState(jobNotReady).attempt == 1)
+        #expect(try await attempts(yesterday).map(\.status) == [404, 404, 200])
+        try await expectStagedTruth("bank-a", yesterday)
+
+        // Never published, and the deadline is long past: dead with the alert's words.
+        let jobLate = try #require(jobs["2026-11-03"])
+        #expect(try await fixture.waitUntilFinished(jobLate) == "dead")
+        #expect(try await fixture.jobErrors(jobLate).contains("bill for 2026-11-03 not published by 23:59"))
+
+        // Cut halfway: resumed with Range in the same attempt; the sidecar's hash matches.
+        let jobCut = try #require(jobs["2026-11-04"])
+        #expect(try await fixture.waitUntilFinished(jobCut) == "completed")
+        #expect(try await attempts("2026-11-04").map(\.outcome) == ["cut_off", "completed"])
+        #expect(try await attempts("2026-11-04").map(\.status) == [200, 206])
+        try await expectStagedTruth("bank-a", "2026-11-04")
+
+        // A 200 with half the file: the trailer check refuses it, nothing staged; the retry stages it.
+        #expect(try await fixture.waitUntilFinished(truncated) == "completed")
+        let truncatedErrors = try await fixture.jobErrors(truncated)
+        #expect(truncatedErrors.contains("nothing staged"), "\(truncatedErrors)")
+        try await expectStagedTruth("bank-b", "2026-11-05")
+
+        // A sidecar announcing another hash: refused before parsing; the retry stages it.
+        let jobHash = try #require(jobs["2026-11-06"])
+        #expect(try await fixture.waitUntilFinished(jobHash) == "completed")
+        #expect(try await fixture.jobErrors(jobHash).contains("sidecar announces"))
+        try await expectStagedTruth("bank-a", "2026-11-06")
+
+        // Refused credentials: dead at once, one attempt.
+        let jobAuth = try #require(jobs["2026-11-07"])
+        #expect(try await fixture.waitUntilFinished(jobAuth) == "dead")
+        #expect(try await fixture.harness.jobState(jobAuth).attempt == 1)
+        #expect(try await fixture.jobErrors(jobAuth).contains("HTTP 401"))
+
+        // No business that day: a bill with a count-0 trailer, staged as an empty day.
+        let jobEmpty = try #require(jobs["2026-11-08"])
+        #expect(try await fixture.waitUntilFinished(jobEmpty) == "completed")
+        #expect(try await fixture.staged("bank-a", "2026-11-08").lines == 0)
+        let outcome = try await pool.query("SELECT outcome FROM bill_fetches WHERE bill_date = '2026-11-08'").first?.decode(String.self, at: 0)
+        #expect(outcome == "empty")
+
+        // Today's bill is not due until tomorrow: the job waits for the ready time, no attempt used.
+        let jobToday = try #require(jobs[today])
+        try await eventually("today's fetch is snoozed", timeout: .seconds(20)) {
+            try await fixture.harness.jobState(jobToday).state == "scheduled"
+        }
+        #expect(try await fixture.harness.jobState(jobToday).attempt == 0)
+        let waitHours = try await pool.query(
+            "SELECT extract(epoch FROM run_at - now())::int8 / 3600 FROM recon_jobs WHERE id = $1", [jobToday]
+        ).first?.decode(Int64.self, at: 0)
+        #expect((waitHours ?? -1) >= 0 && (waitHours ?? 99) <= 24)
+        await fixture.stop()
+    }
+}
