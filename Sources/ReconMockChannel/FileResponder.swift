@@ -69,11 +69,13 @@ struct FileResponder: Sendable {
                     if let corruptAt, (offset..<offset + chunk.count).contains(corruptAt) {
                         chunk[chunk.startIndex + corruptAt - offset] ^= 0xFF
                     }
-                    try await writer.write(ByteBuffer(bytes: chunk))
-                    offset += chunk.count
+                    // Trickling waits before each chunk, so the request ends with its last byte and
+                    // is not counted in flight after the client has it all.
                     if let bytesPerSecond {
                         try await Task.sleep(for: .milliseconds(max(1, chunk.count * 1000 / bytesPerSecond)))
                     }
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                    offset += chunk.count
                 }
                 if cut {
                     // Let what was written drain before the connection drops.
