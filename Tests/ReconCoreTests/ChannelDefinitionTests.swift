@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@testable import ReconCore
+
+/// `[[channel]]` tables: what they read into, and every refusal naming file, line and key.
+@Suite struct ChannelDefinitionTests {
+    static let file = """
+        [[channel]]
+        name = "wechat-main"
+        adapter = "wechatpay"
+        base_url = "https://api.mch.weixin.qq.com"
+        merchant_id = "1900000000"
+        certificate_serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+        private_key = { file = "/etc/recon/wechat-main.pem" }
+        ready_after = "10:00"
+        deadline = "14:30"
+        shards = 4
+        retry = { max_attempts = 12, base = "30s", cap = "20m" }
+        limits = { concurrent_requests = 3, requests_per_second = 7 }
+
+        [[channel]]
+        name = "bank-icbc"
+        adapter = "bank_csv"
+        merchant_id = "m-42"
+        url_template = "https://bank.example/bills/{merchant}/{date:%Y%m%d}.csv"
+        auth_header = { name = "X-Api-Key", secret = { env = "RECON_ICBC_KEY" } }
+        sha256_suffix = ".sha256"
+        """
+
+    func refusal(_ text: String) -> TOMLError? {
+        do {
+            _ = try JobFile.parse(text, file: "jobs/channels.toml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func channelsReadWithTheirAdapterLimitsAndSecretReferences() throws {
+        let channels = try JobFile.parse(Self.file, file: "jobs/channels.toml").channels
+        #expect(channels.map(\.name) == ["wechat-main", "bank-icbc"])
+        let wechat = channels[0]
+        #expect(wechat.line == 1)
+        #expect(wechat.merchantID == "1900000000")
+        #expect(wechat.limits == ChannelLimits(concurrentRequests: 3, requestsPerSecond: 7))
+        #expect(wechat.retry == RetryPolicy(maxAttempts: 12, baseMilliseconds: 30_000, capMilliseconds: 1_200_000))
+        #expect(wechat.shards == 4)
+        #expect(wechat.utcOffsetSeconds == 8 * 3600)
+        guard case .wechatpay(let options) = wechat.adapter else { Issue.record("not wechatpay"); return }
+        #expect(options.privateKey == .file("/etc/recon/wechat-main.pem"))
+        // The bill of the 23rd is ready at 10:00 on the 24th in Beijing (02:00 UTC), late at 14:30.
+        let (ready, deadline) = wechat.readyAndDeadline(for: try #require(LocalDay("2026-11-23")))
+        #expect(ready == 1_795_485_600 * 1_000_000)
+        #expect(deadline - ready == 270 * 60 * 1_000_000)
+        #expect(wechat.deadlineText == "14:30")
+
+        guard case .bankCSV(let bank) = channels[1].adapter else { Issue.record("not bank_csv"); return }
+        #expect(bank.authHeader?.name == "X-Api-Key")
+        #expect(bank.authHeader?.secret == .environment("RECON_ICBC_KEY"))
+        #expect(bank.url(merchant: "m-42", day: try #require(LocalDay("2026-11-03"))) == "https://bank.example/bills/m-42/20261103.csv")
+    }
+
+    @Test(arguments: [
+        // (change, expected line, words the message must hold)
+        ("adapter = \"wechatpay\"", "adapter = \"paypal\"", 3, "unknown adapter \"paypal\""),
+        ("shards = 4", "shards = 4\nshard_count = 2", 11, "unknown key `channel[0].shard_count`"),
+        ("merchant_id = \"1900000000\"\n", "", 1, "missing key `channel[0].merchant_id`"),
+        ("base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"api.mch.weixin.qq.com\"", 4, "`channel[0].base_url` is not an http(s) URL"),
+        ("base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"https://bob:pw@api.mch.weixin.qq.com\"", 4, "must not carry a user or password"),
+        ("deadline = \"14:30\"", "deadline = \"2pm\"", 9, "`channel[0].deadline` must be a local time HH:MM"),
+        ("limits = { concurrent_requests = 3,", "limits = { concurrent_requests = 0,", 12, "`channel[0].limits.concurrent_requests` must be between 1 and 1000"),
+        ("private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = { path = \"/x\" }", 7, "unknown key `channel[0].private_key.path`"),
+    ])
+    func aWrongChannelIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
+        let text = Self.file.replacingOccurrences(of: from, with: to)
+        #expect(text != Self.file)
+        let error = try #require(refusal(text))
+        #expect(error.file == "jobs/channels.toml")
+        #expect(error.line == line, "\(error)")
+        #expect(error.message.contains(words), "\(error)")
+    }
+
+    @Test func aSecretWrittenInlineIsRefusedWithoutRepeatingIt() throws {
+        let secret = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+        for (from, to) in [
+            ("private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = \"\(secret)\""),
+            ("secret = { env = \"RECON_ICBC_KEY\" }", "secret = \"\(secret)\""),
+            ("shards = 4", "shards = 4\nnote = \"-----BEGIN PRIVATE KEY-----\(secret)\""),
+        ] {
+            let error = try #require(refusal(Self.file.replacingOccurrences(of: from, with: to)))
+            #expect(error.message.contains("secret inline") || error.message.contains("never the secret itself"), "\(error)")
+            #expect(!error.description.contains(secret))
+        }
+    }
+
+    @Test func aRelativeSecretFileAndAnEmptyReferenceAreRefused() throws {
+        let relative = try #require(refusal(Self.file.replacingOccurrences(of: "/etc/recon/wechat-main.pem", with: "wechat.pem")))
+        #expect(relative.message.contains("must be an absolute path"))
+        let empty = try #require(refusal(Self.file.replacingOccurrences(of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{}")))
+        #expect(empty.message.contains("exactly one of `file` or `env`"))
+    }
+
+    @Test func twoChannelsWithOneNameAcrossFilesAreRefused() throws {
+        let folder = NSTemporaryDirectory() + "recon-channels-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.file.write(toFile: folder + "/a.toml", atomically: true, encoding: .utf8)
+        try Self.file.write(toFile: folder + "/b.toml", atomically: true, encoding: .utf8)
+        #expect(throws: TOMLError.self) { try JobFile.load(directory: folder) }
+        do {
+            _ = try JobFile.load(directory: folder)
+        } catch let error as TOMLError {
+            #expect(error.file.hasSuffix("b.toml"))
+            #expect(error.message.contains("channel name `wechat-main` is also used at"))
+        }
+    }
+}
