@@ -74,6 +74,7 @@ let package = Package(
             dependencies: [
                 "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -16,6 +16,10 @@ struct MockChannelCommand: AsyncParsableCommand {
         parsing: .singleValue,
         help: "A fault, channel:date:kind[:times[:argument]] (e.g. wechatpay:2026-11-23:fail_503:2; * for any; times 0 = always). Kinds: \(Fault.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var fault: [String] = []
+    @Option(
+        name: .customLong("bank-api-key-env"),
+        help: "An environment variable holding the X-Api-Key that bank files require (none: no key needed).")
+    var bankAPIKeyEnvironment: String?
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be host:port, got \(listen)") }
@@ -38,7 +42,8 @@ struct MockChannelCommand: AsyncParsableCommand {
         let server = MockChannelServer(
             configuration: .init(
                 host: address.host, port: address.port, dataFolder: data, linesPerDay: lines,
-                faults: fault.compactMap(Fault.init(spec:))))
+                faults: fault.compactMap(Fault.init(spec:)),
+                bankAPIKey: bankAPIKeyEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }))
         try await server.run(logger: Logger(label: "recon.mock-channel")) { port in
             printNow("mock channel listening on \(address.host):\(port)")
         }

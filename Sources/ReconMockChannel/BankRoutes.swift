@@ -10,6 +10,7 @@ struct BankRoutes: Sendable {
     let faults: FaultPlan
     let stats: MockStats
     let files: FileResponder
+    let apiKey: String?
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("bank/:merchant/:file") { request, context in
@@ -24,6 +25,10 @@ struct BankRoutes: Sendable {
         else { return Response(status: .notFound) }
         let date = day.description
         stats.enter("bank")
+        if let apiKey, request.headers[HTTPField.Name("X-Api-Key")!] != apiKey {
+            stats.leave("bank")
+            return Response(status: .unauthorized, body: ResponseBody(byteBuffer: .init(string: "X-Api-Key missing or wrong")))
+        }
         let sidecar = file.hasSuffix(".sha256")
         let apiKinds: Set<Fault.Kind> = [.fail503, .rateLimit429, .notReady, .authError]
         if let fault = faults.take(channel: "bank", date: date, kinds: apiKinds) {

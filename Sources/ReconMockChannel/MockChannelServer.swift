@@ -16,13 +16,19 @@ public struct MockChannelServer: Sendable {
         public var dataFolder: String
         public var linesPerDay: Int
         public var faults: [Fault]
+        /// When set, bank files need `X-Api-Key` with this value (else 401), as a bank's would.
+        public var bankAPIKey: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 0, dataFolder: String, linesPerDay: Int = 200, faults: [Fault] = []) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 0, dataFolder: String, linesPerDay: Int = 200, faults: [Fault] = [],
+            bankAPIKey: String? = nil
+        ) {
             self.host = host
             self.port = port
             self.dataFolder = dataFolder
             self.linesPerDay = linesPerDay
             self.faults = faults
+            self.bankAPIKey = bankAPIKey
         }
     }
 
@@ -40,7 +46,7 @@ public struct MockChannelServer: Sendable {
         let router = Router()
         let store = MockBillStore(folder: configuration.dataFolder, linesPerDay: configuration.linesPerDay)
         let files = FileResponder(stats: stats)
-        BankRoutes(store: store, faults: faults, stats: stats, files: files).register(on: router)
+        BankRoutes(store: store, faults: faults, stats: stats, files: files, apiKey: configuration.bankAPIKey).register(on: router)
         AdminRoutes(faults: faults, stats: stats).register(on: router)
         let app = Application(
             router: router,

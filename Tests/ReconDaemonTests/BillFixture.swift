@@ -29,11 +29,11 @@ final class BillFixture: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     /// Starts `recon mock-channel` on a free port.
-    func startMock(lines: Int = 200, faults: [String] = []) async throws {
+    func startMock(lines: Int = 200, faults: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) async throws {
         let process = try DaemonProcess(
             name: "mock-channel",
             arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", data, "--lines", String(lines)]
-                + faults.flatMap { ["--fault", $0] })
+                + faults.flatMap { ["--fault", $0] } + arguments, environment: environment)
         mock = process
         let line = try await process.waitForLine(containing: "mock channel listening on")
         guard let port = line.split(separator: ":").last else { throw DaemonError("no port in '\(line)'") }
@@ -45,12 +45,13 @@ final class BillFixture: @unchecked Sendable {
     }
 
     /// A coordinator and `count` workers that fetch bills with this fixture's folders.
-    func startDaemons(workers count: Int = 1, slots: Int = 4) async throws {
+    func startDaemons(workers count: Int = 1, slots: Int = 4, environment: [String: String] = [:]) async throws {
         try await harness.startCoordinator(leaseMilliseconds: 5_000)
         for index in 0..<count {
             try await harness.startWorker(
                 slots: slots, id: "bills\(index)",
-                extraArguments: ["--jobs", jobs, "--download-dir", downloads, "--archive-dir", archive, "--queues", "bills"])
+                extraArguments: ["--jobs", jobs, "--download-dir", downloads, "--archive-dir", archive, "--queues", "bills"],
+                extraEnvironment: environment)
         }
     }
 

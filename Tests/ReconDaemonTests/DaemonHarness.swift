@@ -42,7 +42,7 @@ final class DaemonHarness: @unchecked Sendable {
     @discardableResult
     func startWorker(
         slots: Int, id: String, coordinators: [String]? = nil, graceSeconds: Int = 20, jobTimeoutSeconds: Int = 3600,
-        extraArguments: [String] = []
+        extraArguments: [String] = [], extraEnvironment: [String: String] = [:]
     ) async throws
         -> DaemonProcess
     {
@@ -52,7 +52,7 @@ final class DaemonHarness: @unchecked Sendable {
                 "worker", "--coordinator", (coordinators ?? coordinatorURLs).joined(separator: ","), "--slots",
                 String(slots), "--worker-id", id, "--grace-seconds", String(graceSeconds), "--job-timeout-seconds",
                 String(jobTimeoutSeconds),
-            ] + extraArguments, environment: environment)
+            ] + extraArguments, environment: environment.merging(extraEnvironment) { $1 })
         workers.append(process)
         _ = try await process.waitForLine(containing: "started with")
         return process
