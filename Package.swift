@@ -32,12 +32,18 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // posix_spawn extras that glibc declares only under _GNU_SOURCE.
         .target(name: "CReconSpawn"),
 
         // Pure logic, no I/O: retry policy, cron schedules, the job-file (TOML) reader.
         .target(name: "ReconCore", swiftSettings: strict),
+
+        // gzip, zlib and ZIP through zlib: streaming inflate/deflate with size caps, ZIP read and write.
+        .target(name: "ReconArchive", dependencies: ["CZlib"], swiftSettings: strict),
 
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
@@ -128,6 +134,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
+        .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
             dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],
