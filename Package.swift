@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "ReconChannels",
             dependencies: [
-                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker",
+                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker", "ReconArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "ReconMockChannel",
             dependencies: [
-                "ReconCore",
+                "ReconCore", "ReconArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +156,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
-            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "recon"],
+            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "ReconArchive", "recon"],
             swiftSettings: strict),
         // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
         .target(

@@ -36,10 +36,29 @@ struct BankRoutes: Sendable {
             return MockResponses.plain(for: fault)
         }
         let empty = faults.contains(channel: "bank", date: date, kind: .noBusiness)
-        let path = try store.file(
-            at: store.path(channel: "bank", merchant: merchant, day: day, ext: empty ? "empty.csv" : "csv")
-        ) { temporary in
+        let served = sidecar ? String(file.dropLast(".sha256".count)) : file
+        let csvExtension = empty ? "empty.csv" : "csv"
+        let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) { temporary in
             try MockBankBill.write(to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
+        }
+        // The packing the URL asks for: a given file under that name wins, else the CSV is packed.
+        let path: String
+        let contentType: String
+        if served.hasSuffix(".csv.gz") {
+            path = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".gz")) {
+                try MockPacking.gzip(csv, to: $0)
+                return nil
+            }
+            contentType = "application/gzip"
+        } else if served.hasSuffix(".zip") {
+            path = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".zip")) {
+                try MockPacking.zip([(Array("\(MockBillStore.compact(day)).csv".utf8), csv)], to: $0)
+                return nil
+            }
+            contentType = "application/zip"
+        } else {
+            path = csv
+            contentType = "text/csv; charset=utf-8"
         }
         if sidecar {
             defer { stats.leave("bank") }
@@ -49,10 +68,10 @@ struct BankRoutes: Sendable {
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: .init(string: "\(digest)  \(file.dropLast(7))\n")))
+                body: ResponseBody(byteBuffer: .init(string: "\(digest)  \(served)\n")))
         }
         let fault = faults.take(channel: "bank", date: date, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
-        return files.respond(file: path, channel: "bank", request: request, fault: fault, contentType: "text/csv; charset=utf-8")
+        return files.respond(file: path, channel: "bank", request: request, fault: fault, contentType: contentType)
     }
 }
 

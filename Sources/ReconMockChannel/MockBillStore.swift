@@ -39,12 +39,12 @@ public struct MockBillStore: Sendable {
         let temporary = path + ".generating-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         if let truth = try generate(temporary) {
-            let truthPath = (path as NSString).deletingPathExtension.components(separatedBy: ".").first.map { $0 + ".truth.json" }
-            if let truthPath {
-                let encoder = JSONEncoder()
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                try encoder.encode(truth).write(to: URL(fileURLWithPath: truthPath), options: .atomic)
-            }
+            // `<folder>/20261123.csv` and `<folder>/20261123.empty.csv` both have `<folder>/20261123.truth.json`.
+            let folder = (path as NSString).deletingLastPathComponent
+            let day = (path as NSString).lastPathComponent.prefix { $0 != "." }
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            try encoder.encode(truth).write(to: URL(fileURLWithPath: "\(folder)/\(day).truth.json"), options: .atomic)
         }
         if rename(temporary, path) != 0, !FileManager.default.fileExists(atPath: path) {
             throw CocoaError(.fileWriteUnknown)

@@ -1,4 +1,5 @@
 import Foundation
+import ReconArchive
 import ReconCore
 import ReconMockChannel
 import ReconPostgres
@@ -140,4 +141,65 @@ import Testing
         #expect((waitHours ?? -1) >= 0 && (waitHours ?? 99) <= 24)
         await fixture.stop()
     }
+
+    @Test func packedBankFilesUnpackAndHostileArchivesAreRefused() async throws {
+        let fixture = try await BillFixture(label: "bank-packed")
+        try await fixture.startMock(lines: 400, faults: ["bank:2026-11-14:corrupt_archive:1"])
+        // Hostile archives, given to the mock as files: an entry escaping the folder, and a bomb.
+        let folder = fixture.data + "/bank/m001"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ZipWriter.write(path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
+        try ZipWriter.write(path: folder + "/20261113.csv.zip", entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
+        try fixture.writeJobFile(
+            """
+            [[channel]]
+            name = "bank-gz"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv.gz"
+            compression = "gzip"
+            sha256_suffix = ".sha256"
+
+            [[channel]]
+            name = "bank-zip"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.zip"
+            compression = "zip"
+            zip_entry = "*.csv"
+            max_bill_bytes = 1000000
+            retry = { max_attempts = 2, base = "200ms", cap = "1s" }
+            """)
+        try await fixture.startDaemons(workers: 1)
+        let gz = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-11")
+        let zip = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-11")
+        let escaping = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-12", maxAttempts: 2)
+        let bomb = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-13", maxAttempts: 2)
+        let corrupt = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-14")
+
+        for (id, channel) in [(gz, "bank-gz"), (zip, "bank-zip")] {
+            #expect(try await fixture.waitUntilFinished(id) == "completed")
+            let truth = try MockBillStore.truth(
+                folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay("2026-11-11")))
+            let staged = try await fixture.staged(channel, "2026-11-11")
+            #expect(staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen, "\(channel)")
+        }
+        #expect(try await fixture.waitUntilFinished(escaping) == "dead")
+        #expect(try await fixture.jobErrors(escaping).contains("entry name"))
+        #expect(try await fixture.staged("bank-zip", "2026-11-12").lines == 0)
+        #expect(try await fixture.waitUntilFinished(bomb) == "dead")
+        #expect(try await fixture.jobErrors(bomb).contains("size cap"))
+        #expect(try await fixture.staged("bank-zip", "2026-11-13").lines == 0)
+        // Nothing of the bomb was written out past the cap.
+        let written = try FileManager.default.subpathsOfDirectory(atPath: fixture.downloads).compactMap { path -> Int? in
+            (try? FileManager.default.attributesOfItem(atPath: fixture.downloads + "/" + path)[.size] as? NSNumber)?.intValue
+        }
+        #expect((written.max() ?? 0) < 1_000_000)
+        // A flipped byte in the gzip stream: caught (hash or gzip CRC), refetched whole, staged.
+        #expect(try await fixture.waitUntilFinished(corrupt) == "completed")
+        #expect(try await fixture.jobErrors(corrupt).contains("2026-11-14"))
+        #expect(try await fixture.staged("bank-gz", "2026-11-14").lines == 400)
+        await fixture.stop()
+    }
 }
+

@@ -40,12 +40,21 @@ struct BankCSVAdapter: ChannelAdapter {
         let channelName = channel.name
         let day = session.day
         let compression = options.compression
+        let packing: BillUnpacker.Packing =
+            switch compression {
+            case .none: .none
+            case .gzip: .gzip
+            case .zip: .zip(entryGlob: options.zipEntry ?? "*")
+            }
+        let maxBytes = channel.maxBillBytes
         return .ready(
             DownloadedBill(
                 path: path, sha256: sha256, bytes: bytes, fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
             ) { emit in
                 var parser = BankCSVParser(file: label, channel: channelName, billDate: day)
-                try BillFileReader.forEachChunk(path) { chunk in try parser.feed(chunk, emit: emit) }
+                try BillUnpacker.forEachChunk(path, packing: packing, maxBytes: maxBytes, label: label) { chunk in
+                    try parser.feed(chunk, emit: emit)
+                }
                 try parser.finish(emit: emit)
                 let totals = parser.totals
                 return BillParseReport(
@@ -68,19 +77,6 @@ struct BankCSVAdapter: ChannelAdapter {
             session.discard(path)
             throw ChannelError.transient(
                 "bank file for \(session.day): its SHA-256 is \(sha256) but the sidecar announces \(announced); not staged")
-        }
-    }
-}
-
-/// Reads a file in 1 MiB chunks for a parser.
-enum BillFileReader {
-    static func forEachChunk(_ path: String, _ body: ([UInt8]) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ChannelError.transient("cannot read the bill file \(path)")
-        }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            try body([UInt8](chunk))
         }
     }
 }

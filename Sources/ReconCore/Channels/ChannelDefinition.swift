@@ -38,6 +38,8 @@ public struct ChannelDefinition: Sendable {
     /// The bill's local time zone as a fixed offset (every channel writes Beijing time).
     public var utcOffsetSeconds: Int64
     public var shards: Int
+    /// The most a bill may unpack to (an archive past it is refused, not written out).
+    public var maxBillBytes: Int64
     public var limits: ChannelLimits
     /// The job queue its fetches run on.
     public var queue: String

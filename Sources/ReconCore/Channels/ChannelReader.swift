@@ -81,6 +81,7 @@ enum ChannelReader {
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
             pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval") ?? 10 * 60_000,
             utcOffsetSeconds: Int64(zone.secondsFromGMT(for: Date())), shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
+            maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)
         return definition
     }
@@ -131,6 +132,14 @@ enum ChannelReader {
             throw reader.error(at: key, "`\(reader.keyPath(key))` must not carry a user or password; use a secret reference")
         }
         return text
+    }
+
+    private static func maxBillBytes(_ reader: TOMLTableReader) throws(TOMLError) -> Int64 {
+        guard let bytes = try reader.optionalInt64("max_bill_bytes") else { return 4 << 30 }
+        guard bytes >= 1024 else {
+            throw reader.error(at: "max_bill_bytes", "`\(reader.keyPath("max_bill_bytes"))` must be at least 1024")
+        }
+        return bytes
     }
 
     private static func clock(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int? {
