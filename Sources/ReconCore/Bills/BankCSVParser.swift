@@ -164,31 +164,6 @@ public struct BankCSVParser: Sendable {
     }
 }
 
-/// `yyyy-MM-dd HH:mm:ss` as seconds since 1970 of that wall time read as UTC (the caller applies
-/// the offset).
-enum LocalTime {
-    static func parse(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: " "),
-            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
-        else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
-                value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month),
-            (1...CivilCalendar.daysInMonth(year: year, month: month)).contains(day), hour < 24, minute < 60, second < 60
-        else { return nil }
-        let days = Int64(CivilCalendar.dayNumber(year: year, month: month, day: day))
-        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-    }
-}
-
 extension String {
     fileprivate func trimmingCharacters(in set: String) -> String {
         let drop: (Character) -> Bool = { set.contains($0) }
