@@ -20,10 +20,14 @@ public struct BillLine: Sendable, Equatable {
     public var timeMicroseconds: Int64
     /// The line in the bill file it came from, for every message about it.
     public var lineNumber: Int
+    /// Set when a "flag" check (CHANNELS.md §6) failed: the line is staged all the same, and the
+    /// discrepancy report shows it with this reason, e.g. "完成时间 … is outside 2026-11-23".
+    public var flag: String?
 
     public init(
         channel: String, billDate: LocalDay, channelTransactionID: String, merchantOrderID: String?, refundID: String?,
-        kind: Kind, amountFen: Int64, feeFen: Int64, channelStatus: String?, timeMicroseconds: Int64, lineNumber: Int
+        kind: Kind, amountFen: Int64, feeFen: Int64, channelStatus: String?, timeMicroseconds: Int64, lineNumber: Int,
+        flag: String? = nil
     ) {
         self.channel = channel
         self.billDate = billDate
@@ -36,30 +40,6 @@ public struct BillLine: Sendable, Equatable {
         self.channelStatus = channelStatus
         self.timeMicroseconds = timeMicroseconds
         self.lineNumber = lineNumber
-    }
-}
-
-/// A bill refused while parsing or verifying: the file, the line and column, the check, and why.
-/// A bill with one of these is never staged.
-public struct BillError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var column: String?
-    public var check: String
-    public var reason: String
-
-    public init(file: String, line: Int?, column: String?, check: String, reason: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.check = check
-        self.reason = reason
-    }
-
-    public var description: String {
-        var place = file
-        if let line { place += ":\(line)" }
-        if let column { place += " column \(column)" }
-        return "\(place): \(check): \(reason)"
+        self.flag = flag
     }
 }

@@ -1,0 +1,86 @@
+/// Wall-clock times as bills write them: Beijing time with no offset (CHANNELS.md §0), read as
+/// seconds since 1970 of that wall time taken as UTC; the caller subtracts the zone's offset.
+enum LocalTime {
+    /// Beijing is UTC+08:00 all year (no DST).
+    static let beijingOffsetSeconds: Int64 = 8 * 3600
+
+    /// `yyyy-MM-dd HH:mm:ss`.
+    static func parse(_ text: some StringProtocol) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: " "), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let year = number(bytes, 0..<4), let month = number(bytes, 5..<7), let day = number(bytes, 8..<10),
+            let hour = number(bytes, 11..<13), let minute = number(bytes, 14..<16),
+            let second = number(bytes, 17..<19)
+        else { return nil }
+        return seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// The wall time as seconds since 1970 read as UTC, or nil when a part is out of range.
+    static func seconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
+        guard (1...9999).contains(year), (1...12).contains(month),
+            (1...CivilCalendar.daysInMonth(year: year, month: month)).contains(day), (0..<24).contains(hour),
+            (0..<60).contains(minute), (0..<60).contains(second)
+        else { return nil }
+        let days = Int64(CivilCalendar.dayNumber(year: year, month: month, day: day))
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// The decimal number in `bytes[range]`, or nil if any byte there is not a digit.
+    static func number(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        var value = 0
+        for index in range {
+            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss` for local seconds (the writers' inverse of `parse`).
+    static func text(_ localSeconds: Int64) -> String {
+        let parts = components(localSeconds)
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) "
+            + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))"
+    }
+
+    static func components(_ localSeconds: Int64)
+        -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
+    {
+        let days = CivilCalendar.floorDivide(localSeconds, by: 86_400)
+        let date = CivilCalendar.date(dayNumber: Int(days))
+        let inDay = Int(localSeconds - days * 86_400)
+        return (date.year, date.month, date.day, inDay / 3600, inDay / 60 % 60, inDay % 60)
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+/// The instants a bill's lines are expected in: the bill day in the channel's zone, widened by the
+/// channel's tolerance. A line outside is staged with a flag, not refused (CHANNELS.md §6, Time).
+struct DayWindow: Sendable {
+    /// Microseconds since 1970, start inclusive, end exclusive.
+    let start: Int64
+    let end: Int64
+    let text: String
+
+    /// `[day 00:00 − before, day+1 00:00 + after)` in a zone `offsetSeconds` east of UTC.
+    init(day: LocalDay, offsetSeconds: Int64, before: Int64 = 0, after: Int64 = 0) {
+        let midnight = Int64(day.dayNumber) * 86_400 - offsetSeconds
+        start = (midnight - before) * 1_000_000
+        end = (midnight + 86_400 + after) * 1_000_000
+        if before == 0 && after == 0 {
+            text = day.description
+        } else {
+            let local = midnight + offsetSeconds
+            text = "\(LocalTime.text(local - before)) – \(LocalTime.text(local + 86_400 + after))"
+        }
+    }
+
+    /// "完成时间 2026-11-24 00:00:01 is outside 2026-11-23", or nil inside the window.
+    func flag(_ microseconds: Int64, _ what: String) -> String? {
+        (start..<end).contains(microseconds) ? nil : "\(what) is outside \(text)"
+    }
+}
