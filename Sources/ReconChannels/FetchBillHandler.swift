@@ -122,8 +122,8 @@ public struct FetchBillHandler: JobHandler {
     {
         let copyFile = "\(workFolder)/lines-\(context.job.id)-\(context.job.attempt).copy"
         context.cleanup.add { try? FileManager.default.removeItem(atPath: copyFile) }
-        let report: BillParseReport
-        let totals: BillStager.Totals
+        let report: BillSummary
+        let totals: BillSummary
         do {
             let stager = try BillStager(path: copyFile)
             report = try bill.parse { line in try stager.append(line) }
@@ -147,7 +147,7 @@ public struct FetchBillHandler: JobHandler {
 
     private func stagedBill(
         _ channel: ChannelDefinition, _ day: LocalDay, _ context: JobContext, outcome: String, copyFile: String?,
-        totals: BillStager.Totals, report: BillParseReport
+        totals: BillSummary, report: BillSummary
     ) -> StagedBill {
         StagedBill(
             channel: channel.name, day: day, outcome: outcome, copyFile: copyFile, totals: totals, report: report,

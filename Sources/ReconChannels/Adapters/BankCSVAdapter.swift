@@ -47,18 +47,17 @@ struct BankCSVAdapter: ChannelAdapter {
             case .zip: .zip(entryGlob: options.zipEntry ?? "*")
             }
         let maxBytes = channel.maxBillBytes
+        let profile = options.profile
         return .ready(
             DownloadedBill(
                 path: path, sha256: sha256, bytes: bytes, fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
             ) { emit in
-                var parser = BankCSVParser(file: label, channel: channelName, billDate: day)
+                var parser = BankCSVParser(file: label, channel: channelName, billDate: day, profile: profile)
                 try BillUnpacker.forEachChunk(path, packing: packing, maxBytes: maxBytes, label: label) { chunk in
                     try parser.feed(chunk, emit: emit)
                 }
                 try parser.finish(emit: emit)
-                let totals = parser.totals
-                return BillParseReport(
-                    declaredTotals: "#TOTAL \(totals.count) lines, \(Money.yuanText(fen: totals.amountFen)) yuan, fee \(Money.yuanText(fen: totals.feeFen)) yuan")
+                return parser.summary
             })
     }
 

@@ -8,17 +8,9 @@ public import ReconPostgres
 /// The counts here are what will be staged, taken from the lines themselves; `bill_fetches`
 /// records them next to the bill's declared totals.
 public final class BillStager {
-    public struct Totals: Sendable, Equatable {
-        public var lines: Int64 = 0
-        public var payments: Int64 = 0
-        public var refunds: Int64 = 0
-        public var amountFen: Int64 = 0
-        public var feeFen: Int64 = 0
-        public var flagged: Int64 = 0
-    }
-
     public let path: String
-    public private(set) var totals = Totals()
+    /// Counted from the lines written (the parser's declared totals are not trusted here).
+    public private(set) var totals = BillSummary()
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var row = PGCopyRow(capacity: 512)
@@ -51,13 +43,11 @@ public final class BillStager {
         row.append(line.feeFen)
         row.append(line.channelStatus)
         row.append(PGTimestamp(microsecondsSince1970: line.timeMicroseconds))
+        row.append(line.flag)
         row.end()
         buffer.append(contentsOf: row.bytes)
         if buffer.count >= 1 << 20 { try flush() }
-        totals.lines += 1
-        if line.kind == .payment { totals.payments += 1 } else { totals.refunds += 1 }
-        totals.amountFen &+= line.amountFen
-        totals.feeFen &+= line.feeFen
+        totals.count(line)
     }
 
     /// Writes what is buffered and closes the file.
@@ -74,7 +64,7 @@ public final class BillStager {
     }
 
     static let columns =
-        "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time"
+        "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
 }
 
 /// What one fetch stages for its channel-day, committed in the job's fenced completion: the old
@@ -86,8 +76,10 @@ public struct StagedBill: Sendable {
     public var outcome: String
     /// The COPY file; nil for an empty day.
     public var copyFile: String?
-    public var totals: BillStager.Totals
-    public var report: BillParseReport
+    /// Counted from the staged lines.
+    public var totals: BillSummary
+    /// The parser's summary: the bill's declared totals and WeChat's fee rounding.
+    public var report: BillSummary
     public var sha256: String?
     public var fileBytes: Int64
     public var archivePath: String?

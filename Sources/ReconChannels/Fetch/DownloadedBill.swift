@@ -11,30 +11,18 @@ public struct DownloadedBill: Sendable {
     /// For the archive name: `csv`, `csv.gz`, `csv.zip`, `zip`.
     public var fileExtension: String
     /// Unpacks, decodes and parses the file, calling `emit` for each line; throws a `BillError`
-    /// (or an archive error) for the first failed check.
-    public var parse: @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillParseReport
+    /// (or an archive error) for the first failed check. Returns the parser's summary, whose
+    /// declared totals and fee rounding are recorded with the staged lines.
+    public var parse: @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillSummary
 
     public init(
         path: String, sha256: String, bytes: Int64, fileExtension: String,
-        parse: @escaping @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillParseReport
+        parse: @escaping @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillSummary
     ) {
         self.path = path
         self.sha256 = sha256
         self.bytes = bytes
         self.fileExtension = fileExtension
         self.parse = parse
-    }
-}
-
-/// What a parser reports beyond the lines themselves.
-public struct BillParseReport: Sendable, Equatable {
-    /// The bill's own totals that were checked, as text for `recon bills show`.
-    public var declaredTotals: String?
-    /// WeChat's 5-decimal fee: Σ exact − Σ rounded to fen, in 0.00001 yuan.
-    public var feeRoundingUnits: Int64
-
-    public init(declaredTotals: String? = nil, feeRoundingUnits: Int64 = 0) {
-        self.declaredTotals = declaredTotals
-        self.feeRoundingUnits = feeRoundingUnits
     }
 }

@@ -31,7 +31,7 @@ public struct BillSummary: Sendable, Equatable {
     }
 
     /// Counts one emitted line.
-    mutating func count(_ line: BillLine) {
+    public mutating func count(_ line: BillLine) {
         lines += 1
         if line.kind == .payment { payments += 1 } else { refunds += 1 }
         amountFen &+= line.amountFen

@@ -126,11 +126,13 @@ public struct BankCSVOptions: Sendable, Equatable {
     public var zipEntry: String?
     /// When set, `<url><suffix>` holds the file's SHA-256 in hex, checked before parsing.
     public var sha256Suffix: String?
+    /// How the file is written: encoding, delimiter, columns, kinds, signs, trailer.
+    public var profile: BankCSVProfile
 
     public static func == (lhs: BankCSVOptions, rhs: BankCSVOptions) -> Bool {
         lhs.urlTemplate == rhs.urlTemplate && lhs.authHeader?.name == rhs.authHeader?.name
             && lhs.authHeader?.secret == rhs.authHeader?.secret && lhs.compression == rhs.compression
-            && lhs.zipEntry == rhs.zipEntry && lhs.sha256Suffix == rhs.sha256Suffix
+            && lhs.zipEntry == rhs.zipEntry && lhs.sha256Suffix == rhs.sha256Suffix && lhs.profile == rhs.profile
     }
 
     /// The bill's URL for `day`: `{merchant}` and `{date:FORMAT}` (strftime's %Y %m %d) filled.

@@ -109,7 +109,19 @@ enum ChannelReader {
         }
         return BankCSVOptions(
             urlTemplate: try reader.string("url_template"), authHeader: authHeader, compression: compression,
-            zipEntry: zipEntry, sha256Suffix: try reader.optionalString("sha256_suffix"))
+            zipEntry: zipEntry, sha256Suffix: try reader.optionalString("sha256_suffix"),
+            profile: try profile(reader))
+    }
+
+    /// The file's layout: `recon-bank-v1` when the table sets none of the profile keys, else
+    /// the keys as written (then `columns` is required: a layout is not half guessed).
+    private static func profile(_ reader: TOMLTableReader) throws(TOMLError) -> BankCSVProfile {
+        let keys = [
+            "columns", "header", "encoding", "delimiter", "quote", "skip_lines", "comment_prefix", "kind_map", "amount_unit",
+            "refund_sign", "fee_sign", "time_format", "trailer",
+        ]
+        guard keys.contains(where: reader.contains) else { return .reconBankV1 }
+        return try BankCSVProfile(reading: reader)
     }
 
     private static func secret(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> SecretReference {
