@@ -85,7 +85,8 @@ public struct FetchBillHandler: JobHandler {
             recorder: AttemptRecorder(
                 pool: context.pool, channel: channel.name, day: day, jobID: context.job.id, attempt: context.job.attempt,
                 worker: context.worker, logger: logger),
-            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, logger: logger)
+            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, attempt: context.job.attempt,
+            logger: logger)
 
         let outcome: FetchOutcome
         do {

@@ -12,16 +12,9 @@ public enum ChannelAdapters {
     public static func make(for channel: ChannelDefinition) -> any ChannelAdapter {
         switch channel.adapter {
         case .bankCSV(let options): return BankCSVAdapter(options: options)
-        case .alipay, .wechatpay, .unionpay: return UnsupportedAdapter(name: channel.adapter.name)
+        case .wechatpay(let options): return WeChatPayAdapter(options: options)
+        case .alipay(let options): return AlipayAdapter(options: options)
+        case .unionpay(let options): return UnionPayAdapter(options: options)
         }
-    }
-}
-
-/// Formats whose adapter is not built yet: a permanent failure that says so.
-struct UnsupportedAdapter: ChannelAdapter {
-    let name: String
-
-    func fetch(_ session: FetchSession) async throws -> FetchOutcome {
-        throw ChannelError.permanent("channel \(session.channel.name): the \(name) adapter is not available in this build")
     }
 }

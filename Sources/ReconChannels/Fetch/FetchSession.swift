@@ -13,6 +13,8 @@ public struct FetchSession: Sendable {
     public let workFolder: String
     public let logger: Logger
     public let secrets: SecretResolver
+    /// The job's attempt number (1 for the first), for channels whose codes are retried a few times only.
+    public let attempt: Int
     let http: HTTPClient
     let limiter: ChannelLimiter?
     let recorder: AttemptRecorder?
@@ -21,8 +23,10 @@ public struct FetchSession: Sendable {
 
     public init(
         channel: ChannelDefinition, day: LocalDay, workFolder: String, http: HTTPClient, limiter: ChannelLimiter?,
-        recorder: AttemptRecorder?, holder: String, secrets: SecretResolver = SecretResolver(), logger: Logger
+        recorder: AttemptRecorder?, holder: String, secrets: SecretResolver = SecretResolver(), attempt: Int = 1,
+        logger: Logger
     ) {
+        self.attempt = attempt
         self.channel = channel
         self.day = day
         self.workFolder = workFolder

@@ -55,18 +55,20 @@ extension FetchSession {
     /// after a cut (up to 3 times in this attempt, and again by the next attempt, which finds the
     /// part file), renamed to `name` only once the transfer completed with a 2xx. A non-2xx answer
     /// is returned for the adapter to classify.
-    public func downloadFile(step: String, _ request: HTTPRequest, name: String, maxBytes: Int64) async throws
-        -> (result: HTTPResult, path: String?)
+    public func downloadFile(step: String, _ request: HTTPRequest, name: String, maxBytes: Int64, resumable: Bool = true)
+        async throws -> (result: HTTPResult, path: String?)
     {
         try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
         let partial = workFolder + "/" + name + ".part"
         let final = workFolder + "/" + name
         try? FileManager.default.removeItem(atPath: final)
+        // A POST answer cannot be resumed: it starts afresh.
+        if !resumable { try? FileManager.default.removeItem(atPath: partial) }
         var resumes = 0
         while true {
-            let resume = FileManager.default.fileExists(atPath: partial)
+            let resume = resumable && FileManager.default.fileExists(atPath: partial)
             let result = try await download(step: step, request, to: partial, resume: resume, maxBytes: maxBytes)
-            if result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort, resumes < 3 {
+            if resumable, result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort, resumes < 3 {
                 resumes += 1
                 logger.info(
                     "download cut short; resuming", metadata: ["step": "\(step)", "bytes": "\(result.bytesReceived)"])

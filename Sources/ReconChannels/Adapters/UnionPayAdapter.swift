@@ -1,0 +1,91 @@
+import Foundation
+import ReconArchive
+import ReconCore
+import ReconHTTP
+
+/// UnionPay online payments, file transfer (CHANNELS.md §3): one signed POST (`txnType=76`) whose
+/// answer carries the day's ZIP as base64(zlib(ZIP)); the `ZM_` entry is the fixed-width detail
+/// file. There is no hash and no totals line: integrity is strict base64, zlib's Adler-32, the
+/// ZIP's CRC-32, every record exactly 607 bytes, and the merId in every record.
+struct UnionPayAdapter: ChannelAdapter {
+    let options: UnionPayOptions
+
+    func fetch(_ session: FetchSession) async throws -> FetchOutcome {
+        let channel = session.channel
+        let what = "UnionPay settlement file for \(session.day)"
+        let signer = try RSASigner(
+            pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+        let settleDate = String(session.day.description.dropFirst(5)).replacingOccurrences(of: "-", with: "")
+        var fields = [
+            "version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "certId": options.certificateID, "txnType": "76",
+            "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID, "settleDate": settleDate,
+            "txnTime": AlipayAdapter.beijingTimestamp().filter(\.isNumber), "fileType": "00",
+        ]
+        fields["signature"] = try UnionPaySignature.sign(fields, with: signer)
+        let body = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(AlipayAdapter.formEncode($0.value))" }
+            .joined(separator: "&")
+        let request = HTTPRequest(
+            method: .post, url: channel.baseURL, headers: ["Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"],
+            body: Data(body.utf8))
+        // The answer holds the whole file: streamed to disk, never kept in memory.
+        let (result, path) = try await session.downloadFile(
+            step: "file transfer", request, name: "response.txt", maxBytes: channel.maxBillBytes * 2, resumable: false)
+        guard let path else {
+            if let failure = result.statusFailure(what, detail: result.bodySnippet) { throw failure }
+            throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0): \(result.bodySnippet)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let label = "\(channel.name) UnionPay file \(session.day)"
+        let zipPath = session.workFolder + "/bill.zip"
+        let response: UnionPayResponse
+        do {
+            response = try UnionPayResponse.read(path, zipTo: zipPath, maxBytes: channel.maxBillBytes, label: label)
+        } catch {
+            session.discard(zipPath)
+            throw ChannelError.transient("\(what): the answer's file does not decode: \(error); not staged")
+        }
+        let code = response.fields["respCode"] ?? "-"
+        let detail = "respCode \(code) \(response.fields["respMsg"] ?? "")"
+        switch code {
+        case "00":
+            break
+        case "98":
+            session.discard(zipPath)
+            return .noBill("\(what): \(detail)")
+        case "03", "04", "05", "06":
+            session.discard(zipPath)
+            throw ChannelError.transient("\(what): \(detail)")
+        case "10", "11", "13", "32":
+            session.discard(zipPath)
+            throw ChannelError.permanent("\(what): \(detail)")
+        default:
+            session.discard(zipPath)
+            // "99 or other": transient for 3 attempts, then permanent (CHANNELS.md §3.1).
+            if session.attempt >= 3 { throw ChannelError.permanent("\(what): \(detail), 3 attempts") }
+            throw ChannelError.transient("\(what): \(detail)")
+        }
+        guard response.hadFile else { throw ChannelError.transient("\(what): respCode 00 without fileContent") }
+        if let answered = response.fields["settleDate"], answered != settleDate {
+            session.discard(zipPath)
+            throw ChannelError.permanent("\(what): asked for settleDate \(settleDate), the answer is for \(answered)")
+        }
+        let sha256 = try FileDigest.sha256(path: zipPath)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: zipPath)[.size] as? NSNumber)?.int64Value ?? 0
+        let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
+        return .ready(
+            DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { emit in
+                let archive = try ZipArchive(path: zipPath, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
+                let details = archive.entries.filter { $0.name.contains("ZM_") && !$0.name.contains("ZME_") }
+                guard details.count == 1, let entry = details.first else {
+                    throw BillError(
+                        file: label, line: nil, column: nil, check: "archive",
+                        reason: "\(details.count) ZM_ entries; exactly one must be there (\(archive.entries.map(\.name)))")
+                }
+                var parser = UnionPayZMParser(
+                    file: "\(label) \(entry.name)", channel: channelName, billDate: day, merchantID: merchant)
+                try archive.read(entry) { chunk in try parser.feed(chunk, emit: emit) }
+                try parser.finish(emit: emit)
+                return parser.summary
+            })
+    }
+}

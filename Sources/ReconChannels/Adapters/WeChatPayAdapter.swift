@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import ReconCore
+import ReconHTTP
+
+/// WeChat Pay API v3 trade bill (CHANNELS.md §2): apply for the bill of a date, then download it
+/// from the URL the API returned, gunzip it, and check its SHA-1 against the announced hash before
+/// parsing. Only WeChat tells "not published yet" (STATEMENT_CREATING) from "no business"
+/// (NO_STATEMENT_EXIST) on the wire.
+struct WeChatPayAdapter: ChannelAdapter {
+    let options: WeChatPayOptions
+
+    struct Application: Decodable {
+        var hash_type: String?
+        var hash_value: String?
+        var download_url: String?
+    }
+
+    struct APIError: Decodable {
+        var code: String?
+        var message: String?
+    }
+
+    func fetch(_ session: FetchSession) async throws -> FetchOutcome {
+        let channel = session.channel
+        let signer = try RSASigner(
+            pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+        let authorization = WeChatPayAuthorization(
+            merchantID: channel.merchantID, certificateSerial: options.certificateSerial, signer: signer)
+        let verifier = try options.platformPublicKey.map {
+            try RSAVerifier(pem: try session.secrets.resolve($0, for: channel.name), describedAs: $0.description)
+        }
+        let base = channel.baseURL.hasSuffix("/") ? String(channel.baseURL.dropLast()) : channel.baseURL
+        let url = "\(base)/v3/bill/tradebill?bill_date=\(session.day)&bill_type=ALL&tar_type=GZIP"
+        let what = "WeChat Pay trade bill for \(session.day)"
+
+        // Step 1: apply for the bill.
+        let applied = try await session.send(
+            step: "apply", try request(url, authorization), maxBody: 64 << 10)
+        if let failure = applied.transportFailure("\(what): apply") { throw failure }
+        if let verifier { try verify(applied, with: verifier, what: what) }
+        guard applied.status == 200 else { return try classify(applied, what: what) }
+        guard let application = try? JSONDecoder().decode(Application.self, from: applied.body),
+            let downloadURL = application.download_url, let hash = application.hash_value?.lowercased()
+        else {
+            throw ChannelError.transient("\(what): the apply answer has no download_url and hash_value: \(applied.bodySnippet)")
+        }
+        guard application.hash_type?.uppercased() == "SHA1", hash.count == 40, hash.allSatisfy(\.isHexDigit) else {
+            throw ChannelError.permanent("\(what): unexpected hash \(application.hash_type ?? "-") \(hash) (expected SHA1)")
+        }
+
+        // Step 2: download exactly the URL given (it expires after 30 s), signed like the API call.
+        let (downloaded, path) = try await session.downloadFile(
+            step: "download", try request(downloadURL, authorization), name: "bill.csv.gz", maxBytes: channel.maxBillBytes)
+        guard let path else {
+            if let failure = downloaded.statusFailure("\(what): download", detail: downloaded.bodySnippet) { throw failure }
+            let code = (try? JSONDecoder().decode(APIError.self, from: downloaded.body))?.code ?? ""
+            if downloaded.status == 400, code == "INVALID_REQUEST" {
+                throw ChannelError.transient("\(what): the download URL expired or was used (400 INVALID_REQUEST); applying again")
+            }
+            throw ChannelError.permanent("\(what): download HTTP \(downloaded.status ?? 0) \(code): \(downloaded.bodySnippet)")
+        }
+
+        // One pass over the gunzipped bytes both hashes and parses them: a SHA-1 that differs from
+        // the announced one refuses the bill (and outranks any parse error, since wrong bytes
+        // explain it), so nothing reaches staging unverified.
+        let label = "\(channel.name) WeChat bill \(session.day)"
+        let sha256 = try FileDigest.sha256(path: path)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let channelName = channel.name
+        let merchant = channel.merchantID
+        let day = session.day
+        let maxBytes = channel.maxBillBytes
+        return .ready(
+            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.gz") { emit in
+                var parser = WeChatBillParser(file: label, channel: channelName, billDate: day, merchantID: merchant)
+                var hasher = Insecure.SHA1()
+                var parseError: (any Error)?
+                try BillUnpacker.forEachChunk(path, packing: .gzip, maxBytes: maxBytes, label: label) { chunk in
+                    hasher.update(bufferPointer: chunk)
+                    guard parseError == nil else { return }
+                    do { try parser.feed(chunk, emit: emit) } catch { parseError = error }
+                }
+                let actual = FileDigest.hex(hasher.finalize())
+                guard actual == hash else {
+                    throw ChannelError.transient("\(what): SHA-1 of the bill is \(actual) but the API announced \(hash); not staged")
+                }
+                if let parseError { throw parseError }
+                try parser.finish(emit: emit)
+                return parser.summary
+            })
+    }
+
+    private func request(_ url: String, _ authorization: WeChatPayAuthorization) throws -> HTTPRequest {
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        let nonce = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        return HTTPRequest(
+            url: url,
+            headers: [
+                "Accept": "application/json",
+                "Authorization": try authorization.header(method: "GET", url: url, timestamp: timestamp, nonce: nonce),
+            ])
+    }
+
+    /// The apply call's error answers (CHANNELS.md §2.1 table).
+    private func classify(_ result: HTTPResult, what: String) throws -> FetchOutcome {
+        let error = try? JSONDecoder().decode(APIError.self, from: result.body)
+        let code = error?.code ?? "-"
+        let detail = "\(code) \(error?.message ?? result.bodySnippet)"
+        switch (result.status ?? 0, code) {
+        case (400, "STATEMENT_CREATING"): return .notReady("\(what): \(detail)")
+        case (400, "NO_STATEMENT_EXIST"): return .emptyDay("\(what): \(detail)")
+        case (429, _), (500...599, _):
+            throw result.statusFailure("\(what): apply", detail: detail) ?? ChannelError.transient("\(what): \(detail)")
+        default:
+            throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0) \(detail)")
+        }
+    }
+
+    /// Checks `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the platform key.
+    private func verify(_ result: HTTPResult, with verifier: RSAVerifier, what: String) throws {
+        guard let signature = result.headers["Wechatpay-Signature"], let timestamp = result.headers["Wechatpay-Timestamp"],
+            let nonce = result.headers["Wechatpay-Nonce"]
+        else {
+            throw ChannelError.permanent("\(what): the answer is not signed (no Wechatpay-Signature headers)")
+        }
+        let message = WeChatPayAuthorization.responseMessage(
+            timestamp: timestamp, nonce: nonce, body: String(decoding: result.body, as: UTF8.self))
+        guard verifier.isValid(signature: signature, for: message) else {
+            throw ChannelError.permanent("\(what): the answer's Wechatpay-Signature does not verify with the platform key")
+        }
+    }
+}

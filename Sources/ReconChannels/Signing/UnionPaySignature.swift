@@ -1,0 +1,20 @@
+import Crypto
+import Foundation
+
+/// UnionPay ACP 5.1.0 signing (CHANNELS.md §3.1): the sorted `k=v&…` of every field except
+/// `signature`, its SHA-256 as lowercase hex, and that hex text signed SHA256withRSA, base64.
+public enum UnionPaySignature {
+    public static func content(_ fields: [String: String]) -> String {
+        fields.filter { $0.key != "signature" }
+            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            .map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    }
+
+    public static func sign(_ fields: [String: String], with signer: RSASigner) throws -> String {
+        try signer.sign(digestHex(content(fields)))
+    }
+
+    public static func digestHex(_ text: String) -> String {
+        FileDigest.hex(SHA256.hash(data: Data(text.utf8)))
+    }
+}
