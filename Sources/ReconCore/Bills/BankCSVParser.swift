@@ -10,6 +10,9 @@ public struct BankCSVParser: BillParser, Sendable {
     public private(set) var summary = BillSummary()
     private let decoder: Result<TextDecoder, BillError>
     private let window: DayWindow
+    private let delimiterText: String
+    /// The trailer's literal prefix up to the first delimiter: what its first field starts with.
+    private let trailerHead: String
     private var reader: CSVRecordReader
     private var prefix: BankCSVPrefix
     /// The data lines' field count: the header's, or the first line's without a header.
@@ -27,6 +30,8 @@ public struct BankCSVParser: BillParser, Sendable {
         self.billDate = billDate
         self.profile = profile
         reader = CSVRecordReader(delimiter: profile.delimiter, quote: profile.quote)
+        delimiterText = String(Character(Unicode.Scalar(profile.delimiter)))
+        trailerHead = String(profile.trailer?.literalPrefix.split(separator: delimiterText, maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         prefix = BankCSVPrefix(stripBOM: profile.encoding == .utf8, skipLines: profile.skipLines)
         // "Within D ± tolerance": an hour either side of the bank's day.
         window = DayWindow(day: billDate, offsetSeconds: profile.timeZone.seconds, before: 3600, after: 3600)
@@ -94,16 +99,19 @@ public struct BankCSVParser: BillParser, Sendable {
         let line = record.line + profile.skipLines
         if record.fields.count == 1 && record.fields[0].isEmpty { return }  // a blank line
         let fields = try decode(record.fields, line: line)
-        let text = fields.joined(separator: String(Character(Unicode.Scalar(profile.delimiter))))
         if let trailer {
             throw refuse(line, nil, "trailer", "a line follows the \(trailer.text) trailer (line \(trailer.line))")
         }
-        if profile.trailer?.match(text) != nil {
-            trailer = (line, text)
-            return
+        // Only a line whose first field could start the trailer is joined and matched.
+        if let pattern = profile.trailer, fields[0].hasPrefix(trailerHead) {
+            let text = fields.joined(separator: delimiterText)
+            if pattern.match(text) != nil {
+                trailer = (line, text)
+                return
+            }
         }
         if let comment = profile.commentPrefix, fields[0].hasPrefix(comment) {
-            lastComment = (line, text)
+            lastComment = (line, fields.joined(separator: delimiterText))
             return
         }
         if profile.header && indices == nil {
@@ -130,7 +138,8 @@ public struct BankCSVParser: BillParser, Sendable {
         texts.reserveCapacity(fields.count)
         for (index, bytes) in fields.enumerated() {
             do {
-                texts.append(try decoder.decode(bytes))
+                // Spaces and TABs are ASCII in every encoding here, so trimming bytes is safe.
+                texts.append(try decoder.decode(bytes.trimmedSpacesAndTabs()))
             } catch {
                 throw refuse(line, columnName(index), "encoding", error.reason)
             }
@@ -143,7 +152,7 @@ public struct BankCSVParser: BillParser, Sendable {
     }
 
     private mutating func readHeader(_ fields: [String], line: Int) throws(BillError) {
-        headerNames = fields.map { $0.trimmingCharacters(in: " \t") }
+        headerNames = fields
         try resolveIndices(fieldCount: fields.count, line: line)
     }
 
@@ -172,7 +181,7 @@ public struct BankCSVParser: BillParser, Sendable {
 
     private mutating func parseLine(_ fields: [String], _ columns: ResolvedColumns, line: Int) throws(BillError) -> BillLine {
         func value(_ index: Int?) -> String? {
-            index.map { fields[$0].trimmingCharacters(in: " \t") }.flatMap { $0.isEmpty ? nil : $0 }
+            index.flatMap { fields[$0].isEmpty ? nil : fields[$0] }
         }
         func required(_ index: Int) throws(BillError) -> String {
             guard let text = value(index) else { throw refuse(line, columnName(index), "field", "\(columnName(index)) is empty") }
@@ -293,14 +302,4 @@ private struct ResolvedColumns: Sendable {
 extension Int64 {
     /// |value|, with `Int64.min` (never a real amount) kept from trapping.
     fileprivate var magnitudeClamped: Int64 { self == .min ? .max : Swift.abs(self) }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let drop: (Character) -> Bool = { set.contains($0) }
-        var text = Substring(self)
-        while let first = text.first, drop(first) { text.removeFirst() }
-        while let last = text.last, drop(last) { text.removeLast() }
-        return String(text)
-    }
 }

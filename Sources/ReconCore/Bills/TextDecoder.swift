@@ -40,12 +40,12 @@ public struct TextDecoder: Sendable {
     }
 
     public func decode(_ bytes: some Collection<UInt8>) throws(TextCodingError) -> String {
-        let array = Array(bytes)
-        var result: Result<String, TextCodingError> = .success("")
-        array.withUnsafeBytes { raw in
-            do throws(TextCodingError) { result = .success(try decode(raw)) } catch { result = .failure(error) }
+        // Arrays and slices are decoded in place; anything else is copied first.
+        let inPlace = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(TextCodingError) in try decode(UnsafeRawBufferPointer(buffer)) }
         }
-        return try result.get()
+        if let inPlace { return try inPlace.get() }
+        return try decode(Array(bytes))
     }
 
     /// UTF-8 checked scalar by scalar, so the error can say where it went wrong.

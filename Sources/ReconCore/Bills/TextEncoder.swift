@@ -4,6 +4,14 @@ public struct TextEncoder: Sendable {
     public let encoding: TextEncoding
     private let converter: IconvConverter?
 
+    /// UTF-8 needs no iconv, so this one cannot fail to open.
+    public static let utf8 = TextEncoder()
+
+    private init() {
+        encoding = .utf8
+        converter = nil
+    }
+
     public init(_ encoding: TextEncoding) throws(TextCodingError) {
         self.encoding = encoding
         guard encoding != .utf8 else {

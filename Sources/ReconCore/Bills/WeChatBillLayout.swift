@@ -19,8 +19,48 @@ enum WeChatBillLayout {
         "订单总金额": "订单金额", "申请退款总金额": "申请退款金额",
     ]
     static let totalsHeader = ["总交易单数", "应结订单总金额", "退款总金额", "充值券退款总金额", "手续费总金额", "订单总金额", "申请退款总金额"]
-    /// The columns summed for the totals line, in the totals header's order.
-    static let summed = ["应结订单金额", "退款金额", "充值券退款金额", "手续费", "订单金额", "申请退款金额"]
-    /// The fee has 5 decimals (§2.5); every other amount 2.
-    static func decimals(_ column: String) -> Int { column == "手续费" ? 5 : 2 }
+    /// The columns the totals line sums, in the totals header's order.
+    enum Summed: Int, CaseIterable, Sendable {
+        case settled, refunded, voucherRefunded, fee, ordered, requested
+
+        var name: String {
+            switch self {
+            case .settled: "应结订单金额"
+            case .refunded: "退款金额"
+            case .voucherRefunded: "充值券退款金额"
+            case .fee: "手续费"
+            case .ordered: "订单金额"
+            case .requested: "申请退款金额"
+            }
+        }
+
+        init?(name: String) {
+            guard let found = Self.allCases.first(where: { $0.name == name }) else { return nil }
+            self = found
+        }
+
+        /// The fee has 5 decimals (§2.5); every other amount 2.
+        var decimals: Int { self == .fee ? 5 : 2 }
+    }
+}
+
+/// Where a bill's header put the columns a row needs.
+struct WeChatRowColumns: Sendable {
+    var time, merchant, txnID, orderID, status, currency: Int
+    var refundID, refundStatus, refundSucceeded: Int?
+    /// By `WeChatBillLayout.Summed` raw value.
+    var summed: [Int?]
+
+    /// Nil if a required column is missing (the header check has refused that already).
+    init?(_ columns: [String: Int]) {
+        guard let time = columns["交易时间"], let merchant = columns["商户号"], let txnID = columns["微信订单号"],
+            let orderID = columns["商户订单号"], let status = columns["交易状态"], let currency = columns["货币种类"]
+        else { return nil }
+        (self.time, self.merchant, self.txnID, self.orderID, self.status, self.currency) =
+            (time, merchant, txnID, orderID, status, currency)
+        refundID = columns["商户退款单号"]
+        refundStatus = columns["退款状态"]
+        refundSucceeded = columns["退款成功时间"]
+        summed = WeChatBillLayout.Summed.allCases.map { columns[$0.name] }
+    }
 }

@@ -20,9 +20,12 @@ public struct WeChatBillParser: BillParser, Sendable {
     private var stage = Stage.header
     private var splitter = LineSplitter()
     private var columns: [String: Int] = [:]
+    private var names: [String] = []
     private var columnCount = 0
-    /// Σ of each summed column, in its own units (fen, or 1e-5 yuan for the fee).
-    private var sums: [String: Int64] = [:]
+    /// Positions for the per-row work, so that rows never hash a column name.
+    private var row: WeChatRowColumns?
+    /// Σ of each `WeChatBillLayout.Summed` column, in its own units (fen, or 1e-5 yuan for the fee).
+    private var sums = [Int64](repeating: 0, count: WeChatBillLayout.Summed.allCases.count)
     private let window: DayWindow
 
     public init(file: String, channel: String, billDate: LocalDay, merchantID: String) {
@@ -105,6 +108,8 @@ public struct WeChatBillParser: BillParser, Sendable {
             throw refuse(line, name, "header", "the header has no \(name) column")
         }
         columnCount = names.count
+        self.names = names
+        row = WeChatRowColumns(columns)
         stage = .rows
     }
 
@@ -129,47 +134,47 @@ public struct WeChatBillParser: BillParser, Sendable {
     }
 
     private mutating func parseRow(_ fields: [String], line: Int) throws(BillError) -> BillLine {
-        guard fields.count == columnCount else {
+        guard fields.count == columnCount, let row else {
             throw refuse(line, nil, "field count", "\(fields.count) fields where the header has \(columnCount)")
         }
-        func value(_ name: String) -> String? {
-            columns[name].map { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        func value(_ index: Int?) -> String? {
+            index.flatMap { fields[$0].isEmpty ? nil : fields[$0] }
         }
-        func required(_ name: String) throws(BillError) -> String {
-            guard let text = value(name) else { throw refuse(line, name, "field", "\(name) is empty") }
+        func required(_ index: Int) throws(BillError) -> String {
+            guard let text = value(index) else { throw refuse(line, names[index], "field", "\(names[index]) is empty") }
             return text
         }
-        func amount(_ name: String) throws(BillError) -> Int64 {
-            guard let text = value(name) else { return 0 }
+        typealias Summed = WeChatBillLayout.Summed
+        var values = [Int64](repeating: 0, count: Summed.allCases.count)
+        for column in Summed.allCases {
+            guard let index = row.summed[column.rawValue], let text = value(index) else { continue }
             do {
-                return try Money.scaled(text, decimals: WeChatBillLayout.decimals(name))
+                values[column.rawValue] = try Money.scaled(text, decimals: column.decimals)
             } catch {
-                throw refuse(line, name, "amount", error.description)
+                throw refuse(line, names[index], "amount", error.description)
             }
         }
         var flags: [String] = []
-        let merchant = try required("商户号")
+        let merchant = try required(row.merchant)
         guard merchant == merchantID else {
             throw refuse(line, "商户号", "identity", "商户号 \(merchant) is not the configured merchant \(merchantID)")
         }
-        let currency = try required("货币种类")
+        let currency = try required(row.currency)
         guard currency == "CNY" else { throw refuse(line, "货币种类", "currency", "\(currency) is not CNY") }
-        let status = try required("交易状态")
-        var values: [String: Int64] = [:]
-        for name in WeChatBillLayout.summed where columns[name] != nil { values[name] = try amount(name) }
+        let status = try required(row.status)
         let kind: BillLine.Kind
         let signed: Int64
         switch status {
         case "SUCCESS":
             kind = .payment
-            signed = values["订单金额", default: 0]
+            signed = values[Summed.ordered.rawValue]
             guard signed >= 0 else { throw refuse(line, "订单金额", "sign", "a payment of \(Money.yuanText(fen: signed))") }
         case "REFUND", "REVOKED":
             kind = .refund
-            guard columns["申请退款金额"] != nil else {
+            guard row.summed[Summed.requested.rawValue] != nil else {
                 throw refuse(line, "交易状态", "kind", "a \(status) row in a bill without the 申请退款金额 column")
             }
-            let requested = values["申请退款金额", default: 0]
+            let requested = values[Summed.requested.rawValue]
             guard requested >= 0 else {
                 throw refuse(line, "申请退款金额", "sign", "申请退款金额 is written positive, found \(Money.yuanText(fen: requested))")
             }
@@ -178,34 +183,34 @@ public struct WeChatBillParser: BillParser, Sendable {
                 // Unconfirmed (§2.3): a cancelled micropay, taken as a refund and shown for review.
                 flags.append("交易状态 REVOKED (a cancelled micropay) was taken as a refund; unconfirmed")
             } else {
-                for name in ["应结订单金额", "订单金额"] where values[name, default: 0] != 0 {
+                for column in [Summed.settled, .ordered] where values[column.rawValue] != 0 {
                     throw refuse(
-                        line, name, "kind",
-                        "a REFUND row has \(name) \(Money.yuanText(fen: values[name, default: 0])) where refund rows carry 0.00")
+                        line, column.name, "kind",
+                        "a REFUND row has \(column.name) \(Money.yuanText(fen: values[column.rawValue])) where refund rows carry 0.00")
                 }
             }
-            if let refundStatus = value("退款状态"), refundStatus != "SUCCESS" {
+            if let refundStatus = value(row.refundStatus), refundStatus != "SUCCESS" {
                 flags.append("退款状态 \(refundStatus): the refund is not final")
             }
         default:
             throw refuse(line, "交易状态", "kind", "交易状态 \(status) is not SUCCESS, REFUND or REVOKED")
         }
-        for (name, units) in values { sums[name, default: 0] &+= units }
-        let feeUnits = values["手续费", default: 0]
+        for index in sums.indices { sums[index] &+= values[index] }
+        let feeUnits = values[Summed.fee.rawValue]
         let feeFen = Money.roundToFen(feeUnits, decimals: 5)
         summary.feeRoundingUnits &+= feeUnits - feeFen * 1000
         // A REFUND bill says when the refund succeeded; the ALL bill's 交易时间 already is that time.
-        let timeColumn = kind == .refund && value("退款成功时间") != nil ? "退款成功时间" : "交易时间"
-        let timeText = try required(timeColumn)
+        let timeIndex = kind == .refund ? row.refundSucceeded.flatMap { value($0) == nil ? nil : $0 } ?? row.time : row.time
+        let timeText = try required(timeIndex)
         guard let local = LocalTime.parse(timeText) else {
-            throw refuse(line, timeColumn, "time", "\(timeText) is not yyyy-MM-dd HH:mm:ss")
+            throw refuse(line, names[timeIndex], "time", "\(timeText) is not yyyy-MM-dd HH:mm:ss")
         }
         let microseconds = (local - LocalTime.beijingOffsetSeconds) * 1_000_000
-        if let outside = window.flag(microseconds, "\(timeColumn) \(timeText)") { flags.append(outside) }
-        let refundID = value("商户退款单号").flatMap { $0 == "0" ? nil : $0 }
+        if let outside = window.flag(microseconds, "\(names[timeIndex]) \(timeText)") { flags.append(outside) }
+        let refundID = value(row.refundID).flatMap { $0 == "0" ? nil : $0 }
         return BillLine(
-            channel: channel, billDate: billDate, channelTransactionID: try required("微信订单号"),
-            merchantOrderID: value("商户订单号"), refundID: kind == .refund ? refundID : nil, kind: kind, amountFen: signed,
+            channel: channel, billDate: billDate, channelTransactionID: try required(row.txnID),
+            merchantOrderID: value(row.orderID), refundID: kind == .refund ? refundID : nil, kind: kind, amountFen: signed,
             feeFen: feeFen, channelStatus: status, timeMicroseconds: microseconds, lineNumber: line,
             flag: flags.isEmpty ? nil : flags.joined(separator: "; "))
     }
@@ -223,13 +228,13 @@ public struct WeChatBillParser: BillParser, Sendable {
                 }
                 continue
             }
-            guard columns[column] != nil else {
+            guard columns[column] != nil, let summed = WeChatBillLayout.Summed(name: column) else {
                 throw refuse(line, name, "totals", "\(name) totals \(column), which this bill has no column for")
             }
-            let decimals = WeChatBillLayout.decimals(column)
+            let decimals = summed.decimals
             let value: Int64
             do { value = try Money.scaled(text, decimals: decimals) } catch { throw refuse(line, name, "totals", error.description) }
-            let sum = sums[column, default: 0]
+            let sum = sums[summed.rawValue]
             guard value == sum else {
                 throw refuse(
                     line, name, "totals",
