@@ -91,6 +91,7 @@ let package = Package(
                 "ReconCore", "ReconArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,7 +157,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
-            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "ReconArchive", "recon"],
+            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "ReconArchive", "recon",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
         .target(

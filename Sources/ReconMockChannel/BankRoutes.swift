@@ -39,7 +39,7 @@ struct BankRoutes: Sendable {
         let served = sidecar ? String(file.dropLast(".sha256".count)) : file
         let csvExtension = empty ? "empty.csv" : "csv"
         let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) { temporary in
-            try MockBankBill.write(to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
+            try MockBills.write(.bank, to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
         }
         // The packing the URL asks for: a given file under that name wins, else the CSV is packed.
         let path: String

@@ -13,6 +13,8 @@ public struct MockBillStore: Sendable {
         public var refunds: Int64
         public var amountFen: Int64
         public var feeFen: Int64
+        /// Σ exact fees in 0.00001 yuan (WeChat writes 5 decimals).
+        public var feeUnits: Int64
     }
 
     public let folder: String

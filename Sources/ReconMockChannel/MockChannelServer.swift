@@ -47,6 +47,10 @@ public struct MockChannelServer: Sendable {
         let store = MockBillStore(folder: configuration.dataFolder, linesPerDay: configuration.linesPerDay)
         let files = FileResponder(stats: stats)
         BankRoutes(store: store, faults: faults, stats: stats, files: files, apiKey: configuration.bankAPIKey).register(on: router)
+        try WeChatRoutes(
+            store: store, faults: faults, stats: stats, files: files,
+            platformKey: MockSigningKey(folder: configuration.dataFolder + "/wechatpay", name: "platform")
+        ).register(on: router)
         AdminRoutes(faults: faults, stats: stats).register(on: router)
         let app = Application(
             router: router,
