@@ -135,6 +135,11 @@ import Testing
         let wrongCount = try AlipaySummary.parse(
             try GBK.encode(AlipayParserTests.summary.replacingOccurrences(of: "合计,,1,1,", with: "合计,,2,1,")), file: "汇总.csv")
         #expect(billError { () throws(BillError) in try parser.check(against: wrongCount) }?.column == "交易订单总笔数")
+        let otherDay = try AlipaySummary.parse(
+            try GBK.encode(AlipayParserTests.summary.replacingOccurrences(of: "终止日期：[2026年11月24日", with: "终止日期：[2026年11月25日")),
+            file: "汇总.csv")
+        let dayError = billError { () throws(BillError) in try parser.check(against: otherDay) }
+        #expect(dayError?.line == 3 && dayError?.column == "终止日期" && dayError?.check == "identity")
         let cut = try GBK.encode(AlipayParserTests.summary.components(separatedBy: "#-----------------------------------------业务汇总列表结束")[0])
         let error2 = billError { () throws(BillError) in _ = try AlipaySummary.parse(cut, file: "汇总.csv") }
         #expect(error2?.reason == "the end marker 业务汇总列表结束 is missing (the file may be cut)")

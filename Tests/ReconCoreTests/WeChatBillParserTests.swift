@@ -90,6 +90,21 @@ import Testing
         #expect(lines.map(\.amountFen) == [5000] && lines.map(\.feeFen) == [30])
     }
 
+    @Test func aRefundBillTakesTheRefundTimeFromItsOwnColumn() throws {
+        var names = Self.header.split(separator: ",").map(String.init)
+        var row = WeChatBillParser.backtickFields(Self.refund)
+        let at = try #require(names.firstIndex(of: "代金券金额")) + 1
+        names.insert(contentsOf: ["退款申请时间", "退款成功时间"], at: at)
+        row.insert(contentsOf: ["2026-11-23 17:39:00", "2026-11-23 17:40:11"], at: at)
+        row[0] = "2026-11-23 09:15:07"  // the payment's time
+        let text = [
+            names.joined(separator: ","), "`" + row.joined(separator: ",`"), Self.totalsHeader,
+            "`1,`0.00,`20.00,`0.00,`-0.12000,`0.00,`20.00",
+        ].joined(separator: "\r\n")
+        let lines = try parse(text).lines
+        #expect(lines.map(\.amountFen) == [-2000] && lines.map(\.timeMicroseconds) == [1_795_426_811_000_000])
+    }
+
     @Test(arguments: [
         (example.replacingOccurrences(of: "`0.18000,", with: "`0.18001,"), 5, "手续费总金额", "totals", "the 手续费 column adds up to 0.18000"),
         (example.replacingOccurrences(of: "`2,`50.00", with: "`3,`50.00"), 5, "总交易单数", "totals", "says 3 rows, the file has 2"),

@@ -81,18 +81,14 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         summary.declaredTotals = declared.joined(separator: " ")
     }
 
-    /// Compares this bill, once finished, with the `(汇总).csv` entry's 合计 row: its amounts
-    /// are taken to be net of refunds (Σ of every row; unconfirmed, §1.4), its 服务费 in
-    /// Alipay's sign.
+    /// Compares this bill, once finished, with the `(汇总).csv` entry: the same account and day,
+    /// and its 合计 row's counts and sums. Those amounts are taken to be net of refunds (Σ of
+    /// every row; unconfirmed, §1.4), its 服务费 in Alipay's sign.
     public func check(against other: AlipaySummary) throws(BillError) {
         func refuse(_ column: String, _ reason: String) -> BillError {
             BillError(file: other.file, line: other.line, column: column, check: "summary", reason: reason)
         }
-        if let account = other.account, account != accountID {
-            throw BillError(
-                file: other.file, line: other.accountLine, column: "#账号", check: "identity",
-                reason: "#账号 \(account) is not the configured account \(accountID)")
-        }
+        try other.preamble.check(accountID: accountID, day: billDate, file: other.file, markerLine: other.line)
         let payments = totals[.payment] ?? Totals()
         let refunds = totals[.refund] ?? Totals()
         let counts: [(String, Int64, Int64)] = [

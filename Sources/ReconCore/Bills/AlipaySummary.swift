@@ -7,6 +7,10 @@ public struct AlipaySummary: Sendable, Equatable {
     /// `#账号` as written, and its line.
     public var account: String?
     public var accountLine: Int?
+    /// `#起始日期` and `终止日期` as written, and their line.
+    public var rangeStart: String?
+    public var rangeEnd: String?
+    public var rangeLine: Int?
     /// The 合计 row's line.
     public var line: Int
     public var tradeCount: Int64
@@ -73,7 +77,9 @@ public struct AlipaySummary: Sendable, Equatable {
                 throw refuse(line.number, name, "amount", "\(name) \"\(text)\" is not \(count ? "a count" : "yuan with 2 decimals")")
             }
             total = AlipaySummary(
-                file: file, account: preamble.account?.text, accountLine: preamble.account?.line, line: line.number,
+                file: file, account: preamble.account?.text, accountLine: preamble.account?.line,
+                rangeStart: preamble.range?.start, rangeEnd: preamble.range?.end, rangeLine: preamble.range?.line,
+                line: line.number,
                 tradeCount: try value(Self.names.trades, count: true), refundCount: try value(Self.names.refunds, count: true),
                 orderAmountFen: try value(Self.names.amount, count: false), receivedFen: try value(Self.names.received, count: false),
                 serviceFeeFen: try value(Self.names.fee, count: false))
@@ -90,5 +96,13 @@ public struct AlipaySummary: Sendable, Equatable {
             throw refuse(line, name, "header", "the summary header has no \(name) column")
         }
         return map
+    }
+
+    /// The `#` frame as the details parser reads it, to check against the account and day.
+    var preamble: AlipayPreamble {
+        var preamble = AlipayPreamble()
+        if let account, let accountLine { preamble.account = (account, accountLine) }
+        if let rangeStart, let rangeEnd, let rangeLine { preamble.range = (rangeStart, rangeEnd, rangeLine) }
+        return preamble
     }
 }
