@@ -54,7 +54,9 @@ public struct AlipaySummary: Sendable, Equatable {
                 if !started && text.contains(AlipayFrame.summaryMarker) && !text.contains(AlipayFrame.endWord) {
                     started = true
                 } else if started && text.contains(AlipayFrame.summaryMarker + AlipayFrame.endWord) {
-                    guard let total else { throw refuse(line.number, "合计", "summary", "no 合计 row before the end marker") }
+                    guard let total else {
+                        throw refuse(line.number, "合计", "summary", "no 合计 row before the end marker")
+                    }
                     return total
                 } else if !started {
                     preamble.read(text, line: line.number)
@@ -68,23 +70,30 @@ public struct AlipaySummary: Sendable, Equatable {
             }
             guard fields.first == "合计" else { continue }  // a store's row
             guard fields.count == columns.count else {
-                throw refuse(line.number, nil, "field count", "\(fields.count) fields where the header has \(columns.count)")
+                throw refuse(
+                    line.number, nil, "field count", "\(fields.count) fields where the header has \(columns.count)")
             }
             func value(_ name: String, count: Bool) throws(BillError) -> Int64 {
                 let text = columns[name].map { fields[$0] } ?? ""
                 if count, let number = Int64(text), number >= 0 { return number }
                 if !count, let fen = try? Money.fen(fromExactlyTwoDecimals: text) { return fen }
-                throw refuse(line.number, name, "amount", "\(name) \"\(text)\" is not \(count ? "a count" : "yuan with 2 decimals")")
+                throw refuse(
+                    line.number, name, "amount",
+                    "\(name) \"\(text)\" is not \(count ? "a count" : "yuan with 2 decimals")")
             }
             total = AlipaySummary(
                 file: file, account: preamble.account?.text, accountLine: preamble.account?.line,
                 rangeStart: preamble.range?.start, rangeEnd: preamble.range?.end, rangeLine: preamble.range?.line,
                 line: line.number,
-                tradeCount: try value(Self.names.trades, count: true), refundCount: try value(Self.names.refunds, count: true),
-                orderAmountFen: try value(Self.names.amount, count: false), receivedFen: try value(Self.names.received, count: false),
+                tradeCount: try value(Self.names.trades, count: true),
+                refundCount: try value(Self.names.refunds, count: true),
+                orderAmountFen: try value(Self.names.amount, count: false),
+                receivedFen: try value(Self.names.received, count: false),
                 serviceFeeFen: try value(Self.names.fee, count: false))
         }
-        throw refuse(nil, nil, "frame", started ? "the end marker 业务汇总列表结束 is missing (the file may be cut)" : "no 业务汇总列表 start marker")
+        throw refuse(
+            nil, nil, "frame",
+            started ? "the end marker 业务汇总列表结束 is missing (the file may be cut)" : "no 业务汇总列表 start marker")
     }
 
     private static func readHeader(

@@ -16,7 +16,8 @@ public struct BankCSVTrailer: Sendable, Equatable {
     public static let standard: BankCSVTrailer = {
         // The default pattern is valid; the fallback (matching nothing) only satisfies the type checker.
         (try? BankCSVTrailer(BankCSVProfile.defaultTrailerPattern))
-            ?? BankCSVTrailer(pattern: BankCSVProfile.defaultTrailerPattern, regex: nil, groups: [], literalPrefix: "#TOTAL")
+            ?? BankCSVTrailer(
+                pattern: BankCSVProfile.defaultTrailerPattern, regex: nil, groups: [], literalPrefix: "#TOTAL")
     }()
 
     private init(pattern: String, regex: NSRegularExpression?, groups: Set<String>, literalPrefix: String) {
