@@ -166,6 +166,16 @@ import Testing
         #expect(BankCSVProfile.reconBankV1.trailer?.literalPrefix == "#TOTAL,")
     }
 
+    @Test func onlyLinesStartingWithTheTrailersLiteralPrefixAreMatched() throws {
+        #expect(BankCSVTrailer.literalPrefix(BankCSVProfile.defaultTrailerPattern) == "#TOTAL,")
+        #expect(BankCSVTrailer.literalPrefix("^ab?c(?<count>\\d+)$") == "a")
+        #expect(BankCSVTrailer.literalPrefix("^#T(?<count>\\d+)$|^END") == "")
+        #expect(BankCSVTrailer.literalPrefix("#T(?<count>\\d+)") == "")
+        let trailer = try BankCSVTrailer("^(合计|TOTAL),(?<count>\\d+)$")
+        #expect(trailer.match("TOTAL,3") == ["count": "3"] && trailer.match("合计,0") == ["count": "0"])
+        #expect(trailer.match("TOTAL,3,") == nil)
+    }
+
     @Test func aProfileMistakeMadeInCodeIsRefusedAtTheFirstBytes() {
         var profile = BankCSVProfile.reconBankV1
         profile.refundSign = .absolute

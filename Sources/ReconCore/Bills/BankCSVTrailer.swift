@@ -77,9 +77,10 @@ public struct BankCSVTrailer: Sendable, Equatable {
         return names
     }
 
-    /// The literal characters after a leading `^`, up to the first regex metacharacter.
+    /// The literal characters after a leading `^`, up to the first regex metacharacter; none if
+    /// the pattern has an alternation anywhere (another branch need not start with them).
     static func literalPrefix(_ pattern: String) -> String {
-        guard pattern.hasPrefix("^") else { return "" }
+        guard pattern.hasPrefix("^"), !pattern.contains("|") else { return "" }
         var prefix = ""
         for character in pattern.dropFirst() {
             if "\\.[](){}?*+|^$".contains(character) { break }
