@@ -91,7 +91,8 @@ import Testing
 
     @Test func badGBKBytesAreRefusedNamingLineAndColumn() throws {
         var bytes = try GBK.encode(BankCSVProfileTests.gbkText)
-        let at = try #require(bytes.indices.first { bytes[$0] == UInt8(ascii: "R") && bytes[$0 + 1] == UInt8(ascii: "3") })
+        let at = try #require(
+            bytes.indices.first { bytes[$0] == UInt8(ascii: "R") && bytes[$0 + 1] == UInt8(ascii: "3") })
         bytes[at] = 0xFF
         let profile = try loadProfile()
         let error = billError { () throws(BillError) in _ = try parse(bytes, profile) }
@@ -122,21 +123,31 @@ import Testing
         #expect(short?.line == 3 && short?.check == "field count")
     }
 
-    @Test(arguments: [
-        ("columns = { txn_id = \"a\", amount = \"b\", time = \"c\", txn_idd = \"d\" }", 2, "unknown key `channel.x.columns.txn_idd`"),
-        ("columns = { amount = \"b\", time = \"c\" }", 2, "missing key `channel.x.columns.txn_id`"),
-        ("delimiter = \"::\"", 3, "`channel.x.delimiter` must be one of"),
-        ("encoding = \"latin1\"", 3, "`channel.x.encoding` must be utf-8, gbk or gb18030"),
-        ("encoding = \"gbk\"\ndelimiter = \"|\"", 4, "`channel.x.delimiter` \"|\" cannot be used with GBK"),
-        ("time_zone = \"Europe/Berlin\"", 3, "`channel.x.time_zone` \"Europe/Berlin\" is not supported"),
-        ("time_format = \"%d.%m.%y\"", 3, "`channel.x.time_format` %y is not supported"),
-        ("trailer = '^#T,(?<total>\\d+)$'", 3, "`channel.x.trailer` the group (?<total>…) is not one of count, sum, fee"),
-        ("trailer = '^#T,(?<count>\\d+$'", 3, "`channel.x.trailer` \"^#T,(?<count>\\d+$\" is not a valid regular expression"),
-        ("refund_sign = \"positive\"", 3, "`channel.x.refund_sign` positive needs a kind column"),
-        ("amount_unit = \"cents\"", 3, "`channel.x.amount_unit` must be one of yuan, fen, found \"cents\""),
-        ("kind_map = { \"消费\" = \"sale\" }", 3, "`channel.x.kind_map.\"消费\"` must be \"payment\" or \"refund\""),
-        ("skip_lines = -1", 3, "`channel.x.skip_lines` must be between 0 and 1000"),
-    ] as [(String, Int, String)])
+    @Test(
+        arguments: [
+            (
+                "columns = { txn_id = \"a\", amount = \"b\", time = \"c\", txn_idd = \"d\" }", 2,
+                "unknown key `channel.x.columns.txn_idd`"
+            ),
+            ("columns = { amount = \"b\", time = \"c\" }", 2, "missing key `channel.x.columns.txn_id`"),
+            ("delimiter = \"::\"", 3, "`channel.x.delimiter` must be one of"),
+            ("encoding = \"latin1\"", 3, "`channel.x.encoding` must be utf-8, gbk or gb18030"),
+            ("encoding = \"gbk\"\ndelimiter = \"|\"", 4, "`channel.x.delimiter` \"|\" cannot be used with GBK"),
+            ("time_zone = \"Europe/Berlin\"", 3, "`channel.x.time_zone` \"Europe/Berlin\" is not supported"),
+            ("time_format = \"%d.%m.%y\"", 3, "`channel.x.time_format` %y is not supported"),
+            (
+                "trailer = '^#T,(?<total>\\d+)$'", 3,
+                "`channel.x.trailer` the group (?<total>…) is not one of count, sum, fee"
+            ),
+            (
+                "trailer = '^#T,(?<count>\\d+$'", 3,
+                "`channel.x.trailer` \"^#T,(?<count>\\d+$\" is not a valid regular expression"
+            ),
+            ("refund_sign = \"positive\"", 3, "`channel.x.refund_sign` positive needs a kind column"),
+            ("amount_unit = \"cents\"", 3, "`channel.x.amount_unit` must be one of yuan, fen, found \"cents\""),
+            ("kind_map = { \"消费\" = \"sale\" }", 3, "`channel.x.kind_map.\"消费\"` must be \"payment\" or \"refund\""),
+            ("skip_lines = -1", 3, "`channel.x.skip_lines` must be between 0 and 1000"),
+        ] as [(String, Int, String)])
     func badProfileValuesAreRefusedNamingTheKey(setting: String, line: Int, message: String) {
         var toml = "[channel.x]\n"
         if !setting.hasPrefix("columns") { toml += "columns = { txn_id = \"a\", amount = \"b\", time = \"c\" }\n" }
@@ -148,9 +159,21 @@ import Testing
     }
 
     @Test func theDefaultProfileIsReconBankV1() throws {
-        let fromToml = try profile("[channel.b]\ncolumns = { txn_id = \"channel_txn_id\", amount = \"amount\", time = \"txn_time\", order_id = \"merchant_order_id\", refund_id = \"refund_id\", kind = \"kind\", fee = \"fee\", status = \"status\", currency = \"currency\" }", channel: "b")
+        let fromToml = try profile(
+            "[channel.b]\ncolumns = { txn_id = \"channel_txn_id\", amount = \"amount\", time = \"txn_time\", order_id = \"merchant_order_id\", refund_id = \"refund_id\", kind = \"kind\", fee = \"fee\", status = \"status\", currency = \"currency\" }",
+            channel: "b")
         #expect(fromToml == BankCSVProfile.reconBankV1)
         #expect(BankCSVProfile.reconBankV1.trailer?.literalPrefix == "#TOTAL,")
+    }
+
+    @Test func onlyLinesStartingWithTheTrailersLiteralPrefixAreMatched() throws {
+        #expect(BankCSVTrailer.literalPrefix(BankCSVProfile.defaultTrailerPattern) == "#TOTAL,")
+        #expect(BankCSVTrailer.literalPrefix("^ab?c(?<count>\\d+)$") == "a")
+        #expect(BankCSVTrailer.literalPrefix("^#T(?<count>\\d+)$|^END") == "")
+        #expect(BankCSVTrailer.literalPrefix("#T(?<count>\\d+)") == "")
+        let trailer = try BankCSVTrailer("^(合计|TOTAL),(?<count>\\d+)$")
+        #expect(trailer.match("TOTAL,3") == ["count": "3"] && trailer.match("合计,0") == ["count": "0"])
+        #expect(trailer.match("TOTAL,3,") == nil)
     }
 
     @Test func aProfileMistakeMadeInCodeIsRefusedAtTheFirstBytes() {

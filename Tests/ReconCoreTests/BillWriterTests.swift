@@ -122,7 +122,8 @@ import Testing
     /// Writes the bill with `write`, parses it back in `chunk`-byte pieces, and checks every line
     /// and the totals against what was generated.
     func roundTrip<Parser: BillParser>(
-        _ bill: SyntheticBill, chunk: Int, parser: Parser, write: (SyntheticBill, @escaping ([UInt8]) -> Void) throws -> Void,
+        _ bill: SyntheticBill, chunk: Int, parser: Parser,
+        write: (SyntheticBill, @escaping ([UInt8]) -> Void) throws -> Void,
         expect: (SyntheticTransaction, BillLine) -> Bool
     ) throws -> (parser: Parser, calls: Int) {
         let collected = BillWriterTests.Collected()
@@ -133,7 +134,9 @@ import Testing
         #expect(lines.count == transactions.count)
         for (transaction, line) in zip(transactions, lines) {
             #expect(line.amountFen == transaction.amountFen && line.feeFen == transaction.feeFen)
-            #expect(line.kind == transaction.kind && line.timeMicroseconds == transaction.timeMicroseconds / 1_000_000 * 1_000_000)
+            #expect(
+                line.kind == transaction.kind
+                    && line.timeMicroseconds == transaction.timeMicroseconds / 1_000_000 * 1_000_000)
             #expect(line.flag == nil)
             #expect(expect(transaction, line), "\(transaction) → \(line)")
         }
@@ -152,7 +155,8 @@ import Testing
             for transaction in bill { try writer.append(transaction) }
             try writer.finish()
         } expect: { transaction, line in
-            line.channelTransactionID == transaction.channelTransactionID && line.merchantOrderID == transaction.merchantOrderID
+            line.channelTransactionID == transaction.channelTransactionID
+                && line.merchantOrderID == transaction.merchantOrderID
                 && line.refundID == transaction.refundID
         }
         #expect(finished.summary.feeRoundingUnits == bill.truth.feeRoundingUnits)
@@ -161,9 +165,11 @@ import Testing
 
     @Test(arguments: [(bill, 4096), (small, 1)])
     func alipay(bill: SyntheticBill, chunk: Int) throws {
-        let parser = AlipayDetailsParser(file: "a.csv", channel: "alipay", billDate: testDay, accountID: "20880000000000000156")
+        let parser = AlipayDetailsParser(
+            file: "a.csv", channel: "alipay", billDate: testDay, accountID: "20880000000000000156")
         let summaryFile = BillWriterTests.Collected()
-        var summaryWriter = try AlipaySummaryWriter(accountID: "20880000000000000156", day: testDay, sink: summaryFile.sink)
+        var summaryWriter = try AlipaySummaryWriter(
+            accountID: "20880000000000000156", day: testDay, sink: summaryFile.sink)
         let (details, _) = try roundTrip(bill, chunk: chunk, parser: parser) { bill, sink in
             var writer = try AlipayDetailsWriter(accountID: "20880000000000000156", day: testDay, sink: sink)
             for transaction in bill {
@@ -173,7 +179,8 @@ import Testing
             try writer.finish()
             try summaryWriter.finish()
         } expect: { transaction, line in
-            line.channelTransactionID == transaction.channelTransactionID && line.merchantOrderID == transaction.merchantOrderID
+            line.channelTransactionID == transaction.channelTransactionID
+                && line.merchantOrderID == transaction.merchantOrderID
                 && line.refundID == transaction.refundID
         }
         try details.check(against: try AlipaySummary.parse(summaryFile.bytes, file: "汇总.csv"))

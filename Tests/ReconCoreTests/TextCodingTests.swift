@@ -12,11 +12,12 @@ import Testing
         #expect(try GBK.decode([UInt8]()) == "")
     }
 
-    @Test(arguments: [
-        ([0x41, 0xFF, 0x42], 1, "not valid GBK at byte 1"),
-        ([0xB2, 0xE2, 0x41, 0xB2], 3, "cut off inside a character at byte 3"),
-        ([0xB2, 0x0A], 0, "not valid GBK at byte 0"),
-    ] as [([UInt8], Int, String)])
+    @Test(
+        arguments: [
+            ([0x41, 0xFF, 0x42], 1, "not valid GBK at byte 1"),
+            ([0xB2, 0xE2, 0x41, 0xB2], 3, "cut off inside a character at byte 3"),
+            ([0xB2, 0x0A], 0, "not valid GBK at byte 0"),
+        ] as [([UInt8], Int, String)])
     func badGBKBytesAreRefusedNamingTheOffset(bytes: [UInt8], offset: Int, reason: String) {
         let error = #expect(throws: TextCodingError.self) { try GBK.decode(bytes) }
         #expect(error?.byteOffset == offset)

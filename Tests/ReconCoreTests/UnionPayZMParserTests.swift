@@ -21,7 +21,10 @@ import Testing
     }
 
     static func paymentFields(merchant: String = merchant) -> [Int: [UInt8]] {
-        [20: Array("01".utf8), 21: Array("01".utf8), 22: Array("000201".utf8), 28: Array(merchant.utf8), 33: Array("C000000004970".utf8)]
+        [
+            20: Array("01".utf8), 21: Array("01".utf8), 22: Array("000201".utf8), 28: Array(merchant.utf8),
+            33: Array("C000000004970".utf8),
+        ]
     }
 
     static var payment: [UInt8] { record(example, paymentFields()) }
@@ -38,16 +41,20 @@ import Testing
             ])
     }
 
-    func parse(_ bytes: [UInt8], day: LocalDay = testDay, chunk: Int = 1 << 20) throws(BillError) -> (lines: [BillLine], summary: BillSummary) {
-        var parser = UnionPayZMParser(file: "INN26112401ZM_777290058110048", channel: "unionpay", billDate: day, merchantID: Self.merchant)
+    func parse(_ bytes: [UInt8], day: LocalDay = testDay, chunk: Int = 1 << 20) throws(BillError) -> (
+        lines: [BillLine], summary: BillSummary
+    ) {
+        var parser = UnionPayZMParser(
+            file: "INN26112401ZM_777290058110048", channel: "unionpay", billDate: day, merchantID: Self.merchant)
         let lines = try parseAll(&parser, bytes, chunk: chunk)
         return (lines, parser.summary)
     }
 
     @Test func theLayoutAddsUpTo607BytesWithTheDocumentedOffsets() {
         #expect(UnionPayZMLayout.lengths.count == 42 && UnionPayZMLayout.recordLength == 607)
-        #expect([5, 7, 10, 12, 16, 17, 20, 27, 28, 33, 41, 42].map { UnionPayZMLayout.offsets[$0 - 1] }
-            == [35, 66, 87, 112, 166, 180, 215, 271, 293, 374, 476, 509])
+        #expect(
+            [5, 7, 10, 12, 16, 17, 20, 27, 28, 33, 41, 42].map { UnionPayZMLayout.offsets[$0 - 1] }
+                == [35, 66, 87, 112, 166, 180, 215, 271, 293, 374, 476, 509])
         #expect(UnionPayZMParserTests.example.utf8.count == 193)
     }
 
@@ -58,7 +65,8 @@ import Testing
         #expect(lines.count == 2)
         let payment = lines[0]
         #expect(payment.channelTransactionID == "512311230915070001234" && payment.merchantOrderID == "R20261123000001")
-        #expect(payment.kind == .payment && payment.amountFen == 5000 && payment.feeFen == 30 && payment.refundID == nil)
+        #expect(
+            payment.kind == .payment && payment.amountFen == 5000 && payment.feeFen == 30 && payment.refundID == nil)
         #expect(payment.timeMicroseconds == 1_795_396_507_000_000 && payment.lineNumber == 1 && payment.flag == nil)
         let refund = lines[1]
         #expect(refund.kind == .refund && refund.amountFen == -2000 && refund.feeFen == -12)
@@ -87,24 +95,44 @@ import Testing
         }
         #expect(try flag("1122230001") == nil)
         #expect(try flag("1122225959")?.contains("is outside 2026-11-22 23:00:00 – 2026-11-24 00:00:00") == true)
-        #expect(try flag("1124000001") == "交易传输时间 1124000001 (2026-11-24 00:00:01) is outside 2026-11-22 23:00:00 – 2026-11-24 00:00:00")
+        #expect(
+            try flag("1124000001")
+                == "交易传输时间 1124000001 (2026-11-24 00:00:01) is outside 2026-11-22 23:00:00 – 2026-11-24 00:00:00")
         // A December line in a January bill belongs to the year before.
         let newYear = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2027, month: 1, day: 1))
         #expect(try flag("1231233000", day: newYear) == nil)
     }
 
-    @Test(arguments: [
-        (Array(payment.dropLast()), 1, nil, "record length", "606 bytes where every record has 607"),
-        (payment + [32, 10], 1, nil, "record length", "608 bytes where every record has 607"),
-        (payment + payment, 1, nil, "record length", "the record is longer than 607 bytes"),
-        (record(example.replacingOccurrences(of: "000000005000", with: "00000000500A"), paymentFields()), 1, "交易金额", "digits", "\"00000000500A\" is not 12 digits"),
-        (record(example.replacingOccurrences(of: "D000000000030", with: "X000000000030"), paymentFields()), 1, "商户手续费", "digits", "is not D or C and 12 digits"),
-        (record(example.replacingOccurrences(of: "1123091507", with: "1131091507"), paymentFields()), 1, "交易传输时间", "time", "not a valid MMDDhhmmss"),
-        (record(example, paymentFields(merchant: "777290058110049")), 1, "商户代码", "identity", "merId 777290058110049 is not the configured 777290058110048"),
-        (payment + [10] + refund(original: ""), 2, "原交易查询流水号", "kind", "refund without origQryId"),
-        (payment + [10] + record(example, paymentFields().merging([35: [0x41, 0xB2]]) { $1 }), 2, "商户自定义域", "encoding", "field 35: cut off inside a character at byte 1"),
-    ] as [([UInt8], Int?, String?, String, String)])
-    func aBrokenRecordIsRefusedNamingLineColumnAndCheck(bytes: [UInt8], line: Int?, column: String?, check: String, reason: String) {
+    @Test(
+        arguments: [
+            (Array(payment.dropLast()), 1, nil, "record length", "606 bytes where every record has 607"),
+            (payment + [32, 10], 1, nil, "record length", "608 bytes where every record has 607"),
+            (payment + payment, 1, nil, "record length", "the record is longer than 607 bytes"),
+            (
+                record(example.replacingOccurrences(of: "000000005000", with: "00000000500A"), paymentFields()), 1,
+                "交易金额", "digits", "\"00000000500A\" is not 12 digits"
+            ),
+            (
+                record(example.replacingOccurrences(of: "D000000000030", with: "X000000000030"), paymentFields()), 1,
+                "商户手续费", "digits", "is not D or C and 12 digits"
+            ),
+            (
+                record(example.replacingOccurrences(of: "1123091507", with: "1131091507"), paymentFields()), 1,
+                "交易传输时间", "time", "not a valid MMDDhhmmss"
+            ),
+            (
+                record(example, paymentFields(merchant: "777290058110049")), 1, "商户代码", "identity",
+                "merId 777290058110049 is not the configured 777290058110048"
+            ),
+            (payment + [10] + refund(original: ""), 2, "原交易查询流水号", "kind", "refund without origQryId"),
+            (
+                payment + [10] + record(example, paymentFields().merging([35: [0x41, 0xB2]]) { $1 }), 2, "商户自定义域",
+                "encoding", "field 35: cut off inside a character at byte 1"
+            ),
+        ] as [([UInt8], Int?, String?, String, String)])
+    func aBrokenRecordIsRefusedNamingLineColumnAndCheck(
+        bytes: [UInt8], line: Int?, column: String?, check: String, reason: String
+    ) {
         let error = billError { () throws(BillError) in _ = try parse(bytes) }
         #expect(error?.file == "INN26112401ZM_777290058110048")
         #expect(error?.line == line, "\(String(describing: error))")

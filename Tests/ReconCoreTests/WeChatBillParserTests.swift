@@ -16,7 +16,8 @@ import Testing
     static let example = [header, payment, refund, totalsHeader, totals].map { $0 + "\r\n" }.joined()
 
     func parse(_ text: String, chunk: Int = 1 << 20) throws(BillError) -> (lines: [BillLine], summary: BillSummary) {
-        var parser = WeChatBillParser(file: "wechat/20261123.csv", channel: "wechat", billDate: testDay, merchantID: "1900000000")
+        var parser = WeChatBillParser(
+            file: "wechat/20261123.csv", channel: "wechat", billDate: testDay, merchantID: "1900000000")
         let lines = try parseAll(&parser, Array(text.utf8), chunk: chunk)
         return (lines, parser.summary)
     }
@@ -36,7 +37,8 @@ import Testing
         #expect(refund.channelTransactionID == "4200000000202611230000000001" && refund.refundID == "RF20261123000001")
         #expect(refund.timeMicroseconds == 1_795_426_811_000_000 && refund.lineNumber == 3)
         #expect(summary.lines == 2 && summary.payments == 1 && summary.refunds == 1)
-        #expect(summary.amountFen == 3000 && summary.feeFen == 18 && summary.feeRoundingUnits == 0 && summary.flagged == 0)
+        #expect(
+            summary.amountFen == 3000 && summary.feeFen == 18 && summary.feeRoundingUnits == 0 && summary.flagged == 0)
         #expect(summary.declaredTotals?.hasPrefix("总交易单数 2, 应结订单总金额 50.00") == true)
     }
 
@@ -46,7 +48,8 @@ import Testing
     }
 
     @Test func anEmptyDayHasAHeaderAndZeroTotals() throws {
-        let text = [Self.header, Self.totalsHeader, "`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00"].joined(separator: "\r\n")
+        let text = [Self.header, Self.totalsHeader, "`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00"].joined(
+            separator: "\r\n")
         let (lines, summary) = try parse(text)
         #expect(lines.isEmpty && summary.lines == 0)
     }
@@ -63,7 +66,8 @@ import Testing
     }
 
     @Test func aLineOutsideTheDayIsStagedWithAFlag() throws {
-        let text = WeChatBillParserTests.example.replacingOccurrences(of: "2026-11-23 17:40:11", with: "2026-11-24 00:00:01")
+        let text = WeChatBillParserTests.example.replacingOccurrences(
+            of: "2026-11-23 17:40:11", with: "2026-11-24 00:00:01")
         let (lines, summary) = try parse(text)
         #expect(lines[1].flag == "交易时间 2026-11-24 00:00:01 is outside 2026-11-23")
         #expect(lines[0].flag == nil && summary.flagged == 1)
@@ -90,25 +94,92 @@ import Testing
         #expect(lines.map(\.amountFen) == [5000] && lines.map(\.feeFen) == [30])
     }
 
-    @Test(arguments: [
-        (example.replacingOccurrences(of: "`0.18000,", with: "`0.18001,"), 5, "手续费总金额", "totals", "the 手续费 column adds up to 0.18000"),
-        (example.replacingOccurrences(of: "`2,`50.00", with: "`3,`50.00"), 5, "总交易单数", "totals", "says 3 rows, the file has 2"),
-        (example.replacingOccurrences(of: "`20.00,`0.00,`ORIGINAL", with: "`20.01,`0.00,`ORIGINAL"), 5, "退款总金额", "totals", "20.01"),
-        (example.replacingOccurrences(of: "`1900000000,`0,`,`4200000000202611230000000001,`R20261123000001,`oSYNTHETIC0000000000000001,`JSAPI,`SUCCESS", with: "`1900000001,`0,`,`4200000000202611230000000001,`R20261123000001,`oSYNTHETIC0000000000000001,`JSAPI,`SUCCESS"), 2, "商户号", "identity", "1900000001 is not the configured merchant 1900000000"),
-        (example.replacingOccurrences(of: "`SUCCESS,`OTHERS,`CNY", with: "`SUCCESS,`OTHERS,`USD"), 2, "货币种类", "currency", "USD is not CNY"),
-        (example.replacingOccurrences(of: "`SUCCESS,`OTHERS", with: "`CLOSED,`OTHERS"), 2, "交易状态", "kind", "CLOSED is not SUCCESS, REFUND or REVOKED"),
-        (example.replacingOccurrences(of: "`REFUND,`OTHERS,`CNY,`0.00", with: "`REFUND,`OTHERS,`CNY,`20.00"), 3, "应结订单金额", "kind", "refund rows carry 0.00"),
-        (example.replacingOccurrences(of: "`0.60%,`50.00", with: "`0.60%,`12.345"), 2, "订单金额", "amount", "more than 2 decimal places"),
-        (example.replacingOccurrences(of: "`0.30000,", with: "`0.300001,"), 2, "手续费", "amount", "more than 5 decimal places"),
-        (example.replacingOccurrences(of: "`0.60%,`50.00,`0.00,`\r\n", with: "`0.60%,`50.00,`0.00\r\n"), 2, nil, "field count", "26 fields where the header has 27"),
-        (example.replacingOccurrences(of: "`2026-11-23 09:15:07", with: "`2026-11-23 9:15:07"), 2, "交易时间", "time", "not yyyy-MM-dd HH:mm:ss"),
-        (example.replacingOccurrences(of: "商户号,", with: "商户编号,"), 1, "商户编号", "header", "not a known WeChat bill column"),
-        (example.replacingOccurrences(of: totalsHeader + "\r\n" + totals + "\r\n", with: ""), nil, nil, "totals", "missing (the file may be cut)"),
-        (example.replacingOccurrences(of: totals + "\r\n", with: ""), 4, nil, "totals", "the totals line after the totals header is missing"),
-        (example + "extra\r\n", 6, nil, "frame", "a line follows the totals line"),
-        (example.replacingOccurrences(of: "\r\n`2026-11-23 09:15:07", with: "\r\n2026-11-23 09:15:07"), 2, nil, "frame", "neither a data row"),
-    ] as [(String, Int?, String?, String, String)])
-    func aBrokenBillIsRefusedNamingLineColumnAndCheck(text: String, line: Int?, column: String?, check: String, reason: String) {
+    @Test func aRefundBillTakesTheRefundTimeFromItsOwnColumn() throws {
+        var names = Self.header.split(separator: ",").map(String.init)
+        var row = WeChatBillParser.backtickFields(Self.refund)
+        let at = try #require(names.firstIndex(of: "代金券金额")) + 1
+        names.insert(contentsOf: ["退款申请时间", "退款成功时间"], at: at)
+        row.insert(contentsOf: ["2026-11-23 17:39:00", "2026-11-23 17:40:11"], at: at)
+        row[0] = "2026-11-23 09:15:07"  // the payment's time
+        let text = [
+            names.joined(separator: ","), "`" + row.joined(separator: ",`"), Self.totalsHeader,
+            "`1,`0.00,`20.00,`0.00,`-0.12000,`0.00,`20.00",
+        ].joined(separator: "\r\n")
+        let lines = try parse(text).lines
+        #expect(lines.map(\.amountFen) == [-2000] && lines.map(\.timeMicroseconds) == [1_795_426_811_000_000])
+    }
+
+    @Test(
+        arguments: [
+            (
+                example.replacingOccurrences(of: "`0.18000,", with: "`0.18001,"), 5, "手续费总金额", "totals",
+                "the 手续费 column adds up to 0.18000"
+            ),
+            (
+                example.replacingOccurrences(of: "`2,`50.00", with: "`3,`50.00"), 5, "总交易单数", "totals",
+                "says 3 rows, the file has 2"
+            ),
+            (
+                example.replacingOccurrences(of: "`20.00,`0.00,`ORIGINAL", with: "`20.01,`0.00,`ORIGINAL"), 5, "退款总金额",
+                "totals", "20.01"
+            ),
+            (
+                example.replacingOccurrences(
+                    of:
+                        "`1900000000,`0,`,`4200000000202611230000000001,`R20261123000001,`oSYNTHETIC0000000000000001,`JSAPI,`SUCCESS",
+                    with:
+                        "`1900000001,`0,`,`4200000000202611230000000001,`R20261123000001,`oSYNTHETIC0000000000000001,`JSAPI,`SUCCESS"
+                ), 2, "商户号", "identity", "1900000001 is not the configured merchant 1900000000"
+            ),
+            (
+                example.replacingOccurrences(of: "`SUCCESS,`OTHERS,`CNY", with: "`SUCCESS,`OTHERS,`USD"), 2, "货币种类",
+                "currency", "USD is not CNY"
+            ),
+            (
+                example.replacingOccurrences(of: "`SUCCESS,`OTHERS", with: "`CLOSED,`OTHERS"), 2, "交易状态", "kind",
+                "CLOSED is not SUCCESS, REFUND or REVOKED"
+            ),
+            (
+                example.replacingOccurrences(of: "`REFUND,`OTHERS,`CNY,`0.00", with: "`REFUND,`OTHERS,`CNY,`20.00"), 3,
+                "应结订单金额", "kind", "refund rows carry 0.00"
+            ),
+            (
+                example.replacingOccurrences(of: "`0.60%,`50.00", with: "`0.60%,`12.345"), 2, "订单金额", "amount",
+                "more than 2 decimal places"
+            ),
+            (
+                example.replacingOccurrences(of: "`0.30000,", with: "`0.300001,"), 2, "手续费", "amount",
+                "more than 5 decimal places"
+            ),
+            (
+                example.replacingOccurrences(of: "`0.60%,`50.00,`0.00,`\r\n", with: "`0.60%,`50.00,`0.00\r\n"), 2, nil,
+                "field count", "26 fields where the header has 27"
+            ),
+            (
+                example.replacingOccurrences(of: "`2026-11-23 09:15:07", with: "`2026-11-23 9:15:07"), 2, "交易时间",
+                "time", "not yyyy-MM-dd HH:mm:ss"
+            ),
+            (
+                example.replacingOccurrences(of: "商户号,", with: "商户编号,"), 1, "商户编号", "header",
+                "not a known WeChat bill column"
+            ),
+            (
+                example.replacingOccurrences(of: totalsHeader + "\r\n" + totals + "\r\n", with: ""), nil, nil, "totals",
+                "missing (the file may be cut)"
+            ),
+            (
+                example.replacingOccurrences(of: totals + "\r\n", with: ""), 4, nil, "totals",
+                "the totals line after the totals header is missing"
+            ),
+            (example + "extra\r\n", 6, nil, "frame", "a line follows the totals line"),
+            (
+                example.replacingOccurrences(of: "\r\n`2026-11-23 09:15:07", with: "\r\n2026-11-23 09:15:07"), 2, nil,
+                "frame", "neither a data row"
+            ),
+        ] as [(String, Int?, String?, String, String)])
+    func aBrokenBillIsRefusedNamingLineColumnAndCheck(
+        text: String, line: Int?, column: String?, check: String, reason: String
+    ) {
         let error = billError { () throws(BillError) in _ = try parse(text) }
         #expect(error?.file == "wechat/20261123.csv")
         #expect(error?.line == line, "\(String(describing: error))")

@@ -6,8 +6,6 @@ enum AlipayDetailsLayout {
         "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）", "商家优惠（元）", "券核销金额（元）", "券名称",
         "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号", "服务费（元）", "分润（元）", "备注",
     ]
-    static let txnID = 0, orderID = 1, kind = 2, subject = 3, created = 4, finished = 5, payer = 10
+    static let txnID = 0, orderID = 1, kind = 2, subject = 3, created = 4, finished = 5
     static let amount = 11, received = 12, refundID = 21, fee = 22, remark = 24
-    /// Text columns Alipay ends with a TAB so that Excel keeps long numbers as text.
-    static let tabbed: Set = [0, 1, 2, 6, 7, 8, 9, 10, 19, 21]
 }

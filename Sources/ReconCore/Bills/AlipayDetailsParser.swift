@@ -56,7 +56,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
     public mutating func finish(emit: (BillLine) throws -> Void) throws(BillError) {
         if let last = splitter.finish() { try handle(last, emit: emit) }
         switch stage {
-        case .preamble: throw refuse(nil, nil, "frame", "no start marker (a # line with 业务明细列表): not an Alipay details file")
+        case .preamble:
+            throw refuse(nil, nil, "frame", "no start marker (a # line with 业务明细列表): not an Alipay details file")
         case .header, .rows: throw refuse(nil, nil, "frame", "the end marker 业务明细列表结束 is missing (the file may be cut)")
         case .footers: break
         }
@@ -68,31 +69,29 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             declared.append(footer.text)
             let parsed = totals[kind] ?? Totals()
             guard footer.count == parsed.count else {
-                throw refuse(footer.line, name, "footer", "\(name) says \(footer.count) rows, the file has \(parsed.count)")
+                throw refuse(
+                    footer.line, name, "footer", "\(name) says \(footer.count) rows, the file has \(parsed.count)")
             }
             // Older bills total 交易金额 (订单金额) rather than 商家实收.
             let older = !footer.text.contains("商家实收") && footer.fen == parsed.orderAmount
             guard footer.fen == parsed.received || older else {
                 throw refuse(
                     footer.line, name, "footer",
-                    "\(name) says \(Money.yuanText(fen: footer.fen)), the 商家实收 column adds up to \(Money.yuanText(fen: parsed.received))")
+                    "\(name) says \(Money.yuanText(fen: footer.fen)), the 商家实收 column adds up to \(Money.yuanText(fen: parsed.received))"
+                )
             }
         }
         summary.declaredTotals = declared.joined(separator: " ")
     }
 
-    /// Compares this bill, once finished, with the `(汇总).csv` entry's 合计 row: its amounts
-    /// are taken to be net of refunds (Σ of every row; unconfirmed, §1.4), its 服务费 in
-    /// Alipay's sign.
+    /// Compares this bill, once finished, with the `(汇总).csv` entry: the same account and day,
+    /// and its 合计 row's counts and sums. Those amounts are taken to be net of refunds (Σ of
+    /// every row; unconfirmed, §1.4), its 服务费 in Alipay's sign.
     public func check(against other: AlipaySummary) throws(BillError) {
         func refuse(_ column: String, _ reason: String) -> BillError {
             BillError(file: other.file, line: other.line, column: column, check: "summary", reason: reason)
         }
-        if let account = other.account, account != accountID {
-            throw BillError(
-                file: other.file, line: other.accountLine, column: "#账号", check: "identity",
-                reason: "#账号 \(account) is not the configured account \(accountID)")
-        }
+        try other.preamble.check(accountID: accountID, day: billDate, file: other.file, markerLine: other.line)
         let payments = totals[.payment] ?? Totals()
         let refunds = totals[.refund] ?? Totals()
         let counts: [(String, Int64, Int64)] = [
@@ -108,7 +107,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         ]
         for (column, declared, parsed) in sums where declared != parsed {
             throw refuse(
-                column, "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))")
+                column,
+                "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))")
         }
     }
 
@@ -179,7 +179,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         let names = AlipayDetailsLayout.header
         var fields: [String] = []
         for (index, field) in bytes.fields(separatedBy: UInt8(ascii: ",")).enumerated() {
-            fields.append(try decode(field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
+            fields.append(
+                try decode(field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
         }
         guard fields.count >= names.count else {
             throw refuse(line, nil, "field count", "\(fields.count) fields where the header has \(names.count)")
@@ -202,10 +203,15 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         switch kindText {
         case "交易":
             kind = .payment
-            guard amount >= 0 else { throw refuse(line, names[11], "sign", "a 交易 row of \(Money.yuanText(fen: amount))") }
+            guard amount >= 0 else {
+                throw refuse(line, names[11], "sign", "a 交易 row of \(Money.yuanText(fen: amount))")
+            }
         case "退款":
             kind = .refund
-            guard amount < 0 else { throw refuse(line, names[11], "sign", "a 退款 row of \(Money.yuanText(fen: amount)) (refunds are negative)") }
+            guard amount < 0 else {
+                throw refuse(
+                    line, names[11], "sign", "a 退款 row of \(Money.yuanText(fen: amount)) (refunds are negative)")
+            }
         default:
             throw refuse(line, names[2], "kind", "业务类型 \(kindText) is neither 交易 nor 退款")
         }
@@ -238,12 +244,15 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         let count = fields.count
         let extra = count - AlipayDetailsLayout.header.count
         let created = AlipayDetailsLayout.created
-        let shift = (0...extra).first { shift in
-            LocalTime.parse(fields[created + shift]) != nil && LocalTime.parse(fields[created + shift + 1]) != nil
-        } ?? 0
+        let shift =
+            (0...extra).first { shift in
+                LocalTime.parse(fields[created + shift]) != nil && LocalTime.parse(fields[created + shift + 1]) != nil
+            } ?? 0
         if shift > 0 {
-            fields[AlipayDetailsLayout.subject] = fields[AlipayDetailsLayout.subject...(AlipayDetailsLayout.subject + shift)]
-                .joined(separator: ",")
+            fields[AlipayDetailsLayout.subject] = fields[
+                AlipayDetailsLayout.subject...(AlipayDetailsLayout.subject + shift)
+            ]
+            .joined(separator: ",")
             fields.removeSubrange((AlipayDetailsLayout.subject + 1)...(AlipayDetailsLayout.subject + shift))
         }
         let remark = AlipayDetailsLayout.remark
@@ -252,7 +261,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             fields.removeSubrange((remark + 1)...)
         }
         let place = shift > 0 ? "商品名称" : "备注"
-        return "\(count) fields where the header has 25: a comma in \(place) was assumed and the extra fields joined back"
+        return
+            "\(count) fields where the header has 25: a comma in \(place) was assumed and the extra fields joined back"
     }
 
     private func decode(_ bytes: ArraySlice<UInt8>, line: Int, column: String?) throws(BillError) -> String {

@@ -42,7 +42,9 @@ enum AlipayFrame {
         guard let mark = text.firstIndex(of: "笔") else { return nil }
         let digits = text[..<mark].reversed().prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let count = Int64(String(digits.reversed())) else { return nil }
-        guard let total = text[mark...].firstIndex(of: "共"), let end = text[total...].firstIndex(of: "元") else { return nil }
+        guard let total = text[mark...].firstIndex(of: "共"), let end = text[total...].firstIndex(of: "元") else {
+            return nil
+        }
         guard let fen = try? Money.fen(fromExactlyTwoDecimals: text[text.index(after: total)..<end]) else { return nil }
         return (count, fen)
     }
@@ -67,7 +69,9 @@ struct AlipayPreamble: Sendable {
     /// `#账号` must be `accountID`; the range must be D 00:00:00 to D+1 00:00:00.
     func check(accountID: String, day: LocalDay, file: String, markerLine: Int) throws(BillError) {
         guard let account else {
-            throw BillError(file: file, line: markerLine, column: "#账号", check: "identity", reason: "no #账号 line before the start marker")
+            throw BillError(
+                file: file, line: markerLine, column: "#账号", check: "identity",
+                reason: "no #账号 line before the start marker")
         }
         guard account.text == accountID else {
             throw BillError(
@@ -75,7 +79,9 @@ struct AlipayPreamble: Sendable {
                 reason: "#账号 \(account.text) is not the configured account \(accountID)")
         }
         guard let range else {
-            throw BillError(file: file, line: markerLine, column: "#起始日期", check: "identity", reason: "no #起始日期 line before the start marker")
+            throw BillError(
+                file: file, line: markerLine, column: "#起始日期", check: "identity",
+                reason: "no #起始日期 line before the start marker")
         }
         let start = Int64(day.dayNumber) * 86_400
         for (name, text, expected) in [("起始日期", range.start, start), ("终止日期", range.end, start + 86_400)]

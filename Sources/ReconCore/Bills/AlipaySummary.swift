@@ -7,6 +7,10 @@ public struct AlipaySummary: Sendable, Equatable {
     /// `#账号` as written, and its line.
     public var account: String?
     public var accountLine: Int?
+    /// `#起始日期` and `终止日期` as written, and their line.
+    public var rangeStart: String?
+    public var rangeEnd: String?
+    public var rangeLine: Int?
     /// The 合计 row's line.
     public var line: Int
     public var tradeCount: Int64
@@ -50,7 +54,9 @@ public struct AlipaySummary: Sendable, Equatable {
                 if !started && text.contains(AlipayFrame.summaryMarker) && !text.contains(AlipayFrame.endWord) {
                     started = true
                 } else if started && text.contains(AlipayFrame.summaryMarker + AlipayFrame.endWord) {
-                    guard let total else { throw refuse(line.number, "合计", "summary", "no 合计 row before the end marker") }
+                    guard let total else {
+                        throw refuse(line.number, "合计", "summary", "no 合计 row before the end marker")
+                    }
                     return total
                 } else if !started {
                     preamble.read(text, line: line.number)
@@ -64,21 +70,30 @@ public struct AlipaySummary: Sendable, Equatable {
             }
             guard fields.first == "合计" else { continue }  // a store's row
             guard fields.count == columns.count else {
-                throw refuse(line.number, nil, "field count", "\(fields.count) fields where the header has \(columns.count)")
+                throw refuse(
+                    line.number, nil, "field count", "\(fields.count) fields where the header has \(columns.count)")
             }
             func value(_ name: String, count: Bool) throws(BillError) -> Int64 {
                 let text = columns[name].map { fields[$0] } ?? ""
                 if count, let number = Int64(text), number >= 0 { return number }
                 if !count, let fen = try? Money.fen(fromExactlyTwoDecimals: text) { return fen }
-                throw refuse(line.number, name, "amount", "\(name) \"\(text)\" is not \(count ? "a count" : "yuan with 2 decimals")")
+                throw refuse(
+                    line.number, name, "amount",
+                    "\(name) \"\(text)\" is not \(count ? "a count" : "yuan with 2 decimals")")
             }
             total = AlipaySummary(
-                file: file, account: preamble.account?.text, accountLine: preamble.account?.line, line: line.number,
-                tradeCount: try value(Self.names.trades, count: true), refundCount: try value(Self.names.refunds, count: true),
-                orderAmountFen: try value(Self.names.amount, count: false), receivedFen: try value(Self.names.received, count: false),
+                file: file, account: preamble.account?.text, accountLine: preamble.account?.line,
+                rangeStart: preamble.range?.start, rangeEnd: preamble.range?.end, rangeLine: preamble.range?.line,
+                line: line.number,
+                tradeCount: try value(Self.names.trades, count: true),
+                refundCount: try value(Self.names.refunds, count: true),
+                orderAmountFen: try value(Self.names.amount, count: false),
+                receivedFen: try value(Self.names.received, count: false),
                 serviceFeeFen: try value(Self.names.fee, count: false))
         }
-        throw refuse(nil, nil, "frame", started ? "the end marker 业务汇总列表结束 is missing (the file may be cut)" : "no 业务汇总列表 start marker")
+        throw refuse(
+            nil, nil, "frame",
+            started ? "the end marker 业务汇总列表结束 is missing (the file may be cut)" : "no 业务汇总列表 start marker")
     }
 
     private static func readHeader(
@@ -90,5 +105,13 @@ public struct AlipaySummary: Sendable, Equatable {
             throw refuse(line, name, "header", "the summary header has no \(name) column")
         }
         return map
+    }
+
+    /// The `#` frame as the details parser reads it, to check against the account and day.
+    var preamble: AlipayPreamble {
+        var preamble = AlipayPreamble()
+        if let account, let accountLine { preamble.account = (account, accountLine) }
+        if let rangeStart, let rangeEnd, let rangeLine { preamble.range = (rangeStart, rangeEnd, rangeLine) }
+        return preamble
     }
 }

@@ -31,17 +31,22 @@ public struct BankCSVParser: BillParser, Sendable {
         self.profile = profile
         reader = CSVRecordReader(delimiter: profile.delimiter, quote: profile.quote)
         delimiterText = String(Character(Unicode.Scalar(profile.delimiter)))
-        trailerHead = String(profile.trailer?.literalPrefix.split(separator: delimiterText, maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        trailerHead = String(
+            profile.trailer?.literalPrefix.split(
+                separator: delimiterText, maxSplits: 1, omittingEmptySubsequences: false
+            ).first ?? "")
         prefix = BankCSVPrefix(stripBOM: profile.encoding == .utf8, skipLines: profile.skipLines)
         // "Within D ± tolerance": an hour either side of the bank's day.
         window = DayWindow(day: billDate, offsetSeconds: profile.timeZone.seconds, before: 3600, after: 3600)
         if let problem = profile.problem() {
-            decoder = .failure(BillError(file: file, line: nil, column: problem.key, check: "profile", reason: problem.message))
+            decoder = .failure(
+                BillError(file: file, line: nil, column: problem.key, check: "profile", reason: problem.message))
         } else {
             do {
                 decoder = .success(try TextDecoder(profile.encoding))
             } catch {
-                decoder = .failure(BillError(file: file, line: nil, column: nil, check: "encoding", reason: error.reason))
+                decoder = .failure(
+                    BillError(file: file, line: nil, column: nil, check: "encoding", reason: error.reason))
             }
         }
     }
@@ -163,15 +168,21 @@ public struct BankCSVParser: BillParser, Sendable {
             switch column {
             case .index(let index):
                 guard index < fieldCount else {
-                    throw refuse(line, column.description, "header", "\(key) is column \(index), the line has \(fieldCount) fields")
+                    throw refuse(
+                        line, column.description, "header",
+                        "\(key) is column \(index), the line has \(fieldCount) fields")
                 }
                 found[key] = index
             case .name(let name):
                 let matches = headerNames.indices.filter { headerNames[$0] == name }
                 guard let index = matches.first else {
-                    throw refuse(line, name, "header", "the header has no \(name) column (it has \(headerNames.joined(separator: ", ")))")
+                    throw refuse(
+                        line, name, "header",
+                        "the header has no \(name) column (it has \(headerNames.joined(separator: ", ")))")
                 }
-                guard matches.count == 1 else { throw refuse(line, name, "header", "the header has \(matches.count) \(name) columns") }
+                guard matches.count == 1 else {
+                    throw refuse(line, name, "header", "the header has \(matches.count) \(name) columns")
+                }
                 found[key] = index
             }
         }
@@ -179,17 +190,23 @@ public struct BankCSVParser: BillParser, Sendable {
         indices = ResolvedColumns(found)
     }
 
-    private mutating func parseLine(_ fields: [String], _ columns: ResolvedColumns, line: Int) throws(BillError) -> BillLine {
+    private mutating func parseLine(_ fields: [String], _ columns: ResolvedColumns, line: Int) throws(BillError)
+        -> BillLine
+    {
         func value(_ index: Int?) -> String? {
             index.flatMap { fields[$0].isEmpty ? nil : fields[$0] }
         }
         func required(_ index: Int) throws(BillError) -> String {
-            guard let text = value(index) else { throw refuse(line, columnName(index), "field", "\(columnName(index)) is empty") }
+            guard let text = value(index) else {
+                throw refuse(line, columnName(index), "field", "\(columnName(index)) is empty")
+            }
             return text
         }
         func money(_ index: Int?) throws(BillError) -> Int64 {
             guard let index, let text = value(index) else { return 0 }
-            do { return try parseAmount(text) } catch { throw refuse(line, columnName(index), "amount", error.description) }
+            do { return try parseAmount(text) } catch {
+                throw refuse(line, columnName(index), "amount", error.description)
+            }
         }
         let writtenAmount = try money(columns.amount)
         let kind: BillLine.Kind
@@ -198,7 +215,9 @@ public struct BankCSVParser: BillParser, Sendable {
             let map = profile.kindMap.isEmpty ? ["payment": BillLine.Kind.payment, "refund": .refund] : profile.kindMap
             guard let mapped = map[text] else {
                 let known = map.keys.sorted().joined(separator: ", ")
-                throw refuse(line, columnName(kindIndex), "kind", "\(text) is neither payment nor refund (kind_map has \(known))")
+                throw refuse(
+                    line, columnName(kindIndex), "kind", "\(text) is neither payment nor refund (kind_map has \(known))"
+                )
             }
             kind = mapped
         } else {
@@ -227,9 +246,12 @@ public struct BankCSVParser: BillParser, Sendable {
     }
 
     /// Applies `refund_sign`: the written amount as Recon's signed fen (payment +, refund −).
-    private func signedAmount(_ written: Int64, kind: BillLine.Kind, line: Int, column: String) throws(BillError) -> Int64 {
+    private func signedAmount(_ written: Int64, kind: BillLine.Kind, line: Int, column: String) throws(BillError)
+        -> Int64
+    {
         func wrongSign() -> BillError {
-            let convention = profile.refundSign == .negative ? "refunds are written negative" : "refunds are written positive"
+            let convention =
+                profile.refundSign == .negative ? "refunds are written negative" : "refunds are written positive"
             return refuse(
                 line, column, "sign",
                 "a \(kind.rawValue) of \(amountText(written)) has the wrong sign (\(convention), payments positive)")
@@ -260,13 +282,16 @@ public struct BankCSVParser: BillParser, Sendable {
         let groups = pattern.match(text) ?? [:]
         if let countText = groups["count"] {
             guard let count = Int64(countText), count == summary.lines else {
-                throw refuse(line, "count", "trailer", "the trailer says \(countText) lines, the file has \(summary.lines)")
+                throw refuse(
+                    line, "count", "trailer", "the trailer says \(countText) lines, the file has \(summary.lines)")
             }
         }
         for (group, sum) in [("sum", written.amount), ("fee", written.fee)] {
             guard let declaredText = groups[group] else { continue }
             let declared: Int64
-            do { declared = try parseAmount(declaredText) } catch { throw refuse(line, group, "trailer", error.description) }
+            do { declared = try parseAmount(declaredText) } catch {
+                throw refuse(line, group, "trailer", error.description)
+            }
             guard declared == sum else {
                 throw refuse(
                     line, group, "trailer",

@@ -12,7 +12,8 @@ extension BankCSVProfile {
         if let text = try table.optionalString("encoding") {
             let spelled = text.lowercased() == "utf8" ? "utf-8" : text.lowercased()
             guard let encoding = TextEncoding(rawValue: spelled) else {
-                throw table.error(at: "encoding", "`\(table.keyPath("encoding"))` must be utf-8, gbk or gb18030, found \"\(text)\"")
+                throw table.error(
+                    at: "encoding", "`\(table.keyPath("encoding"))` must be utf-8, gbk or gb18030, found \"\(text)\"")
             }
             self.encoding = encoding
         }
@@ -21,13 +22,15 @@ extension BankCSVProfile {
             let byte = text == "\\t" ? 9 : text.utf8.count == 1 ? text.utf8.first : nil
             guard let byte, Self.delimiters.contains(byte) else {
                 throw table.error(
-                    at: "delimiter", "`\(table.keyPath("delimiter"))` must be one of \",\", \"\\t\", \";\", \"|\", found \"\(text)\"")
+                    at: "delimiter",
+                    "`\(table.keyPath("delimiter"))` must be one of \",\", \"\\t\", \";\", \"|\", found \"\(text)\"")
             }
             delimiter = byte
         }
         if let text = try table.optionalString("quote") {
             guard text.utf8.count <= 1 else {
-                throw table.error(at: "quote", "`\(table.keyPath("quote"))` must be one character, or \"\" for no quoting")
+                throw table.error(
+                    at: "quote", "`\(table.keyPath("quote"))` must be one character, or \"\" for no quoting")
             }
             quote = text.utf8.first
         }
@@ -62,13 +65,15 @@ extension BankCSVProfile {
             case .integer(let index) where index >= 0 && index < 10_000:
                 return .index(Int(index))
             default:
-                let wanted = header ? "a header name or a 0-based column index" : "a 0-based column index (header = false)"
+                let wanted =
+                    header ? "a header name or a 0-based column index" : "a 0-based column index (header = false)"
                 throw table.error(at: key, "`\(table.keyPath(key))` must be \(wanted), found \(node.value.typeName)")
             }
         }
         func required(_ key: String) throws(TOMLError) -> Column {
             guard let found = try column(key) else {
-                throw table.error(at: key, "missing key `\(table.keyPath(key))`: txn_id, amount and time must be mapped")
+                throw table.error(
+                    at: key, "missing key `\(table.keyPath(key))`: txn_id, amount and time must be mapped")
             }
             return found
         }
@@ -85,7 +90,8 @@ extension BankCSVProfile {
         for key in table.table.keys {
             let text = try table.string(key)
             guard let kind = BillLine.Kind(rawValue: text) else {
-                throw table.error(at: key, "`\(table.keyPath(key))` must be \"payment\" or \"refund\", found \"\(text)\"")
+                throw table.error(
+                    at: key, "`\(table.keyPath(key))` must be \"payment\" or \"refund\", found \"\(text)\"")
             }
             map[key] = kind
         }

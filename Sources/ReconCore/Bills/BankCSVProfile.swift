@@ -149,15 +149,19 @@ public struct BankCSVProfile: Sendable, Equatable {
                     + "it is also a byte inside \(encoding.name) characters")
         }
         if let quote, quote == delimiter || quote >= 0x80 || !encoding.isAlwaysASCII(quote) {
-            return Problem(key: "quote", message: "must be an ASCII character other than the delimiter, below 0x30 for \(encoding.name)")
+            return Problem(
+                key: "quote",
+                message: "must be an ASCII character other than the delimiter, below 0x30 for \(encoding.name)")
         }
         if !header, let named = columns.all.first(where: { if case .name = $0.column { true } else { false } }) {
-            return Problem(key: "columns", message: "`\(named.key)` names a column but header = false: use a 0-based index")
+            return Problem(
+                key: "columns", message: "`\(named.key)` names a column but header = false: use a 0-based index")
         }
         if columns.kind == nil && refundSign != .negative {
             return Problem(
                 key: "refund_sign",
-                message: "\(refundSign.rawValue) needs a kind column: without one only a negative amount marks a refund")
+                message: "\(refundSign.rawValue) needs a kind column: without one only a negative amount marks a refund"
+            )
         }
         if columns.kind == nil && !kindMap.isEmpty {
             return Problem(key: "kind_map", message: "is set but `columns.kind` is not")

@@ -43,7 +43,8 @@ public struct BankCSVTimeFormat: Sendable, Equatable {
             case "S": tokens.append(.second)
             case "%": tokens.append(.literal(UInt8(ascii: "%")))
             case let other:
-                throw refuse("%\(other.map(String.init) ?? "") is not supported: only %Y %m %d %H %M %S, %% and literal text")
+                throw refuse(
+                    "%\(other.map(String.init) ?? "") is not supported: only %Y %m %d %H %M %S, %% and literal text")
             }
         }
         for needed in [Token.year, .month, .day] where !tokens.contains(needed) {

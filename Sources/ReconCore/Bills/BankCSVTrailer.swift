@@ -16,7 +16,8 @@ public struct BankCSVTrailer: Sendable, Equatable {
     public static let standard: BankCSVTrailer = {
         // The default pattern is valid; the fallback (matching nothing) only satisfies the type checker.
         (try? BankCSVTrailer(BankCSVProfile.defaultTrailerPattern))
-            ?? BankCSVTrailer(pattern: BankCSVProfile.defaultTrailerPattern, regex: nil, groups: [], literalPrefix: "#TOTAL")
+            ?? BankCSVTrailer(
+                pattern: BankCSVProfile.defaultTrailerPattern, regex: nil, groups: [], literalPrefix: "#TOTAL")
     }()
 
     private init(pattern: String, regex: NSRegularExpression?, groups: Set<String>, literalPrefix: String) {
@@ -76,9 +77,10 @@ public struct BankCSVTrailer: Sendable, Equatable {
         return names
     }
 
-    /// The literal characters after a leading `^`, up to the first regex metacharacter.
+    /// The literal characters after a leading `^`, up to the first regex metacharacter; none if
+    /// the pattern has an alternation anywhere (another branch need not start with them).
     static func literalPrefix(_ pattern: String) -> String {
-        guard pattern.hasPrefix("^") else { return "" }
+        guard pattern.hasPrefix("^"), !pattern.contains("|") else { return "" }
         var prefix = ""
         for character in pattern.dropFirst() {
             if "\\.[](){}?*+|^$".contains(character) { break }

@@ -94,7 +94,8 @@ public struct CSVRecordReader: Sendable {
             } else if byte == 10 || byte == 13 {
                 try endLine(byte, emit: emit)
             } else {
-                throw Failure(line: line, column: column, reason: "only a delimiter or a line end may follow a closing quote")
+                throw Failure(
+                    line: line, column: column, reason: "only a delimiter or a line end may follow a closing quote")
             }
         }
     }

@@ -30,7 +30,9 @@ enum LocalTime {
     static func number(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
         var value = 0
         for index in range {
-            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
+                return nil
+            }
             value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
         }
         return value

@@ -16,8 +16,8 @@ enum UnionPayZMLayout {
     static let offsets: [Int] = lengths.indices.map { index in lengths[..<index].reduce(0, +) + index }
     static let recordLength = lengths.reduce(0, +) + lengths.count - 1
 
-    static let traceNumber = 4, time = 5, card = 6, amount = 7, queryID = 10, orderID = 12, fee = 16, settled = 17
-    static let txnType = 20, txnSubType = 21, bizType = 22, originalQueryID = 27, merchantID = 28, net = 33, custom = 35
+    static let time = 5, amount = 7, queryID = 10, orderID = 12, fee = 16, settled = 17, txnType = 20
+    static let originalQueryID = 27, merchantID = 28, net = 33, custom = 35
 
     /// The byte range of field `number` (1-based) within a record.
     static func range(_ number: Int) -> Range<Int> {

@@ -47,7 +47,8 @@ public struct UnionPayZMParser: BillParser, Sendable {
         if line.bytes.isEmpty { return }
         guard line.bytes.count == Layout.recordLength else {
             throw refuse(
-                line.number, nil, "record length", "\(line.bytes.count) bytes where every record has \(Layout.recordLength)")
+                line.number, nil, "record length",
+                "\(line.bytes.count) bytes where every record has \(Layout.recordLength)")
         }
         let record = try parseRecord(line.bytes, line: line.number)
         summary.count(record)
@@ -68,15 +69,20 @@ public struct UnionPayZMParser: BillParser, Sendable {
         func field(_ number: Int) -> String { fields[number - 1] }
         func digits(_ number: Int, count: Int? = nil) throws(BillError) -> String {
             let text = field(number)
-            guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }), count == nil || text.utf8.count == count else {
+            guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }),
+                count == nil || text.utf8.count == count
+            else {
                 throw refuse(
-                    line, Layout.names[number - 1], "digits", "field \(number) \"\(text)\" is not \(count.map { "\($0) " } ?? "")digits")
+                    line, Layout.names[number - 1], "digits",
+                    "field \(number) \"\(text)\" is not \(count.map { "\($0) " } ?? "")digits")
             }
             return text
         }
         let merchant = field(Layout.merchantID)
         guard merchant == merchantID else {
-            throw refuse(line, Layout.names[Layout.merchantID - 1], "identity", "merId \(merchant) is not the configured \(merchantID)")
+            throw refuse(
+                line, Layout.names[Layout.merchantID - 1], "identity",
+                "merId \(merchant) is not the configured \(merchantID)")
         }
         guard let amount = Int64(try digits(Layout.amount, count: 12)) else {
             throw refuse(line, Layout.names[Layout.amount - 1], "digits", "field 7 is too large")
@@ -85,7 +91,9 @@ public struct UnionPayZMParser: BillParser, Sendable {
         for number in [Layout.settled, Layout.net] { _ = try signedFen(number, fields: fields, line: line) }
         let txnType = try digits(Layout.txnType, count: 2)
         let queryID = field(Layout.queryID)
-        guard !queryID.isEmpty else { throw refuse(line, Layout.names[Layout.queryID - 1], "field", "queryId is empty") }
+        guard !queryID.isEmpty else {
+            throw refuse(line, Layout.names[Layout.queryID - 1], "field", "queryId is empty")
+        }
         let orderID = field(Layout.orderID).isEmpty ? nil : field(Layout.orderID)
         let original = field(Layout.originalQueryID)
         let timeText = try digits(Layout.time, count: 10)
@@ -94,7 +102,9 @@ public struct UnionPayZMParser: BillParser, Sendable {
         }
         let microseconds = (local - LocalTime.beijingOffsetSeconds) * 1_000_000
         var flags: [String] = []
-        if let outside = window.flag(microseconds, "交易传输时间 \(timeText) (\(LocalTime.text(local)))") { flags.append(outside) }
+        if let outside = window.flag(microseconds, "交易传输时间 \(timeText) (\(LocalTime.text(local)))") {
+            flags.append(outside)
+        }
         let kind: BillLine.Kind
         switch txnType {
         case "01":
@@ -102,7 +112,9 @@ public struct UnionPayZMParser: BillParser, Sendable {
         case "04", "31":
             kind = .refund
             guard !original.isEmpty else {
-                throw refuse(line, Layout.names[Layout.originalQueryID - 1], "kind", "a txnType \(txnType) refund without origQryId")
+                throw refuse(
+                    line, Layout.names[Layout.originalQueryID - 1], "kind",
+                    "a txnType \(txnType) refund without origQryId")
             }
         default:
             // Staged as a payment of the amount as written, so it reaches the discrepancy report
@@ -136,7 +148,8 @@ public struct UnionPayZMParser: BillParser, Sendable {
             let value = Int64(String(decoding: bytes, as: UTF8.self))
         else {
             throw refuse(
-                line, UnionPayZMLayout.names[number - 1], "digits", "field \(number) \"\(text)\" is not D or C and 12 digits")
+                line, UnionPayZMLayout.names[number - 1], "digits",
+                "field \(number) \"\(text)\" is not D or C and 12 digits")
         }
         return sign * value
     }

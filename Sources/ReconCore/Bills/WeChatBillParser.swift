@@ -51,7 +51,8 @@ public struct WeChatBillParser: BillParser, Sendable {
         switch stage {
         case .header: throw refuse(nil, nil, "frame", "the file is empty: no header line")
         case .rows: throw refuse(nil, nil, "totals", "the totals header and line are missing (the file may be cut)")
-        case .totalsLine(_, let line): throw refuse(line, nil, "totals", "the totals line after the totals header is missing")
+        case .totalsLine(_, let line):
+            throw refuse(line, nil, "totals", "the totals line after the totals header is missing")
         case .done: break
         }
     }
@@ -76,7 +77,8 @@ public struct WeChatBillParser: BillParser, Sendable {
         case .rows:
             let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard names.first == "总交易单数" else {
-                throw refuse(line.number, nil, "frame", "the line is neither a data row (starting with `) nor the totals header")
+                throw refuse(
+                    line.number, nil, "frame", "the line is neither a data row (starting with `) nor the totals header")
             }
             for name in names where WeChatBillLayout.totals[name] == nil {
                 throw refuse(line.number, name, "totals", "\(name) is not a known total")
@@ -84,7 +86,8 @@ public struct WeChatBillParser: BillParser, Sendable {
             stage = .totalsLine(names: names, line: line.number)
         case .totalsLine(let names, _):
             guard text.hasPrefix("`") else {
-                throw refuse(line.number, nil, "totals", "the totals line must follow the totals header, with backticks")
+                throw refuse(
+                    line.number, nil, "totals", "the totals line must follow the totals header, with backticks")
             }
             try checkTotals(Self.backtickFields(text), names: names, line: line.number)
             stage = .done(line: line.number)
@@ -176,7 +179,8 @@ public struct WeChatBillParser: BillParser, Sendable {
             }
             let requested = values[Summed.requested.rawValue]
             guard requested >= 0 else {
-                throw refuse(line, "申请退款金额", "sign", "申请退款金额 is written positive, found \(Money.yuanText(fen: requested))")
+                throw refuse(
+                    line, "申请退款金额", "sign", "申请退款金额 is written positive, found \(Money.yuanText(fen: requested))")
             }
             signed = -requested
             if status == "REVOKED" {
@@ -186,7 +190,8 @@ public struct WeChatBillParser: BillParser, Sendable {
                 for column in [Summed.settled, .ordered] where values[column.rawValue] != 0 {
                     throw refuse(
                         line, column.name, "kind",
-                        "a REFUND row has \(column.name) \(Money.yuanText(fen: values[column.rawValue])) where refund rows carry 0.00")
+                        "a REFUND row has \(column.name) \(Money.yuanText(fen: values[column.rawValue])) where refund rows carry 0.00"
+                    )
                 }
             }
             if let refundStatus = value(row.refundStatus), refundStatus != "SUCCESS" {
@@ -200,7 +205,8 @@ public struct WeChatBillParser: BillParser, Sendable {
         let feeFen = Money.roundToFen(feeUnits, decimals: 5)
         summary.feeRoundingUnits &+= feeUnits - feeFen * 1000
         // A REFUND bill says when the refund succeeded; the ALL bill's 交易时间 already is that time.
-        let timeIndex = kind == .refund ? row.refundSucceeded.flatMap { value($0) == nil ? nil : $0 } ?? row.time : row.time
+        let timeIndex =
+            kind == .refund ? row.refundSucceeded.flatMap { value($0) == nil ? nil : $0 } ?? row.time : row.time
         let timeText = try required(timeIndex)
         guard let local = LocalTime.parse(timeText) else {
             throw refuse(line, names[timeIndex], "time", "\(timeText) is not yyyy-MM-dd HH:mm:ss")
@@ -210,7 +216,8 @@ public struct WeChatBillParser: BillParser, Sendable {
         let refundID = value(row.refundID).flatMap { $0 == "0" ? nil : $0 }
         return BillLine(
             channel: channel, billDate: billDate, channelTransactionID: try required(row.txnID),
-            merchantOrderID: value(row.orderID), refundID: kind == .refund ? refundID : nil, kind: kind, amountFen: signed,
+            merchantOrderID: value(row.orderID), refundID: kind == .refund ? refundID : nil, kind: kind,
+            amountFen: signed,
             feeFen: feeFen, channelStatus: status, timeMicroseconds: microseconds, lineNumber: line,
             flag: flags.isEmpty ? nil : flags.joined(separator: "; "))
     }
@@ -233,7 +240,9 @@ public struct WeChatBillParser: BillParser, Sendable {
             }
             let decimals = summed.decimals
             let value: Int64
-            do { value = try Money.scaled(text, decimals: decimals) } catch { throw refuse(line, name, "totals", error.description) }
+            do { value = try Money.scaled(text, decimals: decimals) } catch {
+                throw refuse(line, name, "totals", error.description)
+            }
             let sum = sums[summed.rawValue]
             guard value == sum else {
                 throw refuse(

@@ -2,8 +2,10 @@
 /// 25-column header, rows with Alipay's trailing TABs, fees in Alipay's sign (negative when
 /// charged), both footers and the export time.
 public struct AlipayDetailsWriter {
-    public static let startMarker = "#-----------------------------------------业务明细列表----------------------------------------"
-    public static let endMarker = "#-----------------------------------------业务明细列表结束------------------------------------"
+    public static let startMarker =
+        "#-----------------------------------------业务明细列表----------------------------------------"
+    public static let endMarker =
+        "#-----------------------------------------业务明细列表结束------------------------------------"
 
     public let accountID: String
     public let day: LocalDay
@@ -13,7 +15,9 @@ public struct AlipayDetailsWriter {
     private var counts: [BillLine.Kind: (count: Int, fen: Int64)] = [:]
 
     /// `exportedAt` is Beijing local seconds; by default 06:02:17 the next morning.
-    public init(accountID: String, day: LocalDay, exportedAt: Int64? = nil, sink: @escaping ([UInt8]) throws -> Void) throws {
+    public init(accountID: String, day: LocalDay, exportedAt: Int64? = nil, sink: @escaping ([UInt8]) throws -> Void)
+        throws
+    {
         self.accountID = accountID
         self.day = day
         self.exportedAt = exportedAt ?? BillText.midnight(day) + 86_400 + 6 * 3600 + 2 * 60 + 17
@@ -26,7 +30,8 @@ public struct AlipayDetailsWriter {
         let amount = BillText.yuan(transaction.amountFen)
         let fields = [
             transaction.channelTransactionID + "\t", transaction.merchantOrderID + "\t", (payment ? "交易" : "退款") + "\t",
-            transaction.subject, LocalTime.text(transaction.createdLocalSeconds), BillText.time(transaction), "\t", "\t", "\t",
+            transaction.subject, LocalTime.text(transaction.createdLocalSeconds), BillText.time(transaction), "\t",
+            "\t", "\t",
             "\t", "*三(138****0000)\t", amount, amount, "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00\t", "0.00",
             (transaction.refundID ?? "") + "\t", BillText.yuan(-transaction.feeFen), "0.00", "",
         ]

@@ -14,7 +14,9 @@ public struct AlipaySummaryWriter {
     private var amount: Int64 = 0
     private var serviceFee: Int64 = 0
 
-    public init(accountID: String, day: LocalDay, exportedAt: Int64? = nil, sink: @escaping ([UInt8]) throws -> Void) throws {
+    public init(accountID: String, day: LocalDay, exportedAt: Int64? = nil, sink: @escaping ([UInt8]) throws -> Void)
+        throws
+    {
         self.accountID = accountID
         self.day = day
         self.exportedAt = exportedAt ?? BillText.midnight(day) + 86_400 + 6 * 3600 + 2 * 60 + 17

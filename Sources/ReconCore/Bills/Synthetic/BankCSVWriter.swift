@@ -16,7 +16,8 @@ public struct BankCSVWriter {
         let payment = transaction.kind == .payment
         let fields = [
             BillText.time(transaction),
-            payment ? transaction.channelTransactionID : transaction.channelRefundID ?? transaction.channelTransactionID,
+            payment
+                ? transaction.channelTransactionID : transaction.channelRefundID ?? transaction.channelTransactionID,
             transaction.merchantOrderID, transaction.refundID ?? "", transaction.kind.rawValue,
             BillText.yuan(transaction.amountFen), BillText.yuan(transaction.feeFen), "CNY", "SUCCESS",
         ]

@@ -43,7 +43,9 @@ public struct SyntheticBill: Sequence, Sendable {
             // Spread over the day in order, so a refund never precedes its payment.
             let start = Int64(bill.day.dayNumber) * 86_400 - LocalTime.beijingOffsetSeconds
             let slot = Int64(86_400 / Swift.max(bill.count, 1))
-            let second = start + Int64(index - 1) * 86_400 / Int64(bill.count) + Int64(random.next() % UInt64(Swift.max(slot, 1)))
+            let second =
+                start + Int64(index - 1) * 86_400 / Int64(bill.count)
+                + Int64(random.next() % UInt64(Swift.max(slot, 1)))
             let time = second * 1_000_000
             if random.next() % 5 == 0, let pick = refundable.indices.first(where: { refundable[$0].left > 0 }) {
                 return refund(of: pick, at: time)
@@ -66,7 +68,9 @@ public struct SyntheticBill: Sequence, Sendable {
 
         private mutating func refund(of pick: Int, at time: Int64) -> SyntheticTransaction {
             let payment = refundable[pick].payment
-            let amount = random.next() % 2 == 0 ? refundable[pick].left : Int64(1 + random.next() % UInt64(refundable[pick].left))
+            let amount =
+                random.next() % 2 == 0
+                ? refundable[pick].left : Int64(1 + random.next() % UInt64(refundable[pick].left))
             refundable[pick].left -= amount
             var refund = payment
             refund.sequence = index

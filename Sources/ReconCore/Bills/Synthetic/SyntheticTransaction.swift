@@ -26,7 +26,8 @@ public struct SyntheticTransaction: Sendable, Equatable {
 
     public init(
         sequence: Int, kind: BillLine.Kind, channelTransactionID: String, merchantOrderID: String, refundID: String?,
-        channelRefundID: String?, amountFen: Int64, feeUnits: Int64, timeMicroseconds: Int64, createdMicroseconds: Int64,
+        channelRefundID: String?, amountFen: Int64, feeUnits: Int64, timeMicroseconds: Int64,
+        createdMicroseconds: Int64,
         subject: String, payerNumber: Int
     ) {
         self.sequence = sequence
@@ -48,7 +49,9 @@ public struct SyntheticTransaction: Sendable, Equatable {
     public var feeFen: Int64 { Money.roundToFen(feeUnits, decimals: 5) }
 
     /// Beijing wall time as seconds since 1970 read as UTC, for the writers.
-    var localSeconds: Int64 { CivilCalendar.floorDivide(timeMicroseconds, by: 1_000_000) + LocalTime.beijingOffsetSeconds }
+    var localSeconds: Int64 {
+        CivilCalendar.floorDivide(timeMicroseconds, by: 1_000_000) + LocalTime.beijingOffsetSeconds
+    }
     var createdLocalSeconds: Int64 {
         CivilCalendar.floorDivide(createdMicroseconds, by: 1_000_000) + LocalTime.beijingOffsetSeconds
     }

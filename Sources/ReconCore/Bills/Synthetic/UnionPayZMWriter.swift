@@ -24,7 +24,8 @@ public struct UnionPayZMWriter {
         typealias Layout = UnionPayZMLayout
         let payment = transaction.kind == .payment
         let parts = LocalTime.components(transaction.localSeconds)
-        let time = [parts.month, parts.day, parts.hour, parts.minute, parts.second].map { LocalTime.pad($0, 2) }.joined()
+        let time = [parts.month, parts.day, parts.hour, parts.minute, parts.second].map { LocalTime.pad($0, 2) }
+            .joined()
         let amount = abs(transaction.amountFen)
         let net = transaction.amountFen - transaction.feeFen
         var fields: [Int: [UInt8]] = [

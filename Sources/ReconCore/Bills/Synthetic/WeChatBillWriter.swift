@@ -27,7 +27,8 @@ public struct WeChatBillWriter {
             transaction.merchantOrderID, "oSYNTHETIC" + LocalTime.pad(transaction.payerNumber, 16), "JSAPI",
             payment ? "SUCCESS" : "REFUND", "OTHERS", "CNY", payment ? amount : "0.00", "0.00",
             payment ? "0" : transaction.channelRefundID ?? "", payment ? "0" : transaction.refundID ?? "",
-            payment ? "0.00" : amount, "0.00", payment ? "" : "ORIGINAL", payment ? "" : "SUCCESS", transaction.subject, "",
+            payment ? "0.00" : amount, "0.00", payment ? "" : "ORIGINAL", payment ? "" : "SUCCESS", transaction.subject,
+            "",
             Money.text(units: transaction.feeUnits, decimals: 5), "0.60%", payment ? amount : "0.00",
             payment ? "0.00" : amount, "",
         ]
