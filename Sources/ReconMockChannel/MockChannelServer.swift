@@ -51,6 +51,11 @@ public struct MockChannelServer: Sendable {
             store: store, faults: faults, stats: stats, files: files,
             platformKey: MockSigningKey(folder: configuration.dataFolder + "/wechatpay", name: "platform")
         ).register(on: router)
+        try AlipayRoutes(
+            store: store, faults: faults, stats: stats, files: files,
+            key: MockSigningKey(folder: configuration.dataFolder + "/alipay", name: "alipay")
+        ).register(on: router)
+        UnionPayRoutes(store: store, faults: faults, stats: stats, files: files).register(on: router)
         AdminRoutes(faults: faults, stats: stats).register(on: router)
         let app = Application(
             router: router,

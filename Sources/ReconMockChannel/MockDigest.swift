@@ -25,3 +25,10 @@ enum MockDigest {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try body(chunk) }
     }
 }
+
+extension MockDigest {
+    /// Lowercase hex SHA-256 of UTF-8 text (UnionPay signs this, not the text).
+    static func sha256(text: String) -> String {
+        hex(SHA256.hash(data: Data(text.utf8)))
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import ReconCore
+import ReconMockChannel
+import ReconPostgres
+import ReconTestSupport
+import Testing
+import _CryptoExtras
+
+/// `fetch_bill` for Alipay and UnionPay against the mock, through real processes.
+@Suite(.serialized) struct AlipayUnionPayBillTests {
+    /// A key pair: the private half at `<folder>/<name>.pem`, the public half at `publicPath`.
+    static func makeKey(_ fixture: BillFixture, name: String, publicPath: String?) throws -> String {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let path = "\(fixture.folder)/\(name).pem"
+        try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
+        if let publicPath {
+            try FileManager.default.createDirectory(
+                atPath: (publicPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try key.publicKey.pemRepresentation.write(toFile: publicPath, atomically: true, encoding: .utf8)
+        }
+        return path
+    }
+
+    func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String) async throws {
+        let truth = try MockBillStore.truth(folder: fixture.data, channel: mockChannel, merchant: merchant, day: try #require(LocalDay(date)))
+        let staged = try await fixture.staged(channel, date)
+        #expect(staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen, "\(channel) \(date): \(staged) vs \(truth)")
+        #expect(truth.payments > 0 && truth.refunds > 0)
+    }
+
+    @Test func alipayBillsRoundTripWithGBKAndFaultsEndAsTheTableSays() async throws {
+        let yesterday = BankFaultTests.beijingDay(offset: -1)
+        let appID = "2021000000000042"
+        let fixture = try await BillFixture(label: "alipay")
+        let key = try Self.makeKey(fixture, name: "alipay-app", publicPath: "\(fixture.data)/alipay/\(appID)/app_public_key.pem")
+        let stranger = try Self.makeKey(fixture, name: "stranger", publicPath: nil)
+        try await fixture.startMock(
+            lines: 300,
+            faults: [
+                "alipay:2026-11-02:fail_503:1", "alipay:2026-11-03:rate_limit_429:1", "alipay:\(yesterday):not_ready:2",
+                "alipay:2026-11-04:corrupt_archive:1", "alipay:2026-11-05:cut_body:1", "alipay:2026-11-06:auth_error:0",
+                "alipay:2026-11-07:not_ready:0",
+            ])
+        func channel(_ name: String, key: String) -> String {
+            """
+            [[channel]]
+            name = "\(name)"
+            adapter = "alipay"
+            base_url = "\(fixture.mockURL)/alipay/gateway.do"
+            merchant_id = "2088000000000042"
+            app_id = "\(appID)"
+            private_key = { file = "\(key)" }
+            alipay_public_key = { file = "\(fixture.data)/alipay/alipay_public_key.pem" }
+            ready_after = "00:00"
+            deadline = "23:59"
+            poll_interval = "1s"
+            retry = { max_attempts = 5, base = "200ms", cap = "1s" }
+
+            """
+        }
+        try fixture.writeJobFile(channel("alipay-main", key: key) + channel("alipay-stranger", key: stranger))
+        try await fixture.startDaemons(workers: 2)
+        var jobs: [String: Int64] = [:]
+        for date in ["2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"] {
+            jobs[date] = try await fixture.enqueueFetch(channel: "alipay-main", date: date)
+        }
+        let strangerJob = try await fixture.enqueueFetch(channel: "alipay-stranger", date: "2026-11-01")
+
+        for date in ["2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05"] {
+            let id = try #require(jobs[date])
+            let state = try await fixture.waitUntilFinished(id)
+            let errors = try await fixture.jobErrors(id)
+            #expect(state == "completed", "\(date): \(errors)")
+            try await expectTruth(fixture, channel: "alipay-main", mockChannel: "alipay", merchant: appID, date: date)
+        }
+        #expect(try await fixture.jobErrors(try #require(jobs["2026-11-02"])).contains("isp.unknow-error"))
+        #expect(try await fixture.jobErrors(try #require(jobs["2026-11-03"])).contains("aop.ACL_CALL_LIMITED"))
+        #expect(try await fixture.harness.jobState(try #require(jobs[yesterday])).attempt == 1)
+        #expect(try await fixture.jobErrors(try #require(jobs["2026-11-04"])).contains("nothing staged"))
+        // Refund rows arrive negative, with their refund ids (the details file is GBK throughout).
+        let refunds = try await fixture.harness.pool.query(
+            "SELECT count(*)::int8 FROM staged_bill_lines WHERE channel = 'alipay-main' AND kind = 'refund' AND amount_fen < 0 AND refund_id IS NOT NULL"
+        ).first?.decode(Int64.self, at: 0)
+        #expect((refunds ?? 0) > 0)
+
+        for id in [try #require(jobs["2026-11-06"]), strangerJob] {
+            #expect(try await fixture.waitUntilFinished(id) == "dead")
+            #expect(try await fixture.harness.jobState(id).attempt == 1)
+            #expect(try await fixture.jobErrors(id).contains("isv.invalid-signature"))
+        }
+        // "No bill" on a day whose deadline is long past: dead with the alert's words.
+        let late = try #require(jobs["2026-11-07"])
+        #expect(try await fixture.waitUntilFinished(late) == "dead")
+        #expect(try await fixture.jobErrors(late).contains("bill for 2026-11-07 not published by 23:59"))
+        await fixture.stop()
+    }
+
+    @Test func unionpayFilesRoundTripAndFaultsEndAsTheTableSays() async throws {
+        let merId = "802310048993424"
+        let fixture = try await BillFixture(label: "unionpay")
+        let key = try Self.makeKey(fixture, name: "unionpay", publicPath: "\(fixture.data)/unionpay/\(merId)/merchant_public_key.pem")
+        try await fixture.startMock(
+            lines: 300,
+            faults: [
+                "unionpay:2026-11-02:fail_503:1", "unionpay:2026-11-03:corrupt_archive:1", "unionpay:2026-11-04:truncated_body:1",
+                "unionpay:2026-11-05:auth_error:0", "unionpay:2026-11-06:cut_body:1",
+            ])
+        try fixture.writeJobFile(
+            """
+            [[channel]]
+            name = "unionpay-main"
+            adapter = "unionpay"
+            base_url = "\(fixture.mockURL)/unionpay"
+            merchant_id = "\(merId)"
+            cert_id = "69629715588"
+            private_key = { file = "\(key)" }
+            retry = { max_attempts = 5, base = "200ms", cap = "1s" }
+            """)
+        try await fixture.startDaemons(workers: 2)
+        var jobs: [String: Int64] = [:]
+        for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"] {
+            jobs[date] = try await fixture.enqueueFetch(channel: "unionpay-main", date: date)
+        }
+        for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-06"] {
+            let id = try #require(jobs[date])
+            let state = try await fixture.waitUntilFinished(id)
+            let errors = try await fixture.jobErrors(id)
+            #expect(state == "completed", "\(date): \(errors)")
+            try await expectTruth(fixture, channel: "unionpay-main", mockChannel: "unionpay", merchant: merId, date: date)
+        }
+        #expect(try await fixture.jobErrors(try #require(jobs["2026-11-02"])).contains("HTTP 503"))
+        let corrupted = try await fixture.jobErrors(try #require(jobs["2026-11-03"]))
+        #expect(corrupted.contains("not staged"), "\(corrupted)")
+        let truncated = try await fixture.jobErrors(try #require(jobs["2026-11-04"]))
+        #expect(truncated.contains("not staged"), "\(truncated)")
+        let refused = try #require(jobs["2026-11-05"])
+        #expect(try await fixture.waitUntilFinished(refused) == "dead")
+        #expect(try await fixture.jobErrors(refused).contains("respCode 11"))
+        await fixture.stop()
+    }
+}
