@@ -94,66 +94,30 @@ public struct FetchBillHandler: JobHandler {
         } catch let error as ChannelError {
             throw jobFailure(error, channel: channel, day: day)
         }
-        let staged: StagedBill
+        var staged = StagedBill(
+            channel: channel.name, day: day, bill: nil, archivePath: nil, jobID: context.job.id,
+            leaseToken: context.job.token, worker: context.worker)
         switch outcome {
         case .notReady(let reason):
             return try notPublished(reason, channel: channel, day: day, logger: logger)
         case .noBill(let reason):
-            if let ledgerHasLegs, try await !ledgerHasLegs(context.pool, channel.name, day) {
-                staged = stagedBill(channel, day, context, outcome: "empty", copyFile: nil, totals: .init(), report: .init())
-            } else {
+            guard let ledgerHasLegs, try await !ledgerHasLegs(context.pool, channel.name, day) else {
                 return try notPublished(reason, channel: channel, day: day, logger: logger)
             }
         case .emptyDay(let reason):
             logger.info("no business that day", metadata: ["reason": "\(reason)"])
-            staged = stagedBill(channel, day, context, outcome: "empty", copyFile: nil, totals: .init(), report: .init())
         case .ready(let bill):
-            staged = try stage(bill, channel: channel, day: day, workFolder: workFolder, context: context)
+            // Kept for audit before staging, named by content: a refused bill is there to look at too,
+            // and the next attempt downloads afresh.
+            let archived = try BillArchive(folder: folders.archive).keep(
+                bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+            staged.bill = bill.moved(to: archived)
+            staged.archivePath = archived
+            logger.info("bill downloaded; parsing into staging", metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)"])
         }
-        logger.info(
-            "bill verified and parsed; staging",
-            metadata: ["lines": "\(staged.totals.lines)", "sha256": "\(staged.sha256 ?? "-")"])
-        return .complete { connection in try staged.write(on: connection) }
-    }
-
-    /// Parses into a staging file, then keeps the raw file in the archive. A bill that fails a
-    /// check is discarded (the next attempt downloads it afresh) and nothing is staged.
-    private func stage(_ bill: DownloadedBill, channel: ChannelDefinition, day: LocalDay, workFolder: String, context: JobContext)
-        throws -> StagedBill
-    {
-        let copyFile = "\(workFolder)/lines-\(context.job.id)-\(context.job.attempt).copy"
-        context.cleanup.add { try? FileManager.default.removeItem(atPath: copyFile) }
-        let report: BillSummary
-        let totals: BillSummary
-        do {
-            let stager = try BillStager(path: copyFile)
-            report = try bill.parse { line in try stager.append(line) }
-            try stager.finish()
-            totals = stager.totals
-        } catch {
-            try? FileManager.default.removeItem(atPath: bill.path)
-            if let channelError = error as? ChannelError { throw jobFailure(channelError, channel: channel, day: day) }
-            throw JobFailure("bill for \(day) of \(channel.name) refused, nothing staged: \(error)")
-        }
-        let archived = try BillArchive(folder: folders.archive).keep(
-            bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
-        var staged = stagedBill(
-            channel, day, context, outcome: totals.lines == 0 ? "empty" : "ready", copyFile: copyFile, totals: totals,
-            report: report)
-        staged.sha256 = bill.sha256
-        staged.fileBytes = bill.bytes
-        staged.archivePath = archived
-        return staged
-    }
-
-    private func stagedBill(
-        _ channel: ChannelDefinition, _ day: LocalDay, _ context: JobContext, outcome: String, copyFile: String?,
-        totals: BillSummary, report: BillSummary
-    ) -> StagedBill {
-        StagedBill(
-            channel: channel.name, day: day, outcome: outcome, copyFile: copyFile, totals: totals, report: report,
-            sha256: nil, fileBytes: 0, archivePath: nil, jobID: context.job.id, leaseToken: context.job.token,
-            worker: context.worker)
+        // The bill is parsed in the completion, straight into COPY, in a transaction of its own.
+        let stage = staged
+        return .completeAlone { connection in try stage.write(on: connection) }
     }
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.

@@ -79,9 +79,14 @@ final class CompletionQueue: Sendable {
     /// A deadlock, a serialization failure or a lost connection rolls everything back, so the
     /// batch is tried again (fencing makes that safe) before its jobs are reported failed.
     static func commit(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
+        await commit(batch.map { ($0.lease, $0.writes) }, pool: pool)
+    }
+
+    /// The same for work that is not queued: a job whose writes are large commits on its own.
+    static func commit(_ work: [(LeaseRef, JobWrites?)], pool: PGPool) async -> [CompletionOutcome] {
         var attempt = 1
         while true {
-            let outcomes = await commitOnce(batch, pool: pool)
+            let outcomes = await commitOnce(work, pool: pool)
             guard attempt < 3, case .transactionFailed(let message)? = outcomes.first, isTransient(message) else {
                 return outcomes
             }
@@ -94,8 +99,7 @@ final class CompletionQueue: Sendable {
         ["[40P01]", "[40001]", "connection lost", "connection failed"].contains { message.contains($0) }
     }
 
-    private static func commitOnce(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
-        let work = batch.map { ($0.lease, $0.writes) }
+    private static func commitOnce(_ work: [(LeaseRef, JobWrites?)], pool: PGPool) async -> [CompletionOutcome] {
         do {
             return try await pool.transaction(name: "complete jobs") { connection in
                 var outcomes = [CompletionOutcome](repeating: .completed, count: work.count)
@@ -125,7 +129,7 @@ final class CompletionQueue: Sendable {
                 return outcomes
             }
         } catch {
-            return Array(repeating: .transactionFailed("\(error)"), count: batch.count)
+            return Array(repeating: .transactionFailed("\(error)"), count: work.count)
         }
     }
 }

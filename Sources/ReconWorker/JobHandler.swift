@@ -11,6 +11,9 @@ public typealias JobWrites = @Sendable (PGConnection) throws -> Void
 public enum JobResult: Sendable {
     /// Done: commit `writes` (if any) in the fenced completion transaction.
     case complete(JobWrites?)
+    /// Done, with writes too large to share a transaction (a staged bill of a million lines):
+    /// committed in a fenced transaction of their own, so other jobs' completions do not wait.
+    case completeAlone(JobWrites)
     /// Not yet (e.g. the channel's bill is not published): run again after `delay`, no attempt used.
     case snooze(Duration)
 }

@@ -185,9 +185,18 @@ public final class Worker: Service {
         switch result {
         case .snooze(let delay):
             await snooze(lease, milliseconds: delay.clampedDelayMilliseconds, logger: jobLogger)
-        case .complete(let writes):
+        case .complete, .completeAlone:
             running.markCompleting(lease)
-            switch await completions.complete(lease, writes: writes) {
+            let outcome: CompletionOutcome
+            switch result {
+            case .completeAlone(let writes):
+                outcome = await CompletionQueue.commit([(lease, writes)], pool: pool).first ?? .transactionFailed("no outcome")
+            case .complete(let writes):
+                outcome = await completions.complete(lease, writes: writes)
+            case .snooze:
+                return
+            }
+            switch outcome {
             case .completed: break
             case .leaseLost:
                 jobLogger.warning("lease lost before completion; this attempt's writes were rolled back")

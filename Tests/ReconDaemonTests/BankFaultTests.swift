@@ -150,6 +150,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try ZipWriter.write(path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
         try ZipWriter.write(path: folder + "/20261113.csv.zip", entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
+        // A bill whose trailer disagrees with its lines (the sum is one fen off).
+        try """
+            txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status
+            2026-11-15 09:15:07,B000000001,R20261115000001,,payment,50.00,0.25,CNY,SUCCESS
+            2026-11-15 17:40:11,B000000002,R20261115000001,RF20261115000001,refund,-20.00,-0.10,CNY,SUCCESS
+            #TOTAL,2,30.01,0.15
+
+            """.write(toFile: folder + "/20261115.csv", atomically: true, encoding: .utf8)
         try fixture.writeJobFile(
             """
             [[channel]]
@@ -169,6 +177,12 @@ import Testing
             zip_entry = "*.csv"
             max_bill_bytes = 1000000
             retry = { max_attempts = 2, base = "200ms", cap = "1s" }
+
+            [[channel]]
+            name = "bank-plain"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
             """)
         try await fixture.startDaemons(workers: 1)
         let gz = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-11")
@@ -176,6 +190,7 @@ import Testing
         let escaping = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-12", maxAttempts: 2)
         let bomb = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-13", maxAttempts: 2)
         let corrupt = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-14")
+        let disagreeing = try await fixture.enqueueFetch(channel: "bank-plain", date: "2026-11-15", maxAttempts: 2)
 
         for (id, channel) in [(gz, "bank-gz"), (zip, "bank-zip")] {
             #expect(try await fixture.waitUntilFinished(id) == "completed")
@@ -199,6 +214,12 @@ import Testing
         #expect(try await fixture.waitUntilFinished(corrupt) == "completed")
         #expect(try await fixture.jobErrors(corrupt).contains("2026-11-14"))
         #expect(try await fixture.staged("bank-gz", "2026-11-14").lines == 400)
+        // Totals that disagree: refused with the trailer's line, nothing staged, no bill_fetches row.
+        #expect(try await fixture.waitUntilFinished(disagreeing) == "dead")
+        let disagreement = try await fixture.jobErrors(disagreeing)
+        #expect(disagreement.contains("nothing staged") && disagreement.contains(":4") && disagreement.contains("30.01"), "\(disagreement)")
+        #expect(try await fixture.staged("bank-plain", "2026-11-15").lines == 0)
+        #expect(try await fixture.harness.count("SELECT count(*) FROM bill_fetches WHERE bill_date = '2026-11-15'") == 0)
         await fixture.stop()
     }
 }

@@ -68,7 +68,7 @@ struct AlipayAdapter: ChannelAdapter {
         let (channelName, day, maxBytes) = (channel.name, session.day, channel.maxBillBytes)
         let account = channel.merchantID + "0156"
         return .ready(
-            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.zip") { emit in
+            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.zip") { path, emit in
                 let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2)
                 let details = try Self.entry(in: archive, suffix: "_业务明细.csv", label: label)
                 let summaryEntry = try Self.entry(in: archive, suffix: "(汇总).csv", label: label)

@@ -51,7 +51,7 @@ struct BankCSVAdapter: ChannelAdapter {
         return .ready(
             DownloadedBill(
                 path: path, sha256: sha256, bytes: bytes, fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
-            ) { emit in
+            ) { path, emit in
                 var parser = BankCSVParser(file: label, channel: channelName, billDate: day, profile: profile)
                 try BillUnpacker.forEachChunk(path, packing: packing, maxBytes: maxBytes, label: label) { chunk in
                     try parser.feed(chunk, emit: emit)

@@ -73,8 +73,8 @@ struct UnionPayAdapter: ChannelAdapter {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: zipPath)[.size] as? NSNumber)?.int64Value ?? 0
         let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
         return .ready(
-            DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { emit in
-                let archive = try ZipArchive(path: zipPath, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
+            DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { path, emit in
+                let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
                 let details = archive.entries.filter { $0.name.contains("ZM_") && !$0.name.contains("ZME_") }
                 guard details.count == 1, let entry = details.first else {
                     throw BillError(

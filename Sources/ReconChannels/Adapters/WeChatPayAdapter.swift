@@ -72,7 +72,7 @@ struct WeChatPayAdapter: ChannelAdapter {
         let day = session.day
         let maxBytes = channel.maxBillBytes
         return .ready(
-            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.gz") { emit in
+            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.gz") { path, emit in
                 var parser = WeChatBillParser(file: label, channel: channelName, billDate: day, merchantID: merchant)
                 var hasher = Insecure.SHA1()
                 var parseError: (any Error)?

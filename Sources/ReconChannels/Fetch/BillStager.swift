@@ -2,35 +2,13 @@ import Foundation
 public import ReconCore
 public import ReconPostgres
 
-/// Turns parsed lines into a file of COPY rows, counting as it goes, so staging in the job's
-/// fenced completion is one streamed `COPY` and a million-line bill never sits in memory.
-///
-/// The counts here are what will be staged, taken from the lines themselves; `bill_fetches`
-/// records them next to the bill's declared totals.
-public final class BillStager {
-    public let path: String
-    /// Counted from the lines written (the parser's declared totals are not trusted here).
-    public private(set) var totals = BillSummary()
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var row = PGCopyRow(capacity: 512)
+/// Encodes bill lines as COPY rows for `staged_bill_lines`, counting what it encodes: the
+/// counts recorded in `bill_fetches` are those of the rows staged, not what the bill declared.
+struct BillLineEncoder {
+    private(set) var totals = BillSummary()
+    private(set) var row = PGCopyRow(capacity: 512)
 
-    /// Creates (or empties) `path`.
-    public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw ChannelError.transient("cannot create the staging file \(path)")
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ChannelError.transient("cannot open the staging file \(path)")
-        }
-        self.path = path
-        self.handle = handle
-        buffer.reserveCapacity(1 << 20)
-    }
-
-    deinit { try? handle.close() }
-
-    public func append(_ line: BillLine) throws {
+    mutating func encode(_ line: BillLine) {
         row.reset()
         row.append(line.channel)
         row.append(line.billDate.pgDate)
@@ -45,43 +23,23 @@ public final class BillStager {
         row.append(PGTimestamp(microsecondsSince1970: line.timeMicroseconds))
         row.append(line.flag)
         row.end()
-        buffer.append(contentsOf: row.bytes)
-        if buffer.count >= 1 << 20 { try flush() }
         totals.count(line)
-    }
-
-    /// Writes what is buffered and closes the file.
-    public func finish() throws {
-        try flush()
-        try handle.synchronize()
-        try handle.close()
-    }
-
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
     }
 
     static let columns =
         "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
 }
 
-/// What one fetch stages for its channel-day, committed in the job's fenced completion: the old
-/// lines of that day go, the new ones arrive through COPY, and `bill_fetches` describes them.
-/// Running it twice leaves the same rows, never twice as many.
+/// What one fetch stages for its channel-day, run in the job's fenced completion: the old lines
+/// of that day go, the bill is parsed straight into `COPY` (the parse on this thread and the
+/// server's load overlap, and a million-line bill never sits in memory), and `bill_fetches`
+/// describes the result. A check that fails mid-bill throws, so the transaction rolls back and
+/// nothing of the bill is staged. Running it twice leaves the same rows, never twice as many.
 public struct StagedBill: Sendable {
     public var channel: String
     public var day: LocalDay
-    public var outcome: String
-    /// The COPY file; nil for an empty day.
-    public var copyFile: String?
-    /// Counted from the staged lines.
-    public var totals: BillSummary
-    /// The parser's summary: the bill's declared totals and WeChat's fee rounding.
-    public var report: BillSummary
-    public var sha256: String?
-    public var fileBytes: Int64
+    /// Nil for a day without business: zero lines.
+    public var bill: DownloadedBill?
     public var archivePath: String?
     public var jobID: Int64
     public var leaseToken: Int64
@@ -91,22 +49,28 @@ public struct StagedBill: Sendable {
         try connection.query(
             "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2", [channel, day.pgDate],
             name: "stage: drop the day's old lines")
-        if let copyFile {
+        var encoder = BillLineEncoder()
+        var report = BillSummary()
+        if let bill {
             let loaded = try connection.copyIn(
-                "COPY staged_bill_lines (\(BillStager.columns)) FROM STDIN", name: "stage: copy lines"
+                "COPY staged_bill_lines (\(BillLineEncoder.columns)) FROM STDIN", name: "stage: copy lines"
             ) { writer in
-                guard let input = FileHandle(forReadingAtPath: copyFile) else {
-                    throw ChannelError.transient("the staging file \(copyFile) is gone")
-                }
-                defer { try? input.close() }
-                while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-                    try chunk.withUnsafeBytes { try writer.write(raw: $0) }
+                do {
+                    report = try bill.parse { line in
+                        encoder.encode(line)
+                        try writer.write(encoder.row)
+                    }
+                } catch let error as PGError {
+                    throw error
+                } catch {
+                    throw ChannelError.transient("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 }
             }
-            guard loaded == totals.lines else {
-                throw ChannelError.transient("staged \(loaded) lines where \(totals.lines) were parsed")
+            guard loaded == encoder.totals.lines else {
+                throw ChannelError.transient("staged \(loaded) lines where \(encoder.totals.lines) were parsed")
             }
         }
+        let totals = encoder.totals
         try connection.query(
             """
             INSERT INTO bill_fetches (channel, bill_date, outcome, file_sha256, file_bytes, archive_path, lines, payments,
@@ -121,9 +85,9 @@ public struct StagedBill: Sendable {
                 worker = excluded.worker, fetched_at = excluded.fetched_at
             """,
             [
-                channel, day.pgDate, outcome, sha256, fileBytes, archivePath, totals.lines, totals.payments, totals.refunds,
-                totals.amountFen, totals.feeFen, totals.flagged, report.feeRoundingUnits, report.declaredTotals, jobID,
-                leaseToken, worker,
+                channel, day.pgDate, totals.lines == 0 ? "empty" : "ready", bill?.sha256, bill?.bytes ?? 0, archivePath,
+                totals.lines, totals.payments, totals.refunds, totals.amountFen, totals.feeFen, totals.flagged,
+                report.feeRoundingUnits, report.declaredTotals, jobID, leaseToken, worker,
             ], name: "stage: record the fetch")
     }
 }

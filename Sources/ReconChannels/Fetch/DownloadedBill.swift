@@ -13,16 +13,27 @@ public struct DownloadedBill: Sendable {
     /// Unpacks, decodes and parses the file, calling `emit` for each line; throws a `BillError`
     /// (or an archive error) for the first failed check. Returns the parser's summary, whose
     /// declared totals and fee rounding are recorded with the staged lines.
-    public var parse: @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillSummary
+    let parser: @Sendable (_ path: String, _ emit: (BillLine) throws -> Void) throws -> BillSummary
 
     public init(
         path: String, sha256: String, bytes: Int64, fileExtension: String,
-        parse: @escaping @Sendable (_ emit: (BillLine) throws -> Void) throws -> BillSummary
+        parse: @escaping @Sendable (_ path: String, _ emit: (BillLine) throws -> Void) throws -> BillSummary
     ) {
         self.path = path
         self.sha256 = sha256
         self.bytes = bytes
         self.fileExtension = fileExtension
-        self.parse = parse
+        parser = parse
+    }
+
+    public func parse(_ emit: (BillLine) throws -> Void) throws -> BillSummary {
+        try parser(path, emit)
+    }
+
+    /// The same bill after its file moved (into the archive).
+    public func moved(to newPath: String) -> DownloadedBill {
+        var bill = self
+        bill.path = newPath
+        return bill
     }
 }
