@@ -69,19 +69,26 @@ struct AlipayAdapter: ChannelAdapter {
         let account = channel.merchantID + "0156"
         return .ready(
             DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.zip") { path, emit in
-                let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2)
-                let details = try Self.entry(in: archive, suffix: "_业务明细.csv", label: label)
-                let summaryEntry = try Self.entry(in: archive, suffix: "(汇总).csv", label: label)
-                var summaryBytes: [UInt8] = []
-                try archive.read(summaryEntry) { summaryBytes.append(contentsOf: $0) }
-                let summary = try AlipaySummary.parse(summaryBytes, file: "\(label) \(Self.name(summaryEntry))")
-                var parser = AlipayDetailsParser(
-                    file: "\(label) \(Self.name(details))", channel: channelName, billDate: day, accountID: account)
-                try archive.read(details) { chunk in try parser.feed(chunk, emit: emit) }
-                try parser.finish(emit: emit)
-                try parser.check(against: summary)
-                return parser.summary
+                try Self.parse(path, label: label, channel: channelName, day: day, accountID: account, maxBytes: maxBytes, emit: emit)
             })
+    }
+
+    /// The details entry parsed and checked against the summary entry.
+    static func parse(
+        _ path: String, label: String, channel: String, day: LocalDay, accountID: String, maxBytes: Int64,
+        emit: (BillLine) throws -> Void
+    ) throws -> BillSummary {
+        let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2)
+        let details = try entry(in: archive, suffix: "_业务明细.csv", label: label)
+        let summaryEntry = try entry(in: archive, suffix: "(汇总).csv", label: label)
+        var summaryBytes: [UInt8] = []
+        try archive.read(summaryEntry) { summaryBytes.append(contentsOf: $0) }
+        let summary = try AlipaySummary.parse(summaryBytes, file: "\(label) \(name(summaryEntry))")
+        var parser = AlipayDetailsParser(file: "\(label) \(name(details))", channel: channel, billDate: day, accountID: accountID)
+        try archive.read(details) { chunk in try parser.feed(chunk, emit: emit) }
+        try parser.finish(emit: emit)
+        try parser.check(against: summary)
+        return parser.summary
     }
 
     enum Answer {

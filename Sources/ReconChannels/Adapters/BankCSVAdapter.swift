@@ -40,25 +40,35 @@ struct BankCSVAdapter: ChannelAdapter {
         let channelName = channel.name
         let day = session.day
         let compression = options.compression
-        let packing: BillUnpacker.Packing =
-            switch compression {
-            case .none: .none
-            case .gzip: .gzip
-            case .zip: .zip(entryGlob: options.zipEntry ?? "*")
-            }
+        let packing = Self.packing(options)
         let maxBytes = channel.maxBillBytes
         let profile = options.profile
         return .ready(
             DownloadedBill(
                 path: path, sha256: sha256, bytes: bytes, fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
             ) { path, emit in
-                var parser = BankCSVParser(file: label, channel: channelName, billDate: day, profile: profile)
-                try BillUnpacker.forEachChunk(path, packing: packing, maxBytes: maxBytes, label: label) { chunk in
-                    try parser.feed(chunk, emit: emit)
-                }
-                try parser.finish(emit: emit)
-                return parser.summary
+                try Self.parse(path, label: label, channel: channelName, day: day, profile: profile, packing: packing, maxBytes: maxBytes, emit: emit)
             })
+    }
+
+    static func parse(
+        _ path: String, label: String, channel: String, day: LocalDay, profile: BankCSVProfile, packing: BillUnpacker.Packing,
+        maxBytes: Int64, emit: (BillLine) throws -> Void
+    ) throws -> BillSummary {
+        var parser = BankCSVParser(file: label, channel: channel, billDate: day, profile: profile)
+        try BillUnpacker.forEachChunk(path, packing: packing, maxBytes: maxBytes, label: label) { chunk in
+            try parser.feed(chunk, emit: emit)
+        }
+        try parser.finish(emit: emit)
+        return parser.summary
+    }
+
+    static func packing(_ options: BankCSVOptions) -> BillUnpacker.Packing {
+        switch options.compression {
+        case .none: .none
+        case .gzip: .gzip
+        case .zip: .zip(entryGlob: options.zipEntry ?? "*")
+        }
     }
 
     private func checkSidecar(_ session: FetchSession, url: String, headers: HTTPHeaders, sha256: String, path: String) async throws {

@@ -17,4 +17,30 @@ public enum ChannelAdapters {
         case .unionpay(let options): return UnionPayAdapter(options: options)
         }
     }
+
+    /// Parses a bill file as kept in the archive (for reparsing and benchmarks): the same parse
+    /// and checks as a fetch, without the API's announced hash, which only the fetch knows.
+    public static func parseArchived(
+        _ path: String, channel: ChannelDefinition, day: LocalDay, emit: (BillLine) throws -> Void
+    ) throws -> BillSummary {
+        let label = "\(channel.name) \(channel.adapter.name) bill \(day) (\(path))"
+        switch channel.adapter {
+        case .bankCSV(let options):
+            return try BankCSVAdapter.parse(
+                path, label: label, channel: channel.name, day: day, profile: options.profile,
+                packing: BankCSVAdapter.packing(options), maxBytes: channel.maxBillBytes, emit: emit)
+        case .wechatpay:
+            return try WeChatPayAdapter.parse(
+                path, label: label, channel: channel.name, day: day, merchantID: channel.merchantID,
+                maxBytes: channel.maxBillBytes, expectedSHA1: nil, emit: emit)
+        case .alipay:
+            return try AlipayAdapter.parse(
+                path, label: label, channel: channel.name, day: day, accountID: channel.merchantID + "0156",
+                maxBytes: channel.maxBillBytes, emit: emit)
+        case .unionpay:
+            return try UnionPayAdapter.parse(
+                path, label: label, channel: channel.name, day: day, merchantID: channel.merchantID,
+                maxBytes: channel.maxBillBytes, emit: emit)
+        }
+    }
 }

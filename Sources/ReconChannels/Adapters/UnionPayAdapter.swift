@@ -74,18 +74,25 @@ struct UnionPayAdapter: ChannelAdapter {
         let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
         return .ready(
             DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { path, emit in
-                let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
-                let details = archive.entries.filter { $0.name.contains("ZM_") && !$0.name.contains("ZME_") }
-                guard details.count == 1, let entry = details.first else {
-                    throw BillError(
-                        file: label, line: nil, column: nil, check: "archive",
-                        reason: "\(details.count) ZM_ entries; exactly one must be there (\(archive.entries.map(\.name)))")
-                }
-                var parser = UnionPayZMParser(
-                    file: "\(label) \(entry.name)", channel: channelName, billDate: day, merchantID: merchant)
-                try archive.read(entry) { chunk in try parser.feed(chunk, emit: emit) }
-                try parser.finish(emit: emit)
-                return parser.summary
+                try Self.parse(path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes, emit: emit)
             })
+    }
+
+    /// The one `ZM_` entry (never `ZME_`) of the day's ZIP, parsed.
+    static func parse(
+        _ path: String, label: String, channel: String, day: LocalDay, merchantID: String, maxBytes: Int64,
+        emit: (BillLine) throws -> Void
+    ) throws -> BillSummary {
+        let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
+        let details = archive.entries.filter { $0.name.contains("ZM_") && !$0.name.contains("ZME_") }
+        guard details.count == 1, let entry = details.first else {
+            throw BillError(
+                file: label, line: nil, column: nil, check: "archive",
+                reason: "\(details.count) ZM_ entries; exactly one must be there (\(archive.entries.map(\.name)))")
+        }
+        var parser = UnionPayZMParser(file: "\(label) \(entry.name)", channel: channel, billDate: day, merchantID: merchantID)
+        try archive.read(entry) { chunk in try parser.feed(chunk, emit: emit) }
+        try parser.finish(emit: emit)
+        return parser.summary
     }
 }

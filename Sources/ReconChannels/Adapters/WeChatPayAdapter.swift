@@ -71,24 +71,39 @@ struct WeChatPayAdapter: ChannelAdapter {
         let merchant = channel.merchantID
         let day = session.day
         let maxBytes = channel.maxBillBytes
+        let expected: (String, String) = (hash, what)
         return .ready(
             DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.gz") { path, emit in
-                var parser = WeChatBillParser(file: label, channel: channelName, billDate: day, merchantID: merchant)
-                var hasher = Insecure.SHA1()
-                var parseError: (any Error)?
-                try BillUnpacker.forEachChunk(path, packing: .gzip, maxBytes: maxBytes, label: label) { chunk in
-                    hasher.update(bufferPointer: chunk)
-                    guard parseError == nil else { return }
-                    do { try parser.feed(chunk, emit: emit) } catch { parseError = error }
-                }
-                let actual = FileDigest.hex(hasher.finalize())
-                guard actual == hash else {
-                    throw ChannelError.transient("\(what): SHA-1 of the bill is \(actual) but the API announced \(hash); not staged")
-                }
-                if let parseError { throw parseError }
-                try parser.finish(emit: emit)
-                return parser.summary
+                try Self.parse(
+                    path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes,
+                    expectedSHA1: expected, emit: emit)
             })
+    }
+
+    /// Gunzips and parses the bill in one pass; with `expectedSHA1`, the gunzipped bytes' SHA-1
+    /// must match (and a mismatch outranks any parse error, since wrong bytes explain it).
+    static func parse(
+        _ path: String, label: String, channel: String, day: LocalDay, merchantID: String, maxBytes: Int64,
+        expectedSHA1: (hash: String, what: String)?, emit: (BillLine) throws -> Void
+    ) throws -> BillSummary {
+        var parser = WeChatBillParser(file: label, channel: channel, billDate: day, merchantID: merchantID)
+        var hasher = Insecure.SHA1()
+        var parseError: (any Error)?
+        try BillUnpacker.forEachChunk(path, packing: .gzip, maxBytes: maxBytes, label: label) { chunk in
+            if expectedSHA1 != nil { hasher.update(bufferPointer: chunk) }
+            guard parseError == nil else { return }
+            do { try parser.feed(chunk, emit: emit) } catch { parseError = error }
+        }
+        if let expectedSHA1 {
+            let actual = FileDigest.hex(hasher.finalize())
+            guard actual == expectedSHA1.hash else {
+                throw ChannelError.transient(
+                    "\(expectedSHA1.what): SHA-1 of the bill is \(actual) but the API announced \(expectedSHA1.hash); not staged")
+            }
+        }
+        if let parseError { throw parseError }
+        try parser.finish(emit: emit)
+        return parser.summary
     }
 
     private func request(_ url: String, _ authorization: WeChatPayAuthorization) throws -> HTTPRequest {
