@@ -130,7 +130,9 @@ let package = Package(
             name: "recon-bench",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
+                "ReconChannels", "ReconArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
 

@@ -4,11 +4,13 @@ public import ReconPostgres
 
 /// Encodes bill lines as COPY rows for `staged_bill_lines`, counting what it encodes: the
 /// counts recorded in `bill_fetches` are those of the rows staged, not what the bill declared.
-struct BillLineEncoder {
-    private(set) var totals = BillSummary()
-    private(set) var row = PGCopyRow(capacity: 512)
+public struct BillLineEncoder {
+    public private(set) var totals = BillSummary()
+    public private(set) var row = PGCopyRow(capacity: 512)
 
-    mutating func encode(_ line: BillLine) {
+    public init() {}
+
+    public mutating func encode(_ line: BillLine) {
         row.reset()
         row.append(line.channel)
         row.append(line.billDate.pgDate)
@@ -26,7 +28,7 @@ struct BillLineEncoder {
         totals.count(line)
     }
 
-    static let columns =
+    public static let columns =
         "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
 }
 
