@@ -12,13 +12,15 @@ import ReconStore
 ///
 /// It starts a private PostgreSQL cluster, migrates it, runs a coordinator in this process and
 /// worker processes beside it, and pushes a batch of probe jobs through them, with one job that
-/// waits for all the others. The reconciliation day joins it as channels and matching land.
+/// waits for all the others. Then it fetches yesterday's bill from a mock of each channel format
+/// (Alipay, WeChat Pay, UnionPay, a bank file) and stages them. Matching joins it when it lands.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Run Recon end to end on a private PostgreSQL cluster.")
 
     @Option(help: "Worker processes to start.") var workers = 2
     @Option(help: "Probe jobs to run.") var jobs = 2_000
+    @Option(name: .customLong("bill-lines"), help: "Lines in each mock channel bill.") var billLines = 2_000
 
     func validate() throws {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1 to 16") }
@@ -58,6 +60,10 @@ struct DemoCommand: AsyncParsableCommand {
         guard let port = await portIterator.next() else { throw ValidationError("the coordinator did not start") }
         let url = "http://127.0.0.1:\(port)"
         print("coordinator listening on \(url) (in this process)")
+        let bills = try DemoBills()
+        defer { bills.remove() }
+        let mock = try await bills.startMock(lines: billLines)
+        defer { mock.cancel() }
 
         let total = jobs
         let probes = try await pool.transaction { connection in
@@ -75,7 +81,10 @@ struct DemoCommand: AsyncParsableCommand {
         for index in 0..<workers {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
-            child.arguments = ["worker", "--coordinator", url, "--slots", "16", "--worker-id", "demo-worker-\(index)"]
+            child.arguments = [
+                "worker", "--coordinator", url, "--slots", "16", "--worker-id", "demo-worker-\(index)", "--queues", "default,bills",
+                "--jobs", bills.jobs, "--download-dir", bills.downloads, "--archive-dir", bills.archive,
+            ]
             child.environment = ProcessInfo.processInfo.environment.merging([
                 "RECON_API_TOKEN": token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "warning",
             ]) { $1 }
@@ -100,6 +109,8 @@ struct DemoCommand: AsyncParsableCommand {
             "\(runs) probe jobs completed exactly once by \(byWorkers) workers in "
                 + String(format: "%.2f s (%.0f jobs/s)", seconds, Double(runs) / max(seconds, 0.001))
                 + "; then job \(last) ran")
+
+        try await bills.fetchAll(pool: pool)
 
         for child in children { child.terminate() }
         for child in children { child.waitUntilExit() }

@@ -116,3 +116,18 @@ import Testing
         }
     }
 }
+
+/// The example shipped in jobs/ stays valid as the reader changes.
+@Suite struct ChannelExampleTests {
+    @Test func theShippedChannelsExampleReads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("jobs/channels.toml.example").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let channels = try JobFile.parse(text, file: path).channels
+        #expect(channels.map(\.adapter.name) == ["alipay", "wechatpay", "unionpay", "bank_csv"])
+        guard case .bankCSV(let bank) = channels[3].adapter else { Issue.record("not bank_csv"); return }
+        #expect(bank.profile.encoding == .gbk)
+        #expect(bank.profile.delimiter == 9)
+        #expect(bank.profile.trailer == nil)
+    }
+}
