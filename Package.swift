@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "ReconChannels",
             dependencies: [
-                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker", "ReconArchive",
+                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker", "ReconArchive", "ReconBlocking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

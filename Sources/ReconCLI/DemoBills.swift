@@ -50,8 +50,12 @@ struct DemoBills {
 
     private func writeJobFile(base: String) throws {
         for name in ["alipay", "wechat", "unionpay"] {
-            try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation.write(
-                toFile: "\(folder)/\(name).pem", atomically: true, encoding: .utf8)
+            // Readable by this user only, as a real key file must be.
+            guard
+                FileManager.default.createFile(
+                    atPath: "\(folder)/\(name).pem", contents: Data(try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation.utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else { throw DemoError("cannot write \(folder)/\(name).pem") }
         }
         let text = """
             # Written by `recon demo`: one channel of each format, all pointing at the mock server.

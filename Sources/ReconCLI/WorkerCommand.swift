@@ -47,9 +47,12 @@ struct WorkerCommand: AsyncParsableCommand {
         // A bad job file stops the worker here, with the file, line and key in the message.
         let channels = try jobFolder.load().channels
         var registry = JobRegistry.builtIn
-        registry.register(
-            FetchBillHandler.kind,
-            FetchBillHandler(channels: channels, folders: BillFolders(downloads: downloadDir, archive: archiveDir)))
+        // Without channels this worker hands fetch_bill jobs back to one that has them.
+        if !channels.isEmpty {
+            registry.register(
+                FetchBillHandler.kind,
+                FetchBillHandler(channels: channels, folders: BillFolders(downloads: downloadDir, archive: archiveDir)))
+        }
         let worker = Worker(
             configuration: WorkerConfiguration(
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),

@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 public import ReconCore
 public import ReconHTTP
+import ReconBlocking
 import ReconJobs
 public import ReconPostgres
 public import ReconWorker
@@ -70,7 +71,8 @@ public struct FetchBillHandler: JobHandler {
             throw JobFailure("fetch_bill arguments must be {\"channel\": \"...\", \"date\": \"YYYY-MM-DD\"}", retryable: false)
         }
         guard let channel = channels.first(where: { $0.name == arguments.channel }) else {
-            throw JobFailure("no channel named \(arguments.channel) in this worker's job files", retryable: false)
+            // Retryable: during a rollout another worker may already have the new job file.
+            throw JobFailure("no channel named \(arguments.channel) in this worker's job files", retryable: true)
         }
         guard let day = LocalDay(arguments.date) else {
             throw JobFailure("fetch_bill date \(arguments.date) is not YYYY-MM-DD", retryable: false)
@@ -78,7 +80,14 @@ public struct FetchBillHandler: JobHandler {
         var logger = context.logger
         logger[metadataKey: "channel"] = "\(channel.name)"
         logger[metadataKey: "bill_date"] = "\(day)"
-        let workFolder = "\(folders.downloads)/\(channel.name)/\(day)"
+        // One folder per job: its attempts resume each other's downloads, and two fetches of the
+        // same day (a manual one beside the scheduled one) never touch each other's files.
+        let workFolder = "\(folders.downloads)/\(channel.name)/\(day)/job-\(context.job.id)"
+        // The folder goes once nothing in it is worth resuming (no partial download left).
+        context.cleanup.add {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: workFolder)) ?? []
+            if !names.contains(where: { $0.hasSuffix(".part") }) { try? FileManager.default.removeItem(atPath: workFolder) }
+        }
         let session = FetchSession(
             channel: channel, day: day, workFolder: workFolder, http: http,
             limiter: ChannelLimiter(pool: context.pool),
@@ -92,6 +101,8 @@ public struct FetchBillHandler: JobHandler {
         do {
             outcome = try await ChannelAdapters.make(for: channel).fetch(session)
         } catch let error as ChannelError {
+            // Nothing more will be asked for by this job: its partial downloads can go.
+            if case .permanent = error { try? FileManager.default.removeItem(atPath: workFolder) }
             throw jobFailure(error, channel: channel, day: day)
         }
         var staged = StagedBill(
@@ -109,8 +120,10 @@ public struct FetchBillHandler: JobHandler {
         case .ready(let bill):
             // Kept for audit before staging, named by content: a refused bill is there to look at too,
             // and the next attempt downloads afresh.
-            let archived = try BillArchive(folder: folders.archive).keep(
-                bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+            let archive = BillArchive(folder: folders.archive)
+            let archived = try await BlockingExecutor.shared.run {
+                try archive.keep(bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+            }
             staged.bill = bill.moved(to: archived)
             staged.archivePath = archived
             logger.info("bill downloaded; parsing into staging", metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)"])

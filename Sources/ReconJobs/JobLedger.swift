@@ -321,6 +321,15 @@ public enum JobLedger {
         return .retryable(runAt: try updated.first?.decode(PGTimestamp.self, at: 0) ?? PGTimestamp(microsecondsSince1970: 0))
     }
 
+    /// Whether `lease` still holds, read without locking the row (the fenced UPDATE at completion
+    /// is what counts; this only spares a stale worker its writes).
+    public static func holds(_ lease: LeaseRef, on connection: PGConnection) throws -> Bool {
+        try !connection.query(
+            "SELECT 1 FROM recon_jobs WHERE id = $1 AND lease_token = $2 AND state = 'running'", [lease.id, lease.token],
+            name: "complete: read fence"
+        ).rows.isEmpty
+    }
+
     /// Puts a leased job back to run at `runAt` (now when nil) without using an attempt: snooze
     /// ("the bill is not ready yet") and release (a worker shutting down) are both this.
     public static func reschedule(_ lease: LeaseRef, runAt: PGTimestamp?, on connection: PGConnection) throws

@@ -30,6 +30,7 @@ struct AlipayRoutes: Sendable {
         defer { stats.leave("alipay") }
         let form = try await FormBody.parse(request)
         guard form["method"] == "alipay.data.dataservice.bill.downloadurl.query", let appID = form["app_id"], !appID.isEmpty,
+            appID.count <= 32, appID.allSatisfy({ $0.isASCII && $0.isNumber }),
             let sign = form["sign"], form["sign_type"] == "RSA2"
         else {
             return answer(#"{"code":"40001","msg":"Missing Required Arguments","sub_code":"isv.missing-method","sub_msg":"缺少方法名参数"}"#)
@@ -79,7 +80,13 @@ struct AlipayRoutes: Sendable {
                 status: .gone, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "<html><body>下载超时,请重新下载</body></html>")))
         }
-        let zip = try bill(appID: grant.merchant, day: grant.day)
+        let zip: String
+        do {
+            zip = try bill(appID: grant.merchant, day: grant.day)
+        } catch {
+            stats.leave("alipay")
+            throw error
+        }
         let fault = faults.take(channel: "alipay", date: grant.day.description, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
         return files.respond(file: zip, channel: "alipay", request: request, fault: fault, contentType: "application/zip")
     }

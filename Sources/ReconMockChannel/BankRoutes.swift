@@ -35,30 +35,14 @@ struct BankRoutes: Sendable {
             stats.leave("bank")
             return MockResponses.plain(for: fault)
         }
-        let empty = faults.contains(channel: "bank", date: date, kind: .noBusiness)
-        let served = sidecar ? String(file.dropLast(".sha256".count)) : file
-        let csvExtension = empty ? "empty.csv" : "csv"
-        let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) { temporary in
-            try MockBills.write(.bank, to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
-        }
-        // The packing the URL asks for: a given file under that name wins, else the CSV is packed.
         let path: String
         let contentType: String
-        if served.hasSuffix(".csv.gz") {
-            path = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".gz")) {
-                try MockPacking.gzip(csv, to: $0)
-                return nil
-            }
-            contentType = "application/gzip"
-        } else if served.hasSuffix(".zip") {
-            path = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".zip")) {
-                try MockPacking.zip([(Array("\(MockBillStore.compact(day)).csv".utf8), csv)], to: $0)
-                return nil
-            }
-            contentType = "application/zip"
-        } else {
-            path = csv
-            contentType = "text/csv; charset=utf-8"
+        let served = sidecar ? String(file.dropLast(".sha256".count)) : file
+        do {
+            (path, contentType) = try resolve(served: served, merchant: merchant, day: day, date: date)
+        } catch {
+            stats.leave("bank")
+            throw error
         }
         if sidecar {
             defer { stats.leave("bank") }
@@ -72,6 +56,33 @@ struct BankRoutes: Sendable {
         }
         let fault = faults.take(channel: "bank", date: date, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
         return files.respond(file: path, channel: "bank", request: request, fault: fault, contentType: contentType)
+    }
+}
+
+extension BankRoutes {
+    /// The file a bank URL names, generated or packed on first request, and its content type.
+    func resolve(served: String, merchant: String, day: LocalDay, date: String) throws -> (String, String) {
+        let empty = faults.contains(channel: "bank", date: date, kind: .noBusiness)
+        let csvExtension = empty ? "empty.csv" : "csv"
+        let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) { temporary in
+            try MockBills.write(.bank, to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
+        }
+        // The packing the URL asks for: a given file under that name wins, else the CSV is packed.
+        if served.hasSuffix(".csv.gz") {
+            let gz = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".gz")) {
+                try MockPacking.gzip(csv, to: $0)
+                return nil
+            }
+            return (gz, "application/gzip")
+        }
+        if served.hasSuffix(".zip") {
+            let zip = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".zip")) {
+                try MockPacking.zip([(Array("\(MockBillStore.compact(day)).csv".utf8), csv)], to: $0)
+                return nil
+            }
+            return (zip, "application/zip")
+        }
+        return (csv, "text/csv; charset=utf-8")
     }
 }
 

@@ -88,7 +88,8 @@ struct FileResponder: Sendable {
 
     /// `bytes=N-` → N; other range forms are not used by Recon.
     static func rangeStart(_ header: String) -> Int? {
-        guard header.hasPrefix("bytes="), header.hasSuffix("-") else { return nil }
-        return Int(header.dropFirst(6).dropLast())
+        guard header.hasPrefix("bytes="), header.hasSuffix("-"), let start = Int(header.dropFirst(6).dropLast()), start >= 0
+        else { return nil }
+        return start
     }
 }

@@ -14,7 +14,8 @@ struct MockSigningKey: Sendable {
             key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
         } else {
             key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
+            guard FileManager.default.createFile(atPath: path, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600])
+            else { throw CocoaError(.fileWriteUnknown) }
         }
         try key.publicKey.pemRepresentation.write(
             toFile: "\(folder)/\(name)_public_key.pem", atomically: true, encoding: .utf8)

@@ -21,7 +21,13 @@ struct UnionPayRoutes: Sendable {
 
     private func transfer(_ request: Request) async throws -> Response {
         stats.enter("unionpay")
-        let form = try await FormBody.parse(request)
+        let form: [String: String]
+        do {
+            form = try await FormBody.parse(request)
+        } catch {
+            stats.leave("unionpay")
+            throw error
+        }
         func answer(_ code: String, _ message: String) -> Response {
             stats.leave("unionpay")
             let merId = form["merId"] ?? ""
@@ -56,7 +62,13 @@ struct UnionPayRoutes: Sendable {
         }
         if faults.contains(channel: "unionpay", date: date, kind: .noBusiness) { return answer("98", "文件不存在") }
         let corrupt = faults.take(channel: "unionpay", date: date, kinds: [.corruptArchive]) != nil
-        let response = try self.response(merId: merId, day: day, settleDate: settleDate, corrupt: corrupt)
+        let response: String
+        do {
+            response = try self.response(merId: merId, day: day, settleDate: settleDate, corrupt: corrupt)
+        } catch {
+            stats.leave("unionpay")
+            throw error
+        }
         let fault = faults.take(channel: "unionpay", date: date, kinds: [.cutBody, .truncatedBody, .slow])
         return files.respond(file: response, channel: "unionpay", request: request, fault: fault, contentType: "text/plain;charset=UTF-8")
     }

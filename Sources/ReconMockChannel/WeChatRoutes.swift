@@ -67,10 +67,16 @@ struct WeChatRoutes: Sendable {
             stats.leave("wechatpay")
             return error(400, "INVALID_REQUEST", "下载链接已过期")
         }
-        let csv = try bill(merchant: grant.merchant, day: grant.day)
-        let gz = try store.file(at: csv + ".gz") {
-            try MockPacking.gzip(csv, to: $0)
-            return nil
+        let gz: String
+        do {
+            let csv = try bill(merchant: grant.merchant, day: grant.day)
+            gz = try store.file(at: csv + ".gz") {
+                try MockPacking.gzip(csv, to: $0)
+                return nil
+            }
+        } catch {
+            stats.leave("wechatpay")
+            throw error
         }
         let fault = faults.take(
             channel: "wechatpay", date: grant.day.description, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])

@@ -111,11 +111,18 @@ final class CompletionQueue: Sendable {
                 for index in work.indices {
                     guard let writes = work[index].1 else { continue }
                     try connection.execute(script: "SAVEPOINT job", name: "complete: savepoint")
+                    // A plain read of the fence, the writes, then the fenced UPDATE last: the job's row
+                    // is locked only for a moment at the end, so heartbeats for it (and for every other
+                    // job of this worker, sent in one statement) never wait behind a long write such
+                    // as a bill's COPY. The UPDATE decides; the read only saves a stale worker's writes.
                     do {
-                        if try JobLedger.complete([work[index].0], on: connection).completed.isEmpty {
+                        if try !JobLedger.holds(work[index].0, on: connection) {
                             outcomes[index] = .leaseLost
                         } else {
                             try writes(connection)
+                            if try JobLedger.complete([work[index].0], on: connection).completed.isEmpty {
+                                outcomes[index] = .leaseLost
+                            }
                         }
                     } catch {
                         outcomes[index] = .writesFailed("\(error)")

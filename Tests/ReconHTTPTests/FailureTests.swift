@@ -96,7 +96,9 @@ import Testing
 
             #expect(result.outcome == .cancelled)
             #expect(result.status == nil)
-            #expect(result.duration < .seconds(3))
+            // Before the server's answer at 5 s; curl notices cancellation within about a second,
+            // more on a loaded machine.
+            #expect(result.duration < .milliseconds(4500))
         }
     }
 

@@ -53,17 +53,19 @@ struct AlipayAdapter: ChannelAdapter {
         let (downloaded, path) = try await session.downloadFile(
             step: "download", HTTPRequest(url: location), name: "bill.csv.zip", maxBytes: channel.maxBillBytes)
         guard let path else {
-            if let failure = downloaded.statusFailure("\(what): download") { throw failure }
-            // An expired URL answers with an error page (410 on the mock): ask for a new one.
-            throw ChannelError.transient("\(what): download HTTP \(downloaded.status ?? 0) (expired URL?): \(downloaded.bodySnippet)")
+            // Any refusal of the download (an expired URL: 410 on the mock, often 403 elsewhere)
+            // means asking for a new URL (CHANNELS.md §1.1): transient.
+            throw ChannelError.transient(
+                "\(what): download HTTP \(downloaded.status ?? 0) (expired URL?): \(downloaded.bodySnippet)",
+                retryAfter: downloaded.retryAfter)
         }
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
         guard let head, ZipArchive.looksLikeZip(head) else {
             session.discard(path)
             throw ChannelError.transient("\(what): the download is not a ZIP archive (an error page?); asking for a new URL")
         }
-        let sha256 = try FileDigest.sha256(path: path)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let sha256 = try await FileDigest.sha256(path: path)
+        let bytes = FileDigest.size(path)
         let label = "\(channel.name) Alipay bill \(session.day)"
         let (channelName, day, maxBytes) = (channel.name, session.day, channel.maxBillBytes)
         let account = channel.merchantID + "0156"
@@ -81,6 +83,10 @@ struct AlipayAdapter: ChannelAdapter {
         let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2)
         let details = try entry(in: archive, suffix: "_业务明细.csv", label: label)
         let summaryEntry = try entry(in: archive, suffix: "(汇总).csv", label: label)
+        // The summary is a few lines per store: read whole, but never more than 16 MiB of it.
+        guard summaryEntry.uncompressedSize <= 16 << 20 else {
+            throw BillError(file: label, line: nil, column: nil, check: "archive", reason: "the summary entry is over 16 MiB")
+        }
         var summaryBytes: [UInt8] = []
         try archive.read(summaryEntry) { summaryBytes.append(contentsOf: $0) }
         let summary = try AlipaySummary.parse(summaryBytes, file: "\(label) \(name(summaryEntry))")
@@ -101,7 +107,14 @@ struct AlipayAdapter: ChannelAdapter {
         let body = [UInt8](result.body)
         let raw = AlipaySignature.rawValue(of: Self.responseKey, in: body) ?? AlipaySignature.rawValue(of: "error_response", in: body)
         guard let raw, let node = try? JSONDecoder().decode(Node.self, from: Data(raw)) else {
-            throw ChannelError.transient("\(what): the gateway's answer has no response node: \(result.bodySnippet)")
+            throw ChannelError.transient("\(what): the gateway's answer has no response node")
+        }
+        let code = node.code ?? "-"
+        let sub = node.sub_code ?? ""
+        let detail = "code \(code) \(node.msg ?? "") \(sub) \(node.sub_msg ?? "")".trimmingCharacters(in: .whitespaces)
+        // Gateway hiccups and limits may come unsigned: transient whatever the signature says.
+        if code == "20000" || sub.hasPrefix("aop.ACL") || sub.contains("call-limited") {
+            throw ChannelError.transient("\(what): \(detail)")
         }
         if let publicKey = options.alipayPublicKey {
             let verifier = try RSAVerifier(
@@ -112,15 +125,15 @@ struct AlipayAdapter: ChannelAdapter {
                 throw ChannelError.permanent("\(what): the gateway's answer does not verify with Alipay's public key")
             }
         }
-        let code = node.code ?? "-"
-        let sub = node.sub_code ?? ""
-        let detail = "code \(code) \(node.msg ?? "") \(sub) \(node.sub_msg ?? "")".trimmingCharacters(in: .whitespaces)
-        if code == "10000", let url = node.bill_download_url, url.hasPrefix("http") { return .url(url) }
+        if code == "10000" {
+            guard let url = node.bill_download_url, url.hasPrefix("http") else {
+                throw ChannelError.transient("\(what): code 10000 without a usable bill_download_url")
+            }
+            return .url(url)
+        }
         switch (code, sub) {
         case ("40004", "isp.bill_not_exist"), ("40004", "BILL_NOT_EXIST"):
             return .outcome(.noBill("\(what): \(detail)"))
-        case ("20000", _), (_, _) where sub.hasPrefix("aop.ACL") || sub.contains("call-limited"):
-            throw ChannelError.transient("\(what): \(detail)")
         default:
             throw ChannelError.permanent("\(what): \(detail)")
         }

@@ -27,12 +27,12 @@ struct BankCSVAdapter: ChannelAdapter {
             if result.status == 404 { return .notReady("\(what): not published yet (HTTP 404 at \(result.redactedURL))") }
             throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0) at \(result.redactedURL): \(result.bodySnippet)")
         }
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let bytes = FileDigest.size(path)
         if bytes == 0 {
             session.discard(path)
             return .notReady("bank file for \(session.day): the body is empty (not published yet)")
         }
-        let sha256 = try FileDigest.sha256(path: path)
+        let sha256 = try await FileDigest.sha256(path: path)
         if let suffix = options.sha256Suffix {
             try await checkSidecar(session, url: url + suffix, headers: headers, sha256: sha256, path: path)
         }

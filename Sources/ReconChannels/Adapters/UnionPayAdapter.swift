@@ -1,5 +1,6 @@
 import Foundation
 import ReconArchive
+import ReconBlocking
 import ReconCore
 import ReconHTTP
 
@@ -37,12 +38,21 @@ struct UnionPayAdapter: ChannelAdapter {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let label = "\(channel.name) UnionPay file \(session.day)"
         let zipPath = session.workFolder + "/bill.zip"
-        let response: UnionPayResponse
+        var response: UnionPayResponse
         do {
-            response = try UnionPayResponse.read(path, zipTo: zipPath, maxBytes: channel.maxBillBytes, label: label)
-        } catch {
+            let maxBytes = channel.maxBillBytes
+            // Decoding and inflating the whole answer runs on a thread of our own.
+            response = try await BlockingExecutor.shared.run {
+                try UnionPayResponse.read(path, zipTo: zipPath, maxBytes: maxBytes, label: label)
+            }
+        } catch let failure as UnionPayResponse.DecodeFailure {
+            // The fields still say what the channel meant: a 98 or 11 with an odd fileContent is
+            // classified by its respCode below; only a 00 whose file does not decode is refused.
             session.discard(zipPath)
-            throw ChannelError.transient("\(what): the answer's file does not decode: \(error); not staged")
+            guard failure.response.fields["respCode"] != "00", failure.response.fields["respCode"] != nil else {
+                throw ChannelError.transient("\(what): the answer's file does not decode: \(failure.reason); not staged")
+            }
+            response = failure.response
         }
         let code = response.fields["respCode"] ?? "-"
         let detail = "respCode \(code) \(response.fields["respMsg"] ?? "")"
@@ -69,8 +79,8 @@ struct UnionPayAdapter: ChannelAdapter {
             session.discard(zipPath)
             throw ChannelError.permanent("\(what): asked for settleDate \(settleDate), the answer is for \(answered)")
         }
-        let sha256 = try FileDigest.sha256(path: zipPath)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: zipPath)[.size] as? NSNumber)?.int64Value ?? 0
+        let sha256 = try await FileDigest.sha256(path: zipPath)
+        let bytes = FileDigest.size(zipPath)
         let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
         return .ready(
             DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { path, emit in

@@ -10,8 +10,30 @@ struct UnionPayResponse {
     /// Whether `fileContent` was present (its ZIP is then in the output file).
     var hadFile = false
 
+    /// `fileContent` did not decode; the other fields read so far come with it.
+    struct DecodeFailure: Error {
+        var response: UnionPayResponse
+        var reason: String
+    }
+
+    /// Keys and values other than `fileContent` are short; longer ones mean a broken answer.
+    static let maxFieldBytes = 64 << 10
+
     static func read(_ path: String, zipTo output: String, maxBytes: Int64, label: String) throws -> UnionPayResponse {
         var response = UnionPayResponse()
+        do {
+            try readFields(path, zipTo: output, maxBytes: maxBytes, label: label, into: &response)
+        } catch {
+            throw DecodeFailure(response: response, reason: "\(error)")
+        }
+        return response
+    }
+
+    /// Writes the ZIP to `<output>.part` and renames it when whole, so no partial file ever
+    /// carries the final name.
+    private static func readFields(
+        _ path: String, zipTo output: String, maxBytes: Int64, label: String, into response: inout UnionPayResponse
+    ) throws {
         var key: [UInt8] = []
         var value: [UInt8] = []
         var inKey = true
@@ -21,6 +43,7 @@ struct UnionPayResponse {
             if file != nil {
                 try file?.finish()
                 file = nil
+                guard rename(output + ".part", output) == 0 else { throw ChannelError.transient("cannot rename \(output).part") }
                 response.hadFile = true
             } else if !key.isEmpty {
                 response.fields[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
@@ -35,12 +58,13 @@ struct UnionPayResponse {
                     if byte == UInt8(ascii: "=") {
                         inKey = false
                         if key == Array("fileContent".utf8) {
-                            file = try FileContentSink(path: output, maxBytes: maxBytes, label: label)
+                            file = try FileContentSink(path: output + ".part", maxBytes: maxBytes, label: label)
                         }
                     } else if byte == UInt8(ascii: "&") {
                         try endPair()
                     } else {
                         key.append(byte)
+                        if key.count > maxFieldBytes { throw ArchiveError(file: label, check: "answer", reason: "a key longer than 64 KiB") }
                     }
                     continue
                 }
@@ -51,11 +75,17 @@ struct UnionPayResponse {
                 // Outside fileContent, `&` inside {…} belongs to the value (the SDK's rule).
                 if byte == UInt8(ascii: "{") { braces += 1 }
                 if byte == UInt8(ascii: "}") { braces = max(0, braces - 1) }
-                if byte == UInt8(ascii: "&"), braces == 0 { try endPair() } else { value.append(byte) }
+                if byte == UInt8(ascii: "&"), braces == 0 {
+                    try endPair()
+                } else {
+                    value.append(byte)
+                    if value.count > maxFieldBytes {
+                        throw ArchiveError(file: label, check: "answer", reason: "a value longer than 64 KiB (an unclosed '{'?)")
+                    }
+                }
             }
         }
         try endPair()
-        return response
     }
 }
 

@@ -38,12 +38,15 @@ struct WeChatPayAdapter: ChannelAdapter {
         let applied = try await session.send(
             step: "apply", try request(url, authorization), maxBody: 64 << 10)
         if let failure = applied.transportFailure("\(what): apply") { throw failure }
+        // A 429 or 5xx may come from a proxy in front of WeChat, unsigned: transient, checked first.
+        if let status = applied.status, status == 429 || status >= 500 { return try classify(applied, what: what) }
         if let verifier { try verify(applied, with: verifier, what: what) }
         guard applied.status == 200 else { return try classify(applied, what: what) }
         guard let application = try? JSONDecoder().decode(Application.self, from: applied.body),
             let downloadURL = application.download_url, let hash = application.hash_value?.lowercased()
         else {
-            throw ChannelError.transient("\(what): the apply answer has no download_url and hash_value: \(applied.bodySnippet)")
+            // The body is not quoted: it may hold a download token.
+            throw ChannelError.transient("\(what): the apply answer lacks download_url or hash_value")
         }
         guard application.hash_type?.uppercased() == "SHA1", hash.count == 40, hash.allSatisfy(\.isHexDigit) else {
             throw ChannelError.permanent("\(what): unexpected hash \(application.hash_type ?? "-") \(hash) (expected SHA1)")
@@ -65,8 +68,8 @@ struct WeChatPayAdapter: ChannelAdapter {
         // the announced one refuses the bill (and outranks any parse error, since wrong bytes
         // explain it), so nothing reaches staging unverified.
         let label = "\(channel.name) WeChat bill \(session.day)"
-        let sha256 = try FileDigest.sha256(path: path)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let sha256 = try await FileDigest.sha256(path: path)
+        let bytes = FileDigest.size(path)
         let channelName = channel.name
         let merchant = channel.merchantID
         let day = session.day

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The raw bill files, kept for audit under `<archive>/<channel>/<sha256>.<ext>`: named by
-/// content, so keeping the same file twice is a no-op and a name always proves its bytes.
+/// content, so keeping the same file twice changes nothing and a name always proves its bytes.
 public struct BillArchive: Sendable {
     public let folder: String
 
@@ -17,16 +17,18 @@ public struct BillArchive: Sendable {
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            if manager.fileExists(atPath: target) {
-                try manager.removeItem(atPath: file)
-                return target
-            }
+            // The fresh download replaces a file of the same name: equal by content, unless an
+            // earlier copy was cut short by a crash, and then the fresh one mends it.
             if rename(file, target) != 0 {
-                // Another filesystem: copy under a temporary name, then rename, so the archive never
-                // holds a partial file under a final name.
+                // Another filesystem: copy under a temporary name, flush, then rename, so the archive
+                // never holds a partial file under a final name.
                 let temporary = target + ".part"
                 try? manager.removeItem(atPath: temporary)
                 try manager.copyItem(atPath: file, toPath: temporary)
+                if let handle = FileHandle(forUpdatingAtPath: temporary) {
+                    try handle.synchronize()
+                    try handle.close()
+                }
                 guard rename(temporary, target) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
                 try manager.removeItem(atPath: file)
             }

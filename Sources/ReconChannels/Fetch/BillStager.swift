@@ -48,6 +48,11 @@ public struct StagedBill: Sendable {
     public var worker: String
 
     public func write(on connection: PGConnection) throws {
+        // Two fetches of one channel-day committing at once (a manual refetch beside the scheduled
+        // one) take turns, so the second replaces the first whole rather than interleaving.
+        try connection.query(
+            "SELECT pg_advisory_xact_lock(hashtext('recon.stage'), hashtext($1 || '/' || $2::text))", [channel, day.pgDate],
+            name: "stage: lock the channel-day")
         try connection.query(
             "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2", [channel, day.pgDate],
             name: "stage: drop the day's old lines")

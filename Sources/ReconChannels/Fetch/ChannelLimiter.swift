@@ -27,15 +27,20 @@ public final class ChannelLimiter: Sendable {
     ) async throws -> T {
         try await prepare(channel: channel, limits: limits)
         let slot = try await acquireSlot(channel: channel, limits: limits, holder: holder, holdMilliseconds: maxHoldMilliseconds)
+        let result: Result<T, any Error>
         do {
             try await waitForPace(channel: channel, limits: limits)
-            let result = try await body()
-            await release(channel: channel, slot: slot, holder: holder)
-            return result
+            result = .success(try await body())
         } catch {
-            await release(channel: channel, slot: slot, holder: holder)
-            throw error
+            result = .failure(error)
         }
+        // Freed in a task of its own: a cancelled fetch (lost lease, timeout, SIGTERM) must give
+        // its slot back now, not when the expiry passes, and a cancelled task could not query.
+        let pool = self.pool
+        await Task.detached {
+            await Self.release(pool: pool, channel: channel, slot: slot, holder: holder)
+        }.value
+        return try result.get()
     }
 
     private func prepare(channel: String, limits: ChannelLimits) async throws {
@@ -94,7 +99,7 @@ public final class ChannelLimiter: Sendable {
         }
     }
 
-    private func release(channel: String, slot: Int, holder: String) async {
+    private static func release(pool: PGPool, channel: String, slot: Int, holder: String) async {
         // If this fails the slot's expiry frees it; nothing else depends on it.
         _ = try? await pool.query(
             "UPDATE recon_channel_slots SET holder = NULL, expires_at = NULL WHERE channel = $1 AND slot = $2 AND holder = $3",

@@ -49,29 +49,28 @@ public struct FetchSession: Sendable {
 
     /// One API call (the answer kept in memory, at most `maxBody` bytes), within the limits.
     public func send(step: String, _ request: HTTPRequest, maxBody: Int64 = 4 << 20) async throws -> HTTPResult {
-        try await limited {
-            let result = try await http.send(request, options: options(maxBody: maxBody))
-            await recorder?.record(step: step, result: result)
-            return result
-        }
+        let result = try await limited { try await http.send(request, options: options(maxBody: maxBody)) }
+        await recorder?.record(step: step, result: result)
+        return result
     }
 
     /// A download streamed into `partialFile` (resumed with Range when asked), within the limits.
     public func download(
         step: String, _ request: HTTPRequest, to partialFile: String, resume: Bool, maxBytes: Int64
     ) async throws -> HTTPResult {
-        try await limited {
-            let result = try await http.download(request, to: partialFile, resume: resume, options: options(maxBody: maxBytes))
-            await recorder?.record(step: step, result: result)
-            return result
+        let result = try await limited {
+            try await http.download(request, to: partialFile, resume: resume, options: options(maxBody: maxBytes))
         }
+        await recorder?.record(step: step, result: result)
+        return result
     }
 
     private func limited(_ body: () async throws -> HTTPResult) async throws -> HTTPResult {
         guard let limiter else { return try await body() }
         return try await limiter.withPermit(
             channel: channel.name, limits: channel.limits, holder: holder,
-            maxHoldMilliseconds: channel.totalTimeoutMilliseconds + 30_000, body)
+            // A download may take two transfers (a resume refused, then from zero) and the pace wait.
+            maxHoldMilliseconds: 2 * channel.totalTimeoutMilliseconds + 60_000, body)
     }
 }
 

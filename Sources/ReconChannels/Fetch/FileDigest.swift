@@ -1,18 +1,21 @@
 import Crypto
 import Foundation
+import ReconBlocking
 
 /// Hashes of files read in 1 MiB chunks, so a bill of any size is hashed in constant memory.
 public enum FileDigest {
-    public static func sha256(path: String) throws -> String {
-        var hasher = SHA256()
-        try forEachChunk(path) { hasher.update(bufferPointer: $0) }
-        return hex(hasher.finalize())
+    /// On a thread of our own: hashing a bill of gigabytes must not hold a cooperative thread.
+    public static func sha256(path: String) async throws -> String {
+        try await BlockingExecutor.shared.run {
+            var hasher = SHA256()
+            try forEachChunk(path) { hasher.update(bufferPointer: $0) }
+            return hex(hasher.finalize())
+        }
     }
 
-    public static func sha1(path: String) throws -> String {
-        var hasher = Insecure.SHA1()
-        try forEachChunk(path) { hasher.update(bufferPointer: $0) }
-        return hex(hasher.finalize())
+    /// The file's size in bytes (0 when it cannot be read).
+    static func size(_ path: String) -> Int64 {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {

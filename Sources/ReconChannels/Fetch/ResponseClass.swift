@@ -76,6 +76,13 @@ extension FetchSession {
                 continue
             }
             if let failure = result.transportFailure(step) { throw failure }
+            // 416: the part file is not a prefix of what the server has now (the file changed, or
+            // a crash came between the last byte and the rename). Start again from zero, once.
+            if result.status == 416, resume, resumes < 3 {
+                resumes = 3
+                try? FileManager.default.removeItem(atPath: partial)
+                continue
+            }
             guard let status = result.status, (200..<300).contains(status) else { return (result, nil) }
             guard rename(partial, final) == 0 else {
                 throw ChannelError.transient("\(step): cannot rename the finished download in \(workFolder)")
