@@ -21,6 +21,7 @@ struct BillsBenchmark: AsyncParsableCommand {
     @Option(help: "Lines in each bill.") var lines = 1_000_000
     @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats = "wechatpay,alipay,unionpay"
     @Flag(help: "Run the cluster with fsync off (the default keeps it on).") var fast = false
+    @Option(help: "Timed rounds per format (curl, psql and Recon each time).") var rounds = 1
 
     static let day = "2026-11-23"
     static let wechatMerchant = "1900000001"
@@ -59,26 +60,28 @@ struct BillsBenchmark: AsyncParsableCommand {
                 // Untimed first round: the mock generates the bill on first request.
                 let file = "\(folder)/baseline/\(format).bill"
                 _ = try curlFetch(format, base: base, to: file)
-                let curlSeconds = try curlFetch(format, base: base, to: file)
-                let fileBytes = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
-
                 // The normalized lines as psql would load them (made untimed, with Recon's parser).
                 let copyFile = "\(folder)/baseline/\(format).copy"
                 let parseAlone = try writeCopyFile(bill: file, channel: channel, to: copyFile)
-                let psqlStart = ContinuousClock.now
-                try runPsql(database, command: "\\copy staged_bill_lines (\(BillLineEncoder.columns)) FROM '\(copyFile)'")
-                let psqlSeconds = seconds(ContinuousClock.now - psqlStart)
-                try await pool.query("DELETE FROM staged_bill_lines WHERE channel = 'psql-baseline'")
-                try? FileManager.default.removeItem(atPath: copyFile)
+                for _ in 0..<rounds {
+                    let curlSeconds = try curlFetch(format, base: base, to: file)
+                    let fileBytes = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+                    let psqlStart = ContinuousClock.now
+                    try runPsql(database, command: "\\copy staged_bill_lines (\(BillLineEncoder.columns)) FROM '\(copyFile)'")
+                    let psqlSeconds = seconds(ContinuousClock.now - psqlStart)
+                    try await pool.query("DELETE FROM staged_bill_lines WHERE channel = 'psql-baseline'")
+                    try await pool.query("VACUUM staged_bill_lines")
 
-                let recon = try await fetchWithRecon(format: format, pool: pool, environment: environment, coordinator: url, folder: folder)
-                let floor = curlSeconds + psqlSeconds
-                print(
-                    String(
-                        format: "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %14.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
-                        format.padding(toLength: 9, withPad: " ", startingAt: 0) as NSString, Double(fileBytes) / 1e6, curlSeconds, psqlSeconds, floor, recon.total, recon.download,
-                        recon.total - recon.download, Double(lines) / recon.total, Double(fileBytes) / 1e6 / recon.total,
-                        Double(recon.peakRSSKiB) / 1024, recon.total / floor, parseAlone))
+                    let recon = try await fetchWithRecon(format: format, pool: pool, environment: environment, coordinator: url, folder: folder)
+                    let floor = curlSeconds + psqlSeconds
+                    print(
+                        String(
+                            format: "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %14.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
+                            format.padding(toLength: 9, withPad: " ", startingAt: 0) as NSString, Double(fileBytes) / 1e6, curlSeconds,
+                            psqlSeconds, floor, recon.total, recon.download, recon.total - recon.download, Double(lines) / recon.total,
+                            Double(fileBytes) / 1e6 / recon.total, Double(recon.peakRSSKiB) / 1024, recon.total / floor, parseAlone))
+                }
+                try? FileManager.default.removeItem(atPath: copyFile)
             }
         }
     }

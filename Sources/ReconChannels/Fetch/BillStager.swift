@@ -56,28 +56,41 @@ public struct StagedBill: Sendable {
         try connection.query(
             "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2", [channel, day.pgDate],
             name: "stage: drop the day's old lines")
-        var encoder = BillLineEncoder()
+        var totals = BillSummary()
         var report = BillSummary()
         if let bill {
-            let loaded = try connection.copyIn(
+            let parsed = try connection.copyIn(
                 "COPY staged_bill_lines (\(BillLineEncoder.columns)) FROM STDIN", name: "stage: copy lines"
             ) { writer in
+                // The parse runs on a thread of its own, the COPY data goes out on this one.
+                let pipe = ChunkPipe()
+                let producer = BillProducer(bill: bill, pipe: pipe)
+                let thread = Thread { producer.run() }
+                thread.start()
+                defer { producer.waitUntilDone() }
                 do {
-                    report = try bill.parse { line in
-                        encoder.encode(line)
-                        try writer.write(encoder.row)
+                    while let chunk = pipe.take() {
+                        try chunk.withUnsafeBytes { try writer.write(raw: $0) }
                     }
-                } catch let error as PGError {
-                    throw error
                 } catch {
+                    pipe.cancel()
+                    throw error
+                }
+                producer.waitUntilDone()
+                switch producer.outcome {
+                case .success(let (lines, summary)):
+                    totals = lines
+                    report = summary
+                case .failure(let error):
                     throw ChannelError.transient("bill for \(day) of \(channel) refused, nothing staged: \(error)")
+                case nil:
+                    throw ChannelError.transient("bill for \(day) of \(channel): the parse did not finish")
                 }
             }
-            guard loaded == encoder.totals.lines else {
-                throw ChannelError.transient("staged \(loaded) lines where \(encoder.totals.lines) were parsed")
+            guard parsed == totals.lines else {
+                throw ChannelError.transient("staged \(parsed) lines where \(totals.lines) were parsed")
             }
         }
-        let totals = encoder.totals
         try connection.query(
             """
             INSERT INTO bill_fetches (channel, bill_date, outcome, file_sha256, file_bytes, archive_path, lines, payments,
@@ -96,5 +109,48 @@ public struct StagedBill: Sendable {
                 totals.lines, totals.payments, totals.refunds, totals.amountFen, totals.feeFen, totals.flagged,
                 report.feeRoundingUnits, report.declaredTotals, jobID, leaseToken, worker,
             ], name: "stage: record the fetch")
+    }
+}
+
+/// Parses a bill into COPY rows on its own thread, 256 KiB at a time into a `ChunkPipe`.
+private final class BillProducer: @unchecked Sendable {
+    // @unchecked: `outcome` is written by the parse thread before `done` is signalled and read
+    // only after `waitUntilDone`.
+    let bill: DownloadedBill
+    let pipe: ChunkPipe
+    private(set) var outcome: Result<(BillSummary, BillSummary), any Error>?
+    private let done = DispatchSemaphore(value: 0)
+    private var waited = false
+
+    init(bill: DownloadedBill, pipe: ChunkPipe) {
+        self.bill = bill
+        self.pipe = pipe
+    }
+
+    func run() {
+        var encoder = BillLineEncoder()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(300 << 10)
+        outcome = Result {
+            let summary = try bill.parse { line in
+                encoder.encode(line)
+                buffer.append(contentsOf: encoder.row.bytes)
+                if buffer.count >= 256 << 10 {
+                    try pipe.put(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            if !buffer.isEmpty { try pipe.put(buffer) }
+            return (encoder.totals, summary)
+        }
+        pipe.finish()
+        done.signal()
+    }
+
+    /// Waits for the parse thread (once; later calls return at once).
+    func waitUntilDone() {
+        guard !waited else { return }
+        waited = true
+        done.wait()
     }
 }
