@@ -4,23 +4,9 @@ import ReconMockChannel
 import ReconPostgres
 import ReconTestSupport
 import Testing
-import _CryptoExtras
 
 /// `fetch_bill` for Alipay and UnionPay against the mock, through real processes.
 @Suite(.serialized) struct AlipayUnionPayBillTests {
-    /// A key pair: the private half at `<folder>/<name>.pem`, the public half at `publicPath`.
-    static func makeKey(_ fixture: BillFixture, name: String, publicPath: String?) throws -> String {
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let path = "\(fixture.folder)/\(name).pem"
-        try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
-        if let publicPath {
-            try FileManager.default.createDirectory(
-                atPath: (publicPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try key.publicKey.pemRepresentation.write(toFile: publicPath, atomically: true, encoding: .utf8)
-        }
-        return path
-    }
-
     func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String) async throws {
         let truth = try MockBillStore.truth(folder: fixture.data, channel: mockChannel, merchant: merchant, day: try #require(LocalDay(date)))
         let staged = try await fixture.staged(channel, date)
@@ -32,8 +18,8 @@ import _CryptoExtras
         let yesterday = BankFaultTests.beijingDay(offset: -1)
         let appID = "2021000000000042"
         let fixture = try await BillFixture(label: "alipay")
-        let key = try Self.makeKey(fixture, name: "alipay-app", publicPath: "\(fixture.data)/alipay/\(appID)/app_public_key.pem")
-        let stranger = try Self.makeKey(fixture, name: "stranger", publicPath: nil)
+        let key = try fixture.makeKey(name: "alipay-app", publicPath: "\(fixture.data)/alipay/\(appID)/app_public_key.pem")
+        let stranger = try fixture.makeKey(name: "stranger", publicPath: nil)
         try await fixture.startMock(
             lines: 300,
             faults: [
@@ -98,7 +84,7 @@ import _CryptoExtras
     @Test func unionpayFilesRoundTripAndFaultsEndAsTheTableSays() async throws {
         let merId = "802310048993424"
         let fixture = try await BillFixture(label: "unionpay")
-        let key = try Self.makeKey(fixture, name: "unionpay", publicPath: "\(fixture.data)/unionpay/\(merId)/merchant_public_key.pem")
+        let key = try fixture.makeKey(name: "unionpay", publicPath: "\(fixture.data)/unionpay/\(merId)/merchant_public_key.pem")
         try await fixture.startMock(
             lines: 300,
             faults: [

@@ -3,6 +3,7 @@ import ReconCore
 import ReconJobs
 import ReconPostgres
 import ReconTestSupport
+import _CryptoExtras
 
 /// A mock channel server, a coordinator and workers with a job folder of channels pointing at the
 /// mock, all real processes, in a temporary folder of their own.
@@ -38,6 +39,20 @@ final class BillFixture: @unchecked Sendable {
         let line = try await process.waitForLine(containing: "mock channel listening on")
         guard let port = line.split(separator: ":").last else { throw DaemonError("no port in '\(line)'") }
         mockURL = "http://127.0.0.1:\(port)"
+    }
+
+    /// An RSA key pair for a channel: the private half at `<folder>/<name>.pem` (where a secret
+    /// reference points), the public half at `publicPath` (where the mock looks for it), if given.
+    func makeKey(name: String, publicPath: String?) throws -> String {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let path = "\(folder)/\(name).pem"
+        try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
+        if let publicPath {
+            try FileManager.default.createDirectory(
+                atPath: (publicPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try key.publicKey.pemRepresentation.write(toFile: publicPath, atomically: true, encoding: .utf8)
+        }
+        return path
     }
 
     func writeJobFile(_ text: String, name: String = "channels.toml") throws {

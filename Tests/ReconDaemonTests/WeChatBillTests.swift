@@ -4,26 +4,11 @@ import ReconMockChannel
 import ReconPostgres
 import ReconTestSupport
 import Testing
-import _CryptoExtras
 
 /// `fetch_bill` for WeChat Pay v3 against the mock: signed requests (the mock checks them with the
 /// merchant's public key), signed answers (checked with the mock's platform key), gzip + SHA-1.
 @Suite(.serialized) struct WeChatBillTests {
     static let merchant = "1900000001"
-
-    /// A merchant key pair: the private half where the channel's secret reference points, the public
-    /// half where the mock looks for it.
-    static func makeMerchantKey(_ fixture: BillFixture, name: String, publishTo merchant: String?) throws -> String {
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let path = "\(fixture.folder)/\(name).pem"
-        try key.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
-        if let merchant {
-            let folder = "\(fixture.data)/wechatpay/\(merchant)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try key.publicKey.pemRepresentation.write(toFile: folder + "/merchant_public_key.pem", atomically: true, encoding: .utf8)
-        }
-        return path
-    }
 
     static func channel(_ name: String, base: String, data: String, key: String, merchant: String = merchant) -> String {
         """
@@ -46,8 +31,8 @@ import _CryptoExtras
     @Test func wechatBillsRoundTripAndEveryFaultEndsAsTheTableSays() async throws {
         let yesterday = BankFaultTests.beijingDay(offset: -1)
         let fixture = try await BillFixture(label: "wechat")
-        let key = try Self.makeMerchantKey(fixture, name: "wechat", publishTo: Self.merchant)
-        let strangerKey = try Self.makeMerchantKey(fixture, name: "stranger", publishTo: nil)
+        let key = try fixture.makeKey(name: "wechat", publicPath: "\(fixture.data)/wechatpay/\(Self.merchant)/merchant_public_key.pem")
+        let strangerKey = try fixture.makeKey(name: "stranger", publicPath: nil)
         try await fixture.startMock(
             lines: 400,
             faults: [

@@ -43,6 +43,18 @@ struct LineSplitter: Sendable {
     }
 
     /// The last line, if the file did not end with a line break.
+    /// The lines `bytes` completes; a line past the maximum is a `BillError` of `file`'s frame.
+    mutating func lines(in bytes: UnsafeRawBufferPointer, file: String) throws(BillError) -> [Line] {
+        var lines: [Line] = []
+        do {
+            try feed(bytes, into: &lines)
+        } catch {
+            throw BillError(
+                file: file, line: error.line, column: nil, check: "frame", reason: "the line is longer than \(maximumLength) bytes")
+        }
+        return lines
+    }
+
     mutating func finish() -> Line? {
         guard !pending.isEmpty else { return nil }
         if pending.last == 13 { pending.removeLast() }

@@ -37,13 +37,7 @@ public struct WeChatBillParser: BillParser, Sendable {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (BillLine) throws -> Void) throws(BillError) {
-        var lines: [LineSplitter.Line] = []
-        do {
-            try splitter.feed(bytes, into: &lines)
-        } catch {
-            throw refuse(error.line, nil, "frame", "the line is longer than \(splitter.maximumLength) bytes")
-        }
-        for line in lines { try handle(line, emit: emit) }
+        for line in try splitter.lines(in: bytes, file: file) { try handle(line, emit: emit) }
     }
 
     public mutating func finish(emit: (BillLine) throws -> Void) throws(BillError) {
