@@ -8,4 +8,7 @@ enum AlipayDetailsLayout {
     ]
     static let txnID = 0, orderID = 1, kind = 2, subject = 3, created = 4, finished = 5
     static let amount = 11, received = 12, refundID = 21, fee = 22, remark = 24
+    /// The columns a row's `BillLine` and totals are made of; the rest are only checked.
+    /// Indexed by column: an array, as it is asked 25 times a row.
+    static let used: [Bool] = header.indices.map { [txnID, orderID, kind, finished, amount, received, refundID, fee].contains($0) }
 }

@@ -171,10 +171,28 @@ public struct AlipayDetailsParser: BillParser, Sendable {
 
     private mutating func parseRow(_ bytes: ArraySlice<UInt8>, line: Int) throws(BillError) -> BillLine {
         let names = AlipayDetailsLayout.header
+        let raw = bytes.fields(separatedBy: UInt8(ascii: ","))
         var fields: [String] = []
-        for (index, field) in bytes.fields(separatedBy: UInt8(ascii: ",")).enumerated() {
-            fields.append(
-                try decode(field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
+        fields.reserveCapacity(raw.count)
+        if raw.count == names.count {
+            // The usual row: only the columns Recon uses become text; the others (subject, store,
+            // counterparty, remark…) are checked to be well-formed GBK byte by byte, which is all
+            // "decodes without replacement" asks of them, without an iconv call each.
+            for (index, field) in raw.enumerated() {
+                let trimmed = field.trimmedSpacesAndTabs()
+                if AlipayDetailsLayout.used[index] {
+                    fields.append(try decode(trimmed, line: line, column: names[index]))
+                } else if let error = GBKShape.firstError(trimmed) {
+                    throw refuse(line, names[index], "encoding", error.reason)
+                } else {
+                    fields.append("")
+                }
+            }
+        } else {
+            for (index, field) in raw.enumerated() {
+                fields.append(
+                    try decode(field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
+            }
         }
         guard fields.count >= names.count else {
             throw refuse(line, nil, "field count", "\(fields.count) fields where the header has \(names.count)")

@@ -60,8 +60,18 @@ public struct UnionPayZMParser: BillParser, Sendable {
         var fields: [String] = []
         fields.reserveCapacity(Layout.lengths.count)
         for number in 1...Layout.lengths.count {
+            let cut = bytes[Layout.range(number)].trimmedSpacesAndTabs()
+            // Only the fields Recon reads become text; the others are checked to be well-formed GBK
+            // byte by byte (CHANNELS.md §6 asks no more of them), sparing an iconv call each.
+            guard Layout.used[number] else {
+                if let error = GBKShape.firstError(cut) {
+                    throw refuse(line, Layout.names[number - 1], "encoding", "field \(number): \(error.reason)")
+                }
+                fields.append("")
+                continue
+            }
             do {
-                fields.append(try decoder.decode(bytes[Layout.range(number)].trimmedSpacesAndTabs()))
+                fields.append(try decoder.decode(cut))
             } catch {
                 throw refuse(line, Layout.names[number - 1], "encoding", "field \(number): \(error.reason)")
             }
