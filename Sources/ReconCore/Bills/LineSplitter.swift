@@ -42,7 +42,6 @@ struct LineSplitter: Sendable {
         }
     }
 
-    /// The last line, if the file did not end with a line break.
     /// The lines `bytes` completes; a line past the maximum is a `BillError` of `file`'s frame.
     mutating func lines(in bytes: UnsafeRawBufferPointer, file: String) throws(BillError) -> [Line] {
         var lines: [Line] = []
@@ -55,6 +54,7 @@ struct LineSplitter: Sendable {
         return lines
     }
 
+    /// The last line, if the file did not end with a line break.
     mutating func finish() -> Line? {
         guard !pending.isEmpty else { return nil }
         if pending.last == 13 { pending.removeLast() }
