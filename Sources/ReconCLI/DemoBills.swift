@@ -18,9 +18,7 @@ struct DemoBills {
     static let channels = ["alipay-demo", "wechat-demo", "unionpay-demo", "bank-demo"]
 
     /// Yesterday in Beijing, the day whose bills are fetched this morning.
-    static var yesterday: LocalDay {
-        LocalDay(dayNumber: Int((Int64(Date().timeIntervalSince1970) + 8 * 3600) / 86_400) - 1)
-    }
+    static var yesterday: LocalDay { .beijingToday(offset: -1) }
 
     init() throws {
         folder = NSTemporaryDirectory() + "recon-demo-bills-\(UUID().uuidString)"

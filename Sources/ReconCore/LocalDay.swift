@@ -45,6 +45,11 @@ public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringCon
     /// The day before: what a daily run just after midnight reconciles.
     public var previous: LocalDay { adding(days: -1) }
 
+    /// Today in Beijing (where every channel's day is), `offset` days later or earlier.
+    public static func beijingToday(offset: Int = 0) -> LocalDay {
+        LocalDay(dayNumber: Int(CivilCalendar.floorDivide(LocalTime.beijingNow(), by: 86_400)) + offset)
+    }
+
     /// 0 for Sunday through 6 for Saturday.
     public var weekday: Int { CivilCalendar.weekday(dayNumber: dayNumber) }
 

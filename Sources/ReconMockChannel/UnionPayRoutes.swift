@@ -130,7 +130,7 @@ struct UnionPayRoutes: Sendable {
     /// MMDD in the latest year that does not put it after tomorrow.
     static func day(_ settleDate: String) -> LocalDay? {
         guard settleDate.count == 4, let month = Int(settleDate.prefix(2)), let dayOfMonth = Int(settleDate.suffix(2)) else { return nil }
-        let tomorrow = LocalDay(dayNumber: Int((Int64(Date().timeIntervalSince1970) + 8 * 3600) / 86_400) + 1)
+        let tomorrow = LocalDay.beijingToday(offset: 1)
         for year in [tomorrow.year, tomorrow.year - 1] {
             if let day = LocalDay(year: year, month: month, day: dayOfMonth), day <= tomorrow { return day }
         }

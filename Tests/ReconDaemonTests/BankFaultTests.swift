@@ -11,8 +11,7 @@ import Testing
 @Suite(.serialized) struct BankFaultTests {
     /// Today's and yesterday's date in Beijing, where the channels' days are.
     static func beijingDay(offset: Int) -> String {
-        let seconds = Int64(Date().timeIntervalSince1970) + 8 * 3600
-        return LocalDay(dayNumber: Int(seconds / 86_400) + offset).description
+        LocalDay.beijingToday(offset: offset).description
     }
 
     @Test func eachFaultEndsAsTheTableSays() async throws {
@@ -56,11 +55,7 @@ import Testing
         let pool = fixture.harness.pool
 
         func expectStagedTruth(_ channel: String, _ date: String) async throws {
-            let truth = try MockBillStore.truth(folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay(date)))
-            let staged = try await fixture.staged(channel, date)
-            #expect(staged.lines == truth.lines, "\(date)")
-            #expect(staged.amount == truth.amountFen, "\(date)")
-            #expect(staged.fee == truth.feeFen, "\(date)")
+            try await fixture.expectStagedTruth(channel, date: date, mock: "bank", merchant: "m001")
         }
         func attempts(_ date: String) async throws -> [(status: Int?, outcome: String, startedMicros: Int64)] {
             try await pool.query(
@@ -194,10 +189,7 @@ import Testing
 
         for (id, channel) in [(gz, "bank-gz"), (zip, "bank-zip")] {
             #expect(try await fixture.waitUntilFinished(id) == "completed")
-            let truth = try MockBillStore.truth(
-                folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay("2026-11-11")))
-            let staged = try await fixture.staged(channel, "2026-11-11")
-            #expect(staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen, "\(channel)")
+            try await fixture.expectStagedTruth(channel, date: "2026-11-11", mock: "bank", merchant: "m001")
         }
         #expect(try await fixture.waitUntilFinished(escaping) == "dead")
         #expect(try await fixture.jobErrors(escaping).contains("entry name"))

@@ -27,17 +27,17 @@ struct AlipayAdapter: ChannelAdapter {
             pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
         var parameters = [
             "app_id": options.appID, "method": Self.method, "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
-            "timestamp": Self.beijingTimestamp(), "version": "1.0",
+            "timestamp": LocalTime.text(LocalTime.beijingNow()), "version": "1.0",
             "biz_content": "{\"bill_type\":\"trade\",\"bill_date\":\"\(session.day)\"}",
         ]
         if let token = options.appAuthToken { parameters["app_auth_token"] = try session.secrets.resolve(token, for: channel.name) }
         parameters["sign"] = try signer.sign(AlipaySignature.content(parameters))
-        let body = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.formEncode($0.value))" }.joined(separator: "&")
+        let body = FormBody.encode(parameters)
         let asked = try await session.send(
             step: "download URL",
             HTTPRequest(
                 method: .post, url: channel.baseURL,
-                headers: ["Content-Type": "application/x-www-form-urlencoded;charset=utf-8"], body: Data(body.utf8)),
+                headers: ["Content-Type": "application/x-www-form-urlencoded;charset=utf-8"], body: body),
             maxBody: 64 << 10)
         if let failure = asked.transportFailure("\(what): gateway") { throw failure }
         if let failure = asked.statusFailure("\(what): gateway", detail: asked.bodySnippet) { throw failure }
@@ -151,27 +151,4 @@ struct AlipayAdapter: ChannelAdapter {
     }
 
     static func name(_ entry: ZipEntry) -> String { (try? GBK.decode(entry.nameBytes)) ?? entry.name }
-
-    static func beijingTimestamp() -> String {
-        let seconds = Int64(Date().timeIntervalSince1970) + 8 * 3600
-        let day = LocalDay(dayNumber: Int(seconds / 86_400))
-        let second = seconds % 86_400
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(day) \(two(second / 3600)):\(two(second % 3600 / 60)):\(two(second % 60))"
-    }
-
-    /// application/x-www-form-urlencoded: unreserved characters as is, the rest %XX of UTF-8.
-    static func formEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "*"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "): out += "+"
-            default: out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
-    }
 }

@@ -20,14 +20,13 @@ struct UnionPayAdapter: ChannelAdapter {
         var fields = [
             "version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "certId": options.certificateID, "txnType": "76",
             "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID, "settleDate": settleDate,
-            "txnTime": AlipayAdapter.beijingTimestamp().filter(\.isNumber), "fileType": "00",
+            "txnTime": LocalTime.text(LocalTime.beijingNow()).filter(\.isNumber), "fileType": "00",
         ]
         fields["signature"] = try UnionPaySignature.sign(fields, with: signer)
-        let body = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(AlipayAdapter.formEncode($0.value))" }
-            .joined(separator: "&")
+        let body = FormBody.encode(fields)
         let request = HTTPRequest(
             method: .post, url: channel.baseURL, headers: ["Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"],
-            body: Data(body.utf8))
+            body: body)
         // The answer holds the whole file: streamed to disk, never kept in memory.
         let (result, path) = try await session.downloadFile(
             step: "file transfer", request, name: "response.txt", maxBytes: channel.maxBillBytes * 2, resumable: false)

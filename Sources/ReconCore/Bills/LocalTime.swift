@@ -1,8 +1,15 @@
 /// Wall-clock times as bills write them: Beijing time with no offset (CHANNELS.md §0), read as
 /// seconds since 1970 of that wall time taken as UTC; the caller subtracts the zone's offset.
-enum LocalTime {
+import Foundation
+
+public enum LocalTime {
     /// Beijing is UTC+08:00 all year (no DST).
-    static let beijingOffsetSeconds: Int64 = 8 * 3600
+    public static let beijingOffsetSeconds: Int64 = 8 * 3600
+
+    /// Now, as Beijing wall-clock seconds (the clock the channels' APIs and bills use).
+    public static func beijingNow() -> Int64 {
+        Int64(Date().timeIntervalSince1970) + beijingOffsetSeconds
+    }
 
     /// `yyyy-MM-dd HH:mm:ss`.
     static func parse(_ text: some StringProtocol) -> Int64? {
@@ -39,7 +46,7 @@ enum LocalTime {
     }
 
     /// `yyyy-MM-dd HH:mm:ss` for local seconds (the writers' inverse of `parse`).
-    static func text(_ localSeconds: Int64) -> String {
+    public static func text(_ localSeconds: Int64) -> String {
         let parts = components(localSeconds)
         return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) "
             + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))"
