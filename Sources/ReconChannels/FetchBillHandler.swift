@@ -106,7 +106,7 @@ public struct FetchBillHandler: JobHandler {
             throw jobFailure(error, channel: channel, day: day)
         }
         var staged = StagedBill(
-            channel: channel.name, day: day, bill: nil, archivePath: nil, jobID: context.job.id,
+            channel: channel.name, day: day, bill: nil, jobID: context.job.id,
             leaseToken: context.job.token, worker: context.worker)
         switch outcome {
         case .notReady(let reason):
@@ -125,7 +125,6 @@ public struct FetchBillHandler: JobHandler {
                 try archive.keep(bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
             }
             staged.bill = bill.moved(to: archived)
-            staged.archivePath = archived
             logger.info("bill downloaded; parsing into staging", metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)"])
         }
         // The bill is parsed in the completion, straight into COPY, in a transaction of its own.

@@ -8,9 +8,7 @@ import Testing
 /// `fetch_bill` for Alipay and UnionPay against the mock, through real processes.
 @Suite(.serialized) struct AlipayUnionPayBillTests {
     func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String) async throws {
-        let truth = try MockBillStore.truth(folder: fixture.data, channel: mockChannel, merchant: merchant, day: try #require(LocalDay(date)))
-        let staged = try await fixture.staged(channel, date)
-        #expect(staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen, "\(channel) \(date): \(staged) vs \(truth)")
+        let truth = try await fixture.expectStagedTruth(channel, date: date, mock: mockChannel, merchant: merchant)
         #expect(truth.payments > 0 && truth.refunds > 0)
     }
 

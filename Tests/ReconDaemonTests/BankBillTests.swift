@@ -29,12 +29,7 @@ import Testing
 
         let first = try await fixture.enqueueFetch(channel: "bank-a", date: "2026-11-23")
         #expect(try await fixture.waitUntilFinished(first) == "completed")
-        let truth = try MockBillStore.truth(
-            folder: fixture.data, channel: "bank", merchant: "m001", day: try #require(LocalDay("2026-11-23")))
-        let staged = try await fixture.staged("bank-a", "2026-11-23")
-        #expect(staged.lines == truth.lines)
-        #expect(staged.amount == truth.amountFen)
-        #expect(staged.fee == truth.feeFen)
+        let truth = try await fixture.expectStagedTruth("bank-a", date: "2026-11-23", mock: "bank", merchant: "m001")
         #expect(truth.payments > 0 && truth.refunds > 0)
         let rowsBefore = try await fixture.harness.pool.query(
             "SELECT md5(string_agg(t::text, '|' ORDER BY line_no)) FROM staged_bill_lines t WHERE channel = 'bank-a'"

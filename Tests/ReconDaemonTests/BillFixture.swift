@@ -2,7 +2,9 @@ import Foundation
 import ReconCore
 import ReconJobs
 import ReconPostgres
+import ReconMockChannel
 import ReconTestSupport
+import Testing
 import _CryptoExtras
 
 /// A mock channel server, a coordinator and workers with a job folder of channels pointing at the
@@ -90,6 +92,21 @@ final class BillFixture: @unchecked Sendable {
 
     func jobErrors(_ id: Int64) async throws -> String {
         try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0) ?? ""
+    }
+
+    /// Expects a channel-day's staged rows to match the truth the mock wrote beside the bill it
+    /// generated (count, Σ amount, Σ fee), and returns that truth for further checks.
+    @discardableResult
+    func expectStagedTruth(
+        _ channel: String, date: String, mock: String, merchant: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> MockBillStore.Truth {
+        let truth = try MockBillStore.truth(
+            folder: data, channel: mock, merchant: merchant, day: try #require(LocalDay(date), sourceLocation: sourceLocation))
+        let staged = try await self.staged(channel, date)
+        #expect(
+            staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen,
+            "\(channel) \(date): staged \(staged), generated \(truth)", sourceLocation: sourceLocation)
+        return truth
     }
 
     /// Staged rows of a channel-day: count, Σ amount, Σ fee.

@@ -52,9 +52,7 @@ import Testing
         let stranger = try await fixture.enqueueFetch(channel: "wechat-stranger", date: "2026-11-01")
 
         func expectTruth(_ date: String) async throws {
-            let truth = try MockBillStore.truth(folder: fixture.data, channel: "wechatpay", merchant: Self.merchant, day: try #require(LocalDay(date)))
-            let staged = try await fixture.staged("wechat-main", date)
-            #expect(staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen, "\(date): \(staged) vs \(truth)")
+            let truth = try await fixture.expectStagedTruth("wechat-main", date: date, mock: "wechatpay", merchant: Self.merchant)
             #expect(truth.payments > 0 && truth.refunds > 0)
             let rounding = try await fixture.harness.pool.query(
                 "SELECT fee_rounding_units FROM bill_fetches WHERE channel = 'wechat-main' AND bill_date = $1::date", [date]

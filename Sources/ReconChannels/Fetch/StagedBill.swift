@@ -40,9 +40,8 @@ public struct BillLineEncoder {
 public struct StagedBill: Sendable {
     public var channel: String
     public var day: LocalDay
-    /// Nil for a day without business: zero lines.
+    /// Nil for a day without business: zero lines. Its path is the archived file.
     public var bill: DownloadedBill?
-    public var archivePath: String?
     public var jobID: Int64
     public var leaseToken: Int64
     public var worker: String
@@ -105,7 +104,7 @@ public struct StagedBill: Sendable {
                 worker = excluded.worker, fetched_at = excluded.fetched_at
             """,
             [
-                channel, day.pgDate, totals.lines == 0 ? "empty" : "ready", bill?.sha256, bill?.bytes ?? 0, archivePath,
+                channel, day.pgDate, totals.lines == 0 ? "empty" : "ready", bill?.sha256, bill?.bytes ?? 0, bill?.path,
                 totals.lines, totals.payments, totals.refunds, totals.amountFen, totals.feeFen, totals.flagged,
                 report.feeRoundingUnits, report.declaredTotals, jobID, leaseToken, worker,
             ], name: "stage: record the fetch")
