@@ -20,6 +20,10 @@ public struct BillReport: Sendable, Codable {
         public var jobID: Int64?
         public var worker: String?
         public var fetchedAt: String
+        /// Where the time went (milliseconds; nil for fetches recorded before they were kept).
+        public var fetchMilliseconds: Int64?
+        public var stageMilliseconds: Int64?
+        public var parseCPUMilliseconds: Int64?
     }
 
     public struct Attempt: Sendable, Codable {
@@ -48,7 +52,8 @@ public struct BillReport: Sendable, Codable {
         let fetch = try connection.query(
             """
             SELECT outcome, file_sha256, file_bytes, archive_path, lines, payments, refunds, amount_fen, fee_fen, flagged,
-                   fee_rounding_units, declared_totals, job_id, worker, to_char(fetched_at, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+                   fee_rounding_units, declared_totals, job_id, worker, to_char(fetched_at, 'YYYY-MM-DD"T"HH24:MI:SSOF'),
+                   fetch_ms, stage_ms, parse_cpu_ms
             FROM bill_fetches WHERE channel = $1 AND bill_date = $2
             """, [channel, day.pgDate], name: "bills show: fetch"
         ).first.map { row in
@@ -60,7 +65,8 @@ public struct BillReport: Sendable, Codable {
                 feeFen: try row.decode(Int64.self, at: 8), flagged: try row.decode(Int64.self, at: 9),
                 feeRoundingUnits: try row.decode(Int64.self, at: 10), declaredTotals: try row.decode(String?.self, at: 11),
                 jobID: try row.decode(Int64?.self, at: 12), worker: try row.decode(String?.self, at: 13),
-                fetchedAt: try row.decode(String.self, at: 14))
+                fetchedAt: try row.decode(String.self, at: 14), fetchMilliseconds: try row.decode(Int64?.self, at: 15),
+                stageMilliseconds: try row.decode(Int64?.self, at: 16), parseCPUMilliseconds: try row.decode(Int64?.self, at: 17))
         }
         let staged = try connection.query(
             """
@@ -100,6 +106,11 @@ public struct BillReport: Sendable, Codable {
             if fetch.feeRoundingUnits != 0 { lines.append("  fee rounding: \(fetch.feeRoundingUnits) × 0.00001 yuan") }
             lines.append("  file: sha256 \(fetch.fileSHA256 ?? "-"), \(fetch.fileBytes) bytes, archived at \(fetch.archivePath ?? "-")")
             lines.append("  fetched \(fetch.fetchedAt) by job \(fetch.jobID.map(String.init) ?? "-") on \(fetch.worker ?? "-")")
+            if let fetchMS = fetch.fetchMilliseconds, let stageMS = fetch.stageMilliseconds {
+                lines.append(
+                    "  time: \(fetchMS) ms to download and verify, \(stageMS) ms to stage"
+                        + (fetch.parseCPUMilliseconds.map { " (of which \($0) ms parse CPU)" } ?? ""))
+            }
         } else {
             lines.append("  nothing staged")
         }

@@ -97,6 +97,7 @@ public struct FetchBillHandler: JobHandler {
             holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, attempt: context.job.attempt,
             logger: logger)
 
+        let started = ContinuousClock.now
         let outcome: FetchOutcome
         do {
             outcome = try await ChannelAdapters.make(for: channel).fetch(session)
@@ -125,7 +126,10 @@ public struct FetchBillHandler: JobHandler {
                 try archive.keep(bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
             }
             staged.bill = bill.moved(to: archived)
-            logger.info("bill downloaded; parsing into staging", metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)"])
+            staged.fetchMilliseconds = (ContinuousClock.now - started).clampedDelayMilliseconds
+            logger.info(
+                "bill downloaded; parsing into staging",
+                metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)", "fetch_ms": "\(staged.fetchMilliseconds ?? 0)"])
         }
         // The bill is parsed in the completion, straight into COPY, in a transaction of its own.
         let stage = staged

@@ -54,7 +54,12 @@ struct BillsBenchmark: AsyncParsableCommand {
             let url = "http://127.0.0.1:" + (try await coordinator.waitForLine(containing: "listening on").split(separator: ":").last.map(String.init) ?? "0")
 
             print("lines per bill: \(lines), fsync: \(fast ? "off" : "on"), one worker process, mock and PostgreSQL on loopback")
-            print("format     file MB   curl s  psql s  floor s | recon s  download s  parse+stage s  lines/s   MB/s  peak RSS MiB | ratio  parse alone s")
+            // download: the HTTP attempts; verify: the rest of the fetch until the file is checked
+            // and archived (decoding, hashes); stage: the transaction parsing into COPY, of which
+            // "parse CPU" is the parse thread's own time.
+            print(
+                "format     file MB   curl s  psql s  floor s | recon s  download s  verify s  stage s  parse CPU s  lines/s   MB/s"
+                    + "  peak RSS MiB | ratio  parse alone s")
             for format in formats.split(separator: ",").map(String.init) {
                 guard let channel = contents.channel(named: "bench-\(format)") else { throw ValidationError("unknown format \(format)") }
                 // Untimed first round: the mock generates the bill on first request.
@@ -76,9 +81,10 @@ struct BillsBenchmark: AsyncParsableCommand {
                     let floor = curlSeconds + psqlSeconds
                     print(
                         String(
-                            format: "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %14.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
+                            format: "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %9.2f %8.2f %12.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
                             format.padding(toLength: 9, withPad: " ", startingAt: 0) as NSString, Double(fileBytes) / 1e6, curlSeconds,
-                            psqlSeconds, floor, recon.total, recon.download, recon.total - recon.download, Double(lines) / recon.total,
+                            psqlSeconds, floor, recon.total, recon.download, recon.fetch - recon.download, recon.stage, recon.parseCPU,
+                            Double(lines) / recon.total,
                             Double(fileBytes) / 1e6 / recon.total, Double(recon.peakRSSKiB) / 1024, recon.total / floor, parseAlone))
                 }
                 try? FileManager.default.removeItem(atPath: copyFile)
@@ -88,7 +94,7 @@ struct BillsBenchmark: AsyncParsableCommand {
 
     /// A fresh worker fetches the day's bill; times come from the job's lease and the database clock.
     private func fetchWithRecon(format: String, pool: PGPool, environment: [String: String], coordinator: String, folder: String)
-        async throws -> (total: Double, download: Double, peakRSSKiB: Int)
+        async throws -> (total: Double, download: Double, fetch: Double, stage: Double, parseCPU: Double, peakRSSKiB: Int)
     {
         let worker = try BenchProcess(
             arguments: [
@@ -122,7 +128,18 @@ struct BillsBenchmark: AsyncParsableCommand {
                 let download = try await pool.query(
                     "SELECT coalesce(sum(duration_ms), 0)::int8 FROM bill_fetch_attempts WHERE job_id = $1", [id]
                 ).first?.decode(Int64.self, at: 0) ?? 0
-                return (total, Double(download) / 1000, peakRSS(worker.process.processIdentifier))
+                let timings = try await pool.query(
+                    "SELECT fetch_ms, stage_ms, parse_cpu_ms FROM bill_fetches WHERE channel = $1 AND bill_date = $2::date",
+                    ["bench-\(format)", Self.day]
+                ).first
+                let (fetchMS, stageMS, parseMS) = (
+                    try timings?.decode(Int64?.self, at: 0) ?? 0, try timings?.decode(Int64?.self, at: 1) ?? 0,
+                    try timings?.decode(Int64?.self, at: 2) ?? 0
+                )
+                return (
+                    total, Double(download) / 1000, Double(fetchMS) / 1000, Double(stageMS) / 1000, Double(parseMS) / 1000,
+                    peakRSS(worker.process.processIdentifier)
+                )
             }
             if state == "dead" || state == "retryable" {
                 throw ValidationError("the \(format) fetch failed: \(try row.decode(String.self, at: 2))")

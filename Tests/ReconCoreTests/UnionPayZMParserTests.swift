@@ -140,4 +140,20 @@ import Testing
         #expect(error?.check == check, "\(String(describing: error))")
         #expect(error?.reason.contains(reason) == true, "\(String(describing: error))")
     }
+
+    /// GBK may fill a field to its last byte, but a character may not run on into the next field,
+    /// even when the byte after the field would make a valid pair.
+    @Test func aGBKCharacterMayEndAFieldButNotStraddleTwo() throws {
+        let end = UnionPayZMLayout.range(35).upperBound
+        var filled = Self.payment
+        filled.replaceSubrange((end - 2)..<end, with: [0xB2, 0xE2])
+        #expect(try parse(filled).lines.count == 1)
+
+        var straddling = Self.payment
+        straddling[end - 1] = 0xB2
+        straddling[end] = 0xE2  // the separator byte after field 35
+        let error = billError { () throws(BillError) in _ = try parse(straddling) }
+        #expect(error?.column == "商户自定义域" && error?.check == "encoding", "\(String(describing: error))")
+        #expect(error?.reason.contains("field 35: cut off inside a character") == true, "\(String(describing: error))")
+    }
 }

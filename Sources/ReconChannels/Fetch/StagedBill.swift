@@ -45,8 +45,12 @@ public struct StagedBill: Sendable {
     public var jobID: Int64
     public var leaseToken: Int64
     public var worker: String
+    /// From the job's start until the verified file was archived, recorded with the fetch.
+    public var fetchMilliseconds: Int64?
 
     public func write(on connection: PGConnection) throws {
+        let started = ContinuousClock.now
+        var parseCPUMilliseconds: Int64?
         // Two fetches of one channel-day committing at once (a manual refetch beside the scheduled
         // one) take turns, so the second replaces the first whole rather than interleaving.
         try connection.query(
@@ -80,6 +84,7 @@ public struct StagedBill: Sendable {
                 case .success(let (lines, summary)):
                     totals = lines
                     report = summary
+                    parseCPUMilliseconds = producer.cpuMilliseconds
                 case .failure(let error):
                     throw ChannelError.transient("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 case nil:
@@ -94,19 +99,21 @@ public struct StagedBill: Sendable {
             """
             INSERT INTO bill_fetches (channel, bill_date, outcome, file_sha256, file_bytes, archive_path, lines, payments,
                 refunds, amount_fen, fee_fen, flagged, fee_rounding_units, declared_totals, job_id, lease_token, worker,
-                fetched_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
+                fetch_ms, stage_ms, parse_cpu_ms, fetched_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, now())
             ON CONFLICT (channel, bill_date) DO UPDATE SET outcome = excluded.outcome, file_sha256 = excluded.file_sha256,
                 file_bytes = excluded.file_bytes, archive_path = excluded.archive_path, lines = excluded.lines,
                 payments = excluded.payments, refunds = excluded.refunds, amount_fen = excluded.amount_fen,
                 fee_fen = excluded.fee_fen, flagged = excluded.flagged, fee_rounding_units = excluded.fee_rounding_units,
                 declared_totals = excluded.declared_totals, job_id = excluded.job_id, lease_token = excluded.lease_token,
-                worker = excluded.worker, fetched_at = excluded.fetched_at
+                worker = excluded.worker, fetch_ms = excluded.fetch_ms, stage_ms = excluded.stage_ms,
+                parse_cpu_ms = excluded.parse_cpu_ms, fetched_at = excluded.fetched_at
             """,
             [
                 channel, day.pgDate, totals.lines == 0 ? "empty" : "ready", bill?.sha256, bill?.bytes ?? 0, bill?.path,
                 totals.lines, totals.payments, totals.refunds, totals.amountFen, totals.feeFen, totals.flagged,
-                report.feeRoundingUnits, report.declaredTotals, jobID, leaseToken, worker,
+                report.feeRoundingUnits, report.declaredTotals, jobID, leaseToken, worker, fetchMilliseconds,
+                (ContinuousClock.now - started).clampedDelayMilliseconds, parseCPUMilliseconds,
             ], name: "stage: record the fetch")
     }
 }
@@ -118,6 +125,8 @@ private final class BillProducer: @unchecked Sendable {
     let bill: DownloadedBill
     let pipe: ChunkPipe
     private(set) var outcome: Result<(BillSummary, BillSummary), any Error>?
+    /// The parse thread's own CPU time (parse and COPY encoding), without time spent waiting.
+    private(set) var cpuMilliseconds: Int64 = 0
     private let done = DispatchSemaphore(value: 0)
     private var waited = false
 
@@ -127,6 +136,7 @@ private final class BillProducer: @unchecked Sendable {
     }
 
     func run() {
+        let cpuAtStart = Self.threadCPUMicroseconds()
         var encoder = BillLineEncoder()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(300 << 10)
@@ -142,8 +152,15 @@ private final class BillProducer: @unchecked Sendable {
             if !buffer.isEmpty { try pipe.put(buffer) }
             return (encoder.totals, summary)
         }
+        cpuMilliseconds = (Self.threadCPUMicroseconds() - cpuAtStart) / 1000
         pipe.finish()
         done.signal()
+    }
+
+    private static func threadCPUMicroseconds() -> Int64 {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
     }
 
     /// Waits for the parse thread (once; later calls return at once).

@@ -89,7 +89,8 @@ struct DayWindow: Sendable {
     }
 
     /// "完成时间 2026-11-24 00:00:01 is outside 2026-11-23", or nil inside the window.
-    func flag(_ microseconds: Int64, _ what: String) -> String? {
-        (start..<end).contains(microseconds) ? nil : "\(what) is outside \(text)"
+    /// `what` is only worded for a line outside the window.
+    func flag(_ microseconds: Int64, _ what: @autoclosure () -> String) -> String? {
+        (start..<end).contains(microseconds) ? nil : "\(what()) is outside \(text)"
     }
 }

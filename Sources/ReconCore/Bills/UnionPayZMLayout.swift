@@ -24,6 +24,17 @@ enum UnionPayZMLayout {
         [time, amount, queryID, orderID, fee, settled, txnType, originalQueryID, merchantID, net].contains($0)
     }
 
+    /// Field `number`'s byte range, indexed by field number (index 0 is empty): cut 42 times a record.
+    static let ranges: [Range<Int>] = [0..<0] + (1...lengths.count).map(range)
+
+    /// For each byte of a record, the field it belongs to (0 for a separator): a GBK character
+    /// must not straddle two.
+    static let fieldOfByte: [UInt8] = {
+        var owners = [UInt8](repeating: 0, count: recordLength)
+        for number in 1...lengths.count { for index in range(number) { owners[index] = UInt8(number) } }
+        return owners
+    }()
+
     /// The byte range of field `number` (1-based) within a record.
     static func range(_ number: Int) -> Range<Int> {
         offsets[number - 1]..<(offsets[number - 1] + lengths[number - 1])
