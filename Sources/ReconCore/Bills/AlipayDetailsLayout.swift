@@ -11,4 +11,11 @@ enum AlipayDetailsLayout {
     /// The columns a row's `BillLine` and totals are made of; the rest are only checked.
     /// Indexed by column: an array, as it is asked 25 times a row.
     static let used: [Bool] = header.indices.map { [txnID, orderID, kind, finished, amount, received, refundID, fee].contains($0) }
+
+    /// 业务类型 交易 or 退款 read from its GBK bytes; nil for anything else (decoded as usual).
+    static func kindName(gbk bytes: ArraySlice<UInt8>) -> String? {
+        if bytes.elementsEqual([0xBD, 0xBB, 0xD2, 0xD7]) { return "交易" }
+        if bytes.elementsEqual([0xCD, 0xCB, 0xBF, 0xEE]) { return "退款" }
+        return nil
+    }
 }

@@ -20,12 +20,20 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         var orderAmount: Int64 = 0
         var received: Int64 = 0
         var serviceFee: Int64 = 0
+
+        mutating func add(amount: Int64, received: Int64, serviceFee: Int64) {
+            count += 1
+            orderAmount &+= amount
+            self.received &+= received
+            self.serviceFee &+= serviceFee
+        }
     }
 
     private var stage = Stage.preamble
     private var preamble = AlipayPreamble()
     private var splitter = LineSplitter()
-    private var totals: [BillLine.Kind: Totals] = [:]
+    private var paymentTotals = Totals()
+    private var refundTotals = Totals()
     private var footers: [BillLine.Kind: (count: Int64, fen: Int64, text: String, line: Int)] = [:]
     private let decoder: Result<TextDecoder, BillError>
     private let window: DayWindow
@@ -61,7 +69,7 @@ public struct AlipayDetailsParser: BillParser, Sendable {
                 throw refuse(nil, name, "footer", "the \(name) footer is missing (the file may be cut)")
             }
             declared.append(footer.text)
-            let parsed = totals[kind] ?? Totals()
+            let parsed = kind == .payment ? paymentTotals : refundTotals
             guard footer.count == parsed.count else {
                 throw refuse(
                     footer.line, name, "footer", "\(name) says \(footer.count) rows, the file has \(parsed.count)")
@@ -86,8 +94,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             BillError(file: other.file, line: other.line, column: column, check: "summary", reason: reason)
         }
         try other.preamble.check(accountID: accountID, day: billDate, file: other.file, markerLine: other.line)
-        let payments = totals[.payment] ?? Totals()
-        let refunds = totals[.refund] ?? Totals()
+        let payments = paymentTotals
+        let refunds = refundTotals
         let counts: [(String, Int64, Int64)] = [
             ("交易订单总笔数", other.tradeCount, payments.count), ("退款订单总笔数", other.refundCount, refunds.count),
         ]
@@ -180,7 +188,9 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             // "decodes without replacement" asks of them, without an iconv call each.
             for (index, field) in raw.enumerated() {
                 let trimmed = field.trimmedSpacesAndTabs()
-                if AlipayDetailsLayout.used[index] {
+                if index == AlipayDetailsLayout.kind, let kind = AlipayDetailsLayout.kindName(gbk: trimmed) {
+                    fields.append(kind)  // every row has one of two kinds: no iconv call for them
+                } else if AlipayDetailsLayout.used[index] {
                     fields.append(try decode(trimmed, line: line, column: names[index]))
                 } else if let error = GBKShape.firstError(trimmed) {
                     throw refuse(line, names[index], "encoding", error.reason)
@@ -235,10 +245,10 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         }
         let microseconds = (local - LocalTime.beijingOffsetSeconds) * 1_000_000
         if let outside = window.flag(microseconds, "完成时间 \(timeText)") { flags.append(outside) }
-        totals[kind, default: Totals()].count += 1
-        totals[kind, default: Totals()].orderAmount &+= amount
-        totals[kind, default: Totals()].received &+= received
-        totals[kind, default: Totals()].serviceFee &+= serviceFee
+        switch kind {
+        case .payment: paymentTotals.add(amount: amount, received: received, serviceFee: serviceFee)
+        case .refund: refundTotals.add(amount: amount, received: received, serviceFee: serviceFee)
+        }
         let orderID = fields[AlipayDetailsLayout.orderID]
         let refundID = fields[AlipayDetailsLayout.refundID]
         return BillLine(
