@@ -193,12 +193,12 @@ public enum JobFile {
             args = table
         }
         let uniqueKey = try reader.optionalString("unique_key") ?? "cron:\(name):{fire_time}"
-        let catchUp = try duration(reader, "catch_up") ?? 86_400_000
+        let catchUp = try JobFile.duration(reader, "catch_up", in: 0...366 * JobFile.dayMilliseconds) ?? 86_400_000
         var retry = RetryPolicy()
         if let table = try reader.optionalTable("retry") {
             retry.maxAttempts = try table.optionalInt("max_attempts", in: 1...1000) ?? retry.maxAttempts
-            retry.baseMilliseconds = try duration(table, "base") ?? retry.baseMilliseconds
-            retry.capMilliseconds = try duration(table, "cap") ?? retry.capMilliseconds
+            retry.baseMilliseconds = try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
+            retry.capMilliseconds = try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
             try table.finish()
         }
         try reader.finish()
@@ -208,11 +208,18 @@ public enum JobFile {
             line: reader.line)
     }
 
-    static func duration(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int64? {
+    /// A duration within `range` milliseconds, so no later arithmetic on it can overflow.
+    static func duration(_ reader: TOMLTableReader, _ key: String, in range: ClosedRange<Int64>) throws(TOMLError) -> Int64? {
         guard let text = try reader.optionalString(key) else { return nil }
         guard let milliseconds = DurationText.milliseconds(text) else {
             throw reader.error(at: key, "`\(reader.keyPath(key))` must be a duration like \"90s\", \"10m\" or \"36h\", found \"\(text)\"")
         }
+        guard range.contains(milliseconds) else {
+            throw reader.error(
+                at: key, "`\(reader.keyPath(key))` must be between \(range.lowerBound) ms and \(range.upperBound / 1000) s")
+        }
         return milliseconds
     }
+
+    static let dayMilliseconds: Int64 = 86_400_000
 }

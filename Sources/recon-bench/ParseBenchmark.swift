@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReconChannels
 import ReconCore
 
 /// The parsers alone, on a generated bill held in memory: lines/s per format, no I/O. For
@@ -10,6 +11,7 @@ struct ParseBenchmark: AsyncParsableCommand {
 
     @Option(help: "Lines in the bill.") var lines = 200_000
     @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats = "wechatpay,alipay,unionpay,bank"
+    @Flag(help: "Also encode every line as a COPY row, as the staging thread does.") var encode = false
 
     func run() async throws {
         guard let day = LocalDay("2026-11-23") else { return }
@@ -41,12 +43,17 @@ struct ParseBenchmark: AsyncParsableCommand {
                 parser = BankCSVParser(file: "bench", channel: "bench", billDate: day)
             }
             var count = 0
+            var encoder = BillLineEncoder()
+            let encode = encode
             let start = ContinuousClock.now
             try bytes.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let end = min(raw.count, offset + (1 << 20))
-                    try parser.feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end])) { _ in count += 1 }
+                    try parser.feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end])) { line in
+                        count += 1
+                        if encode { encoder.encode(line) }
+                    }
                     offset = end
                 }
             }

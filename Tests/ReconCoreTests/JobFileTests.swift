@@ -49,6 +49,8 @@ import Testing
         ("cron = \"30 25 * * *\"", "jobs/x.toml:3:", "field 2 (hour)"),
         ("time_zone = \"Mars/Olympus\"", "jobs/x.toml:4:", "unknown time zone"),
         ("catch_up = \"soon\"", "jobs/x.toml:6:", "`schedule[0].catch_up` must be a duration"),
+        ("catch_up = \"400d\"", "jobs/x.toml:6:", "`schedule[0].catch_up` must be between 0 ms and 31622400 s"),
+        ("retry = { cap = \"100000d\" }", "jobs/x.toml:6:", "`schedule[0].retry.cap` must be between"),
         ("retry = { base = 5 }", "jobs/x.toml:6:", "`schedule[0].retry.base` must be a string"),
         ("retry = { max_atempts = 5 }", "jobs/x.toml:6:", "unknown key `schedule[0].retry.max_atempts`"),
         ("queues = \"q\"", "jobs/x.toml:6:", "unknown key `schedule[0].queues`"),

@@ -60,8 +60,8 @@ enum ChannelReader {
         var retry = RetryPolicy(maxAttempts: 10, baseMilliseconds: 30_000, capMilliseconds: 30 * 60_000)
         if let table = try reader.optionalTable("retry") {
             retry.maxAttempts = try table.optionalInt("max_attempts", in: 1...1000) ?? retry.maxAttempts
-            retry.baseMilliseconds = try duration(table, "base", in: 0...30 * day) ?? retry.baseMilliseconds
-            retry.capMilliseconds = try duration(table, "cap", in: 0...30 * day) ?? retry.capMilliseconds
+            retry.baseMilliseconds = try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
+            retry.capMilliseconds = try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
             try table.finish()
         }
         var limits = ChannelLimits()
@@ -70,8 +70,8 @@ enum ChannelReader {
             limits.requestsPerSecond = try table.optionalInt("requests_per_second", in: 1...1000) ?? limits.requestsPerSecond
             try table.finish()
         }
-        let connectTimeout = try duration(reader, "connect_timeout", in: 100...3_600_000) ?? 10_000
-        let totalTimeout = try duration(reader, "total_timeout", in: 1000...day) ?? 10 * 60_000
+        let connectTimeout = try JobFile.duration(reader, "connect_timeout", in: 100...3_600_000) ?? 10_000
+        let totalTimeout = try JobFile.duration(reader, "total_timeout", in: 1000...JobFile.dayMilliseconds) ?? 10 * 60_000
         guard connectTimeout > 0, totalTimeout >= connectTimeout else {
             throw reader.error(at: "total_timeout", "`\(reader.keyPath("total_timeout"))` must be at least connect_timeout")
         }
@@ -79,7 +79,7 @@ enum ChannelReader {
             name: name, adapter: adapter, baseURL: baseURL, merchantID: merchantID,
             connectTimeoutMilliseconds: connectTimeout, totalTimeoutMilliseconds: totalTimeout, retry: retry,
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
-            pollIntervalMilliseconds: try duration(reader, "poll_interval", in: 1000...day) ?? 10 * 60_000,
+            pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval", in: 1000...JobFile.dayMilliseconds) ?? 10 * 60_000,
             utcOffsetSeconds: Int64(zone.secondsFromGMT(for: Date())), shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
             maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)
@@ -154,17 +154,6 @@ enum ChannelReader {
         return bytes
     }
 
-    private static let day: Int64 = 86_400_000
-
-    /// A duration within `range` milliseconds, so no later arithmetic on it can overflow.
-    private static func duration(_ reader: TOMLTableReader, _ key: String, in range: ClosedRange<Int64>) throws(TOMLError) -> Int64? {
-        guard let milliseconds = try JobFile.duration(reader, key) else { return nil }
-        guard range.contains(milliseconds) else {
-            throw reader.error(
-                at: key, "`\(reader.keyPath(key))` must be between \(range.lowerBound) ms and \(range.upperBound / 1000) s")
-        }
-        return milliseconds
-    }
 
     private static func clock(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int? {
         guard let text = try reader.optionalString(key) else { return nil }
