@@ -145,6 +145,15 @@ let package = Package(
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
+        // Channel adapters' own checks, without a database: UnionPay's answer verification against the mock's signer.
+        .testTarget(
+            name: "ReconChannelsTests",
+            dependencies: [
+                "ReconChannels", "ReconArchive", "ReconMockChannel",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
             dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],
