@@ -73,12 +73,20 @@ import Testing
         ("private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = { path = \"/x\" }", 7, "unknown key `channel[0].private_key.path`"),
     ])
     func aWrongChannelIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
-        let text = Self.file.replacingOccurrences(of: from, with: to)
-        #expect(text != Self.file)
-        let error = try #require(refusal(text))
-        #expect(error.file == "jobs/channels.toml")
-        #expect(error.line == line, "\(error)")
-        #expect(error.message.contains(words), "\(error)")
+        try expectRefusal(of: Self.file, changing: from, to: to, line: line, words: words)
+    }
+
+    /// `base` with `from` changed to `to` is refused in jobs/channels.toml at `line`, in `words`.
+    func expectRefusal(
+        of base: String, changing from: String, to: String, line: Int, words: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let text = base.replacingOccurrences(of: from, with: to)
+        #expect(text != base, sourceLocation: sourceLocation)
+        let error = try #require(refusal(text), sourceLocation: sourceLocation)
+        #expect(error.file == "jobs/channels.toml", sourceLocation: sourceLocation)
+        #expect(error.line == line, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(words), "\(error)", sourceLocation: sourceLocation)
     }
 
     @Test func aSecretWrittenInlineIsRefusedWithoutRepeatingIt() throws {
@@ -138,12 +146,7 @@ import Testing
          "`channel[0].middle_cert.file` must be an absolute path"),
     ])
     func aWrongUnionPayCertificateKeyIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
-        let text = Self.unionpay.replacingOccurrences(of: from, with: to)
-        #expect(text != Self.unionpay)
-        let error = try #require(refusal(text))
-        #expect(error.file == "jobs/channels.toml")
-        #expect(error.line == line, "\(error)")
-        #expect(error.message.contains(words), "\(error)")
+        try expectRefusal(of: Self.unionpay, changing: from, to: to, line: line, words: words)
     }
 
     @Test func twoChannelsWithOneNameAcrossFilesAreRefused() throws {
