@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C libraries, reached only through the Swift layers below.
@@ -82,6 +84,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
         // `recon mock-channel`: the channels' bill APIs in their wire formats, with fault injection.
@@ -95,6 +99,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
         // A private PostgreSQL cluster in a temporary folder (tests and `recon demo`).
@@ -139,6 +145,15 @@ let package = Package(
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
+        // Channel adapters' own checks, without a database: UnionPay's answer verification against the mock's signer.
+        .testTarget(
+            name: "ReconChannelsTests",
+            dependencies: [
+                "ReconChannels", "ReconArchive", "ReconMockChannel",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
             dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],

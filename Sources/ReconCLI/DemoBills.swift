@@ -83,6 +83,8 @@ struct DemoBills {
             merchant_id = "802310048993424"
             cert_id = "69629715588"
             private_key = { file = "\(folder)/unionpay.pem" }
+            root_cert = { file = "\(folder)/data/unionpay-root.pem" }
+            middle_cert = { file = "\(folder)/data/unionpay-middle.pem" }
 
             [[channel]]
             name = "bank-demo"

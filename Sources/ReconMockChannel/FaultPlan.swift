@@ -26,6 +26,9 @@ public struct Fault: Codable, Sendable, Equatable {
         case slow
         /// The channel refuses our credentials (401, SIGN_ERROR, 40002 …).
         case authError = "auth_error"
+        /// UnionPay: the answer's signature does not verify (one bit of it flipped), as a tampered
+        /// answer's would not.
+        case badSignature = "bad_signature"
     }
 
     /// `alipay`, `wechatpay`, `unionpay`, `bank`, or `*`.

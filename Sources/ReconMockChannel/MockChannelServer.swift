@@ -7,7 +7,8 @@ import NIOCore
 /// `recon mock-channel`: the channels' bill APIs over loopback, in their real wire formats
 /// (CHANNELS.md), so one Recon configuration points at the mock or the real channel by URL
 /// alone. Faults are set per channel and date at start or through `/admin/faults`; `/admin/stats`
-/// tells how many requests each channel saw and the most in flight at once.
+/// tells how many requests each channel saw and the most in flight at once. UnionPay's root and
+/// middle certificates are written to `<data>/unionpay-root.pem` and `<data>/unionpay-middle.pem`.
 public struct MockChannelServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -55,7 +56,10 @@ public struct MockChannelServer: Sendable {
             store: store, faults: faults, stats: stats, files: files,
             key: MockSigningKey(folder: configuration.dataFolder + "/alipay", name: "alipay")
         ).register(on: router)
-        UnionPayRoutes(store: store, faults: faults, stats: stats, files: files).register(on: router)
+        // A new chain each start; the keys are made once per process.
+        let unionPay = try MockUnionPaySigner(keys: .shared())
+        try unionPay.writeTrustFiles(to: configuration.dataFolder)
+        UnionPayRoutes(store: store, faults: faults, stats: stats, files: files, signer: unionPay).register(on: router)
         AdminRoutes(faults: faults, stats: stats).register(on: router)
         let app = Application(
             router: router,

@@ -19,7 +19,7 @@ enum MockDigest {
         bytes.map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func forEachChunk(_ path: String, _ body: (Data) throws -> Void) throws {
+    static func forEachChunk(_ path: String, _ body: (Data) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
         defer { try? handle.close() }
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try body(chunk) }

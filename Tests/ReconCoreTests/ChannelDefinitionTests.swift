@@ -73,12 +73,20 @@ import Testing
         ("private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = { path = \"/x\" }", 7, "unknown key `channel[0].private_key.path`"),
     ])
     func aWrongChannelIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
-        let text = Self.file.replacingOccurrences(of: from, with: to)
-        #expect(text != Self.file)
-        let error = try #require(refusal(text))
-        #expect(error.file == "jobs/channels.toml")
-        #expect(error.line == line, "\(error)")
-        #expect(error.message.contains(words), "\(error)")
+        try expectRefusal(of: Self.file, changing: from, to: to, line: line, words: words)
+    }
+
+    /// `base` with `from` changed to `to` is refused in jobs/channels.toml at `line`, in `words`.
+    func expectRefusal(
+        of base: String, changing from: String, to: String, line: Int, words: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let text = base.replacingOccurrences(of: from, with: to)
+        #expect(text != base, sourceLocation: sourceLocation)
+        let error = try #require(refusal(text), sourceLocation: sourceLocation)
+        #expect(error.file == "jobs/channels.toml", sourceLocation: sourceLocation)
+        #expect(error.line == line, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(words), "\(error)", sourceLocation: sourceLocation)
     }
 
     @Test func aSecretWrittenInlineIsRefusedWithoutRepeatingIt() throws {
@@ -99,6 +107,46 @@ import Testing
         #expect(relative.message.contains("must be an absolute path"))
         let empty = try #require(refusal(Self.file.replacingOccurrences(of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{}")))
         #expect(empty.message.contains("exactly one of `file` or `env`"))
+    }
+
+    static let unionpay = """
+        [[channel]]
+        name = "unionpay-main"
+        adapter = "unionpay"
+        base_url = "https://filedownload.95516.com/"
+        merchant_id = "802310048993424"
+        cert_id = "69629715588"
+        private_key = { file = "/etc/recon/unionpay.pem" }
+        root_cert = { file = "/etc/recon/unionpay-root.pem" }
+        middle_cert = { env = "RECON_UNIONPAY_MIDDLE" }
+        """
+
+    @Test func unionpayTakesItsRootAndMiddleCertificatesAsReferences() throws {
+        let channels = try JobFile.parse(Self.unionpay, file: "jobs/channels.toml").channels
+        guard case .unionpay(let options) = try #require(channels.first).adapter else { Issue.record("not unionpay"); return }
+        #expect(options.rootCertificate == .file("/etc/recon/unionpay-root.pem"))
+        #expect(options.middleCertificate == .environment("RECON_UNIONPAY_MIDDLE"))
+
+        // Without them answers are not verified: both absent reads, as before.
+        let plain = Self.unionpay.replacingOccurrences(of: "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", with: "")
+            .replacingOccurrences(of: "middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", with: "")
+        guard case .unionpay(let bare) = try #require(try JobFile.parse(plain, file: "jobs/channels.toml").channels.first).adapter
+        else { Issue.record("not unionpay"); return }
+        #expect(bare.rootCertificate == nil && bare.middleCertificate == nil)
+    }
+
+    @Test(arguments: [
+        // (change, expected line, words the message must hold)
+        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", "", 8, "`channel[0].middle_cert` needs `root_cert`"),
+        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = \"/etc/recon/unionpay-root.pem\"", 8,
+         "`channel[0].root_cert` must be a reference"),
+        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = { path = \"/x.pem\" }", 8,
+         "unknown key `channel[0].root_cert.path`"),
+        ("middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", "middle_cert = { file = \"middle.pem\" }", 9,
+         "`channel[0].middle_cert.file` must be an absolute path"),
+    ])
+    func aWrongUnionPayCertificateKeyIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
+        try expectRefusal(of: Self.unionpay, changing: from, to: to, line: line, words: words)
     }
 
     @Test func twoChannelsWithOneNameAcrossFilesAreRefused() throws {
@@ -125,6 +173,8 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let channels = try JobFile.parse(text, file: path).channels
         #expect(channels.map(\.adapter.name) == ["alipay", "wechatpay", "unionpay", "bank_csv"])
+        guard case .unionpay(let unionpay) = channels[2].adapter else { Issue.record("not unionpay"); return }
+        #expect(unionpay.rootCertificate != nil && unionpay.middleCertificate != nil)
         guard case .bankCSV(let bank) = channels[3].adapter else { Issue.record("not bank_csv"); return }
         #expect(bank.profile.encoding == .gbk)
         #expect(bank.profile.delimiter == 9)

@@ -87,24 +87,32 @@ import Testing
             lines: 300,
             faults: [
                 "unionpay:2026-11-02:fail_503:1", "unionpay:2026-11-03:corrupt_archive:1", "unionpay:2026-11-04:truncated_body:1",
-                "unionpay:2026-11-05:auth_error:0", "unionpay:2026-11-06:cut_body:1",
+                "unionpay:2026-11-05:auth_error:0", "unionpay:2026-11-06:cut_body:1", "unionpay:2026-11-07:bad_signature:0",
             ])
-        try fixture.writeJobFile(
+        // unionpay-main verifies every answer with the mock's chain; unionpay-unverified, without
+        // root_cert, does not, and takes a tampered answer as it comes.
+        func channel(_ name: String, certificates: String) -> String {
             """
             [[channel]]
-            name = "unionpay-main"
+            name = "\(name)"
             adapter = "unionpay"
             base_url = "\(fixture.mockURL)/unionpay"
             merchant_id = "\(merId)"
             cert_id = "69629715588"
             private_key = { file = "\(key)" }
             retry = { max_attempts = 5, base = "200ms", cap = "1s" }
-            """)
+            \(certificates)
+
+            """
+        }
+        try fixture.writeJobFile(
+            channel("unionpay-main", certificates: fixture.unionPayCertificates) + channel("unionpay-unverified", certificates: ""))
         try await fixture.startDaemons(workers: 2)
         var jobs: [String: Int64] = [:]
-        for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"] {
+        for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"] {
             jobs[date] = try await fixture.enqueueFetch(channel: "unionpay-main", date: date)
         }
+        let unverified = try await fixture.enqueueFetch(channel: "unionpay-unverified", date: "2026-11-07")
         for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-06"] {
             let id = try #require(jobs[date])
             let state = try await fixture.waitUntilFinished(id)
@@ -120,6 +128,20 @@ import Testing
         let refused = try #require(jobs["2026-11-05"])
         #expect(try await fixture.waitUntilFinished(refused) == "dead")
         #expect(try await fixture.jobErrors(refused).contains("respCode 11"))
+
+        // A tampered answer: dead at once as a wrong signature is, naming the check, channel and day;
+        // nothing staged. The same answer to a channel that does not verify is staged.
+        let tampered = try #require(jobs["2026-11-07"])
+        #expect(try await fixture.waitUntilFinished(tampered) == "dead")
+        #expect(try await fixture.harness.jobState(tampered).attempt == 1)
+        let errors = try await fixture.jobErrors(tampered)
+        #expect(errors.contains("unionpay-main UnionPay file 2026-11-07") && errors.contains("signature check failed"), "\(errors)")
+        #expect(!errors.contains("BEGIN"), "\(errors)")
+        #expect(try await fixture.staged("unionpay-main", "2026-11-07").lines == 0)
+        let unverifiedState = try await fixture.waitUntilFinished(unverified)
+        let unverifiedErrors = try await fixture.jobErrors(unverified)
+        #expect(unverifiedState == "completed", "\(unverifiedErrors)")
+        try await expectTruth(fixture, channel: "unionpay-unverified", mockChannel: "unionpay", merchant: merId, date: "2026-11-07")
         await fixture.stop()
     }
 }

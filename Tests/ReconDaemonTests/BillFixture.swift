@@ -57,6 +57,15 @@ final class BillFixture: @unchecked Sendable {
         return path
     }
 
+    /// A UnionPay channel's `root_cert` and `middle_cert`: the chain the mock (once started) signs
+    /// its answers with, so the channel verifies every answer.
+    var unionPayCertificates: String {
+        """
+        root_cert = { file = "\(data)/unionpay-root.pem" }
+        middle_cert = { file = "\(data)/unionpay-middle.pem" }
+        """
+    }
+
     func writeJobFile(_ text: String, name: String = "channels.toml") throws {
         try text.write(toFile: jobs + "/" + name, atomically: true, encoding: .utf8)
     }

@@ -7,7 +7,8 @@ import ReconHTTP
 /// UnionPay online payments, file transfer (CHANNELS.md §3): one signed POST (`txnType=76`) whose
 /// answer carries the day's ZIP as base64(zlib(ZIP)); the `ZM_` entry is the fixed-width detail
 /// file. There is no hash and no totals line: integrity is strict base64, zlib's Adler-32, the
-/// ZIP's CRC-32, every record exactly 607 bytes, and the merId in every record.
+/// ZIP's CRC-32, every record exactly 607 bytes, and the merId in every record. With `root_cert`
+/// set, every answer must also pass `UnionPayAnswerVerifier` before anything in it is acted on.
 struct UnionPayAdapter: ChannelAdapter {
     let options: UnionPayOptions
 
@@ -16,6 +17,7 @@ struct UnionPayAdapter: ChannelAdapter {
         let what = "UnionPay settlement file for \(session.day)"
         let signer = try RSASigner(
             pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+        let verifier = try UnionPayAnswerVerifier.configured(options, secrets: session.secrets, channel: channel.name)
         let settleDate = String(session.day.description.dropFirst(5)).replacingOccurrences(of: "-", with: "")
         var fields = [
             "version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "certId": options.certificateID, "txnType": "76",
@@ -46,12 +48,25 @@ struct UnionPayAdapter: ChannelAdapter {
             }
         } catch let failure as UnionPayResponse.DecodeFailure {
             // The fields still say what the channel meant: a 98 or 11 with an odd fileContent is
-            // classified by its respCode below; only a 00 whose file does not decode is refused.
+            // classified by its respCode below; only a 00 whose file does not decode is refused
+            // (and retried, so it needs no verifying). An answer not read whole cannot be verified.
             session.discard(zipPath)
             guard failure.response.fields["respCode"] != "00", failure.response.fields["respCode"] != nil else {
                 throw ChannelError.transient("\(what): the answer's file does not decode: \(failure.reason); not staged")
             }
+            if verifier != nil, !failure.wholeAnswer {
+                throw ChannelError.transient("\(what): the answer could not be read whole: \(failure.reason); not verified")
+            }
             response = failure.response
+        }
+        if let verifier {
+            do {
+                try await verifier.verify(response, answerFile: path)
+            } catch let refusal as UnionPayAnswerVerifier.Refusal {
+                // As WeChat's signature mismatch: no retry makes a wrong signature right.
+                session.discard(zipPath)
+                throw ChannelError.permanent("\(label): UnionPay's answer is refused, \(refusal); not staged")
+            }
         }
         let code = response.fields["respCode"] ?? "-"
         let detail = "respCode \(code) \(response.fields["respMsg"] ?? "")"

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReconArchive
 
@@ -9,11 +10,16 @@ struct UnionPayResponse {
     var fields: [String: String] = [:]
     /// Whether `fileContent` was present (its ZIP is then in the output file).
     var hadFile = false
+    /// Where `fileContent`'s value sits in the answer file, so the signature check can hash it
+    /// from there instead of keeping hundreds of MB in memory.
+    var fileContentBytes: Range<Int64>?
 
-    /// `fileContent` did not decode; the other fields read so far come with it.
+    /// The answer did not read as one: `fileContent` did not decode (`wholeAnswer`: every other
+    /// field was still read, so the answer can be verified), or reading stopped short.
     struct DecodeFailure: Error {
         var response: UnionPayResponse
         var reason: String
+        var wholeAnswer: Bool
     }
 
     /// Keys and values other than `fileContent` are short; longer ones mean a broken answer.
@@ -21,30 +27,48 @@ struct UnionPayResponse {
 
     static func read(_ path: String, zipTo output: String, maxBytes: Int64, label: String) throws -> UnionPayResponse {
         var response = UnionPayResponse()
+        let undecodable: String?
         do {
-            try readFields(path, zipTo: output, maxBytes: maxBytes, label: label, into: &response)
+            undecodable = try readFields(path, zipTo: output, maxBytes: maxBytes, label: label, into: &response)
         } catch {
-            throw DecodeFailure(response: response, reason: "\(error)")
+            throw DecodeFailure(response: response, reason: "\(error)", wholeAnswer: false)
         }
+        if let undecodable { throw DecodeFailure(response: response, reason: undecodable, wholeAnswer: true) }
         return response
     }
 
     /// Writes the ZIP to `<output>.part` and renames it when whole, so no partial file ever
-    /// carries the final name.
+    /// carries the final name. Returns why `fileContent` did not decode, if it did not: the
+    /// fields after it are read all the same.
     private static func readFields(
         _ path: String, zipTo output: String, maxBytes: Int64, label: String, into response: inout UnionPayResponse
-    ) throws {
+    ) throws -> String? {
         var key: [UInt8] = []
         var value: [UInt8] = []
         var inKey = true
         var braces = 0
+        var inContent = false
         var file: FileContentSink?
-        func endPair() throws {
-            if file != nil {
-                try file?.finish()
-                file = nil
-                guard rename(output + ".part", output) == 0 else { throw ChannelError.transient("cannot rename \(output).part") }
-                response.hadFile = true
+        var undecodable: String?
+        // Bytes of the answer before the current chunk, and where fileContent's value began.
+        var consumed: Int64 = 0
+        var contentStart: Int64 = 0
+        func endPair(at end: Int64) throws {
+            if inContent {
+                inContent = false
+                response.fileContentBytes = contentStart..<end
+                if let sink = file {
+                    file = nil
+                    do {
+                        try sink.finish()
+                    } catch {
+                        undecodable = "\(error)"
+                    }
+                    if undecodable == nil {
+                        guard rename(output + ".part", output) == 0 else { throw ChannelError.transient("cannot rename \(output).part") }
+                        response.hadFile = true
+                    }
+                }
             } else if !key.isEmpty {
                 response.fields[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
             }
@@ -53,30 +77,43 @@ struct UnionPayResponse {
             inKey = true
         }
         try FileDigest.forEachChunk(path) { chunk in
-            for byte in chunk {
+            for index in chunk.indices {
+                let byte = chunk[index]
                 if inKey {
                     if byte == UInt8(ascii: "=") {
                         inKey = false
                         if key == Array("fileContent".utf8) {
+                            inContent = true
+                            contentStart = consumed + Int64(index) + 1
                             file = try FileContentSink(path: output + ".part", maxBytes: maxBytes, label: label)
                         }
                     } else if byte == UInt8(ascii: "&") {
-                        try endPair()
+                        try endPair(at: consumed + Int64(index))
                     } else {
                         key.append(byte)
                         if key.count > maxFieldBytes { throw ArchiveError(file: label, check: "answer", reason: "a key longer than 64 KiB") }
                     }
                     continue
                 }
-                if let sink = file {
-                    if byte == UInt8(ascii: "&") { try endPair() } else { try sink.push(byte) }
+                if inContent {
+                    if byte == UInt8(ascii: "&") {
+                        try endPair(at: consumed + Int64(index))
+                    } else if let sink = file {
+                        // A value that stops decoding is skipped to its end; the fields after it still count.
+                        do {
+                            try sink.push(byte)
+                        } catch {
+                            undecodable = "\(error)"
+                            file = nil
+                        }
+                    }
                     continue
                 }
                 // Outside fileContent, `&` inside {…} belongs to the value (the SDK's rule).
                 if byte == UInt8(ascii: "{") { braces += 1 }
                 if byte == UInt8(ascii: "}") { braces = max(0, braces - 1) }
                 if byte == UInt8(ascii: "&"), braces == 0 {
-                    try endPair()
+                    try endPair(at: consumed + Int64(index))
                 } else {
                     value.append(byte)
                     if value.count > maxFieldBytes {
@@ -84,8 +121,26 @@ struct UnionPayResponse {
                     }
                 }
             }
+            consumed += Int64(chunk.count)
         }
-        try endPair()
+        try endPair(at: consumed)
+        return undecodable
+    }
+
+    /// SHA-256 (lowercase hex) of the text UnionPay signs (CHANNELS.md §3.1): `k=v&…` of every field
+    /// but `signature` in key order, `fileContent` hashed from the answer file as it was sent.
+    func signedTextDigest(answerFile path: String) throws -> String {
+        var hasher = SHA256()
+        let keys = UnionPaySignature.signedKeys(Array(fields.keys) + (fileContentBytes == nil ? [] : ["fileContent"]))
+        for (position, key) in keys.enumerated() {
+            hasher.update(data: Data(((position == 0 ? "" : "&") + key + "=").utf8))
+            if key == "fileContent", let range = fileContentBytes {
+                try FileDigest.forEachChunk(path, range: range) { hasher.update(bufferPointer: $0) }
+            } else {
+                hasher.update(data: Data((fields[key] ?? "").utf8))
+            }
+        }
+        return FileDigest.hex(hasher.finalize())
     }
 }
 

@@ -28,12 +28,21 @@ public enum FileDigest {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func forEachChunk(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// The whole file, or only `range` of it (bytes past its end are simply not there).
+    static func forEachChunk(
+        _ path: String, range: Range<Int64>? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ChannelError.transient("cannot read the downloaded file \(path)")
         }
         defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        var left = Int64.max
+        if let range {
+            try handle.seek(toOffset: UInt64(max(0, range.lowerBound)))
+            left = Int64(range.count)
+        }
+        while left > 0, let chunk = try handle.read(upToCount: Int(min(left, 1 << 20))), !chunk.isEmpty {
+            left -= Int64(chunk.count)
             try chunk.withUnsafeBytes(body)
         }
     }

@@ -35,6 +35,11 @@ public struct RSAVerifier: Sendable {
         }
     }
 
+    /// A key taken from a certificate that was checked already.
+    init(key: _RSA.Signing.PublicKey) {
+        self.key = key
+    }
+
     public func isValid(signature base64: String, for text: String) -> Bool {
         guard let raw = Data(base64Encoded: base64) else { return false }
         return key.isValidSignature(

@@ -5,9 +5,12 @@ import Foundation
 /// `signature`, its SHA-256 as lowercase hex, and that hex text signed SHA256withRSA, base64.
 public enum UnionPaySignature {
     public static func content(_ fields: [String: String]) -> String {
-        fields.filter { $0.key != "signature" }
-            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-            .map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        signedKeys(fields.keys).map { "\($0)=\(fields[$0] ?? "")" }.joined(separator: "&")
+    }
+
+    /// The keys the signature covers, in the order they are signed: all but `signature`, by bytes.
+    static func signedKeys(_ keys: some Sequence<String>) -> [String] {
+        keys.filter { $0 != "signature" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     public static func sign(_ fields: [String: String], with signer: RSASigner) throws -> String {

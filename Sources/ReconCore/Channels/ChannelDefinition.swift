@@ -111,6 +111,11 @@ public struct UnionPayOptions: Sendable, Equatable {
     /// The signing certificate's id (`certId`).
     public var certificateID: String
     public var privateKey: SecretReference
+    /// UnionPay's root certificate (PEM); with it every answer's `signPubKeyCert` must chain to it
+    /// and `signature` must verify, without it answers are not verified.
+    public var rootCertificate: SecretReference?
+    /// The intermediate between the root and the signing certificate (PEM).
+    public var middleCertificate: SecretReference?
 }
 
 public struct BankCSVOptions: Sendable, Equatable {

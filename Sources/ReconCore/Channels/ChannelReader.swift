@@ -39,8 +39,17 @@ enum ChannelReader {
             guard merchantID.count == 15, merchantID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 throw reader.error(at: "merchant_id", "`\(reader.keyPath("merchant_id"))`: a UnionPay merId is 15 digits")
             }
+            let root = try SecretReference.read(reader, "root_cert")
+            let middle = try SecretReference.read(reader, "middle_cert")
+            // A middle certificate alone would read as "verified" while nothing is checked.
+            if middle != nil, root == nil {
+                throw reader.error(
+                    at: "middle_cert", "`\(reader.keyPath("middle_cert"))` needs `root_cert`: answers are verified against the root")
+            }
             adapter = .unionpay(
-                UnionPayOptions(certificateID: try reader.string("cert_id"), privateKey: try secret(reader, "private_key")))
+                UnionPayOptions(
+                    certificateID: try reader.string("cert_id"), privateKey: try secret(reader, "private_key"),
+                    rootCertificate: root, middleCertificate: middle))
         default:
             let options = try bankCSV(reader)
             // Checked with its placeholders filled; kept as the template.
