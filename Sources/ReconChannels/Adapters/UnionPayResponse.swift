@@ -77,7 +77,9 @@ struct UnionPayResponse {
             inKey = true
         }
         try FileDigest.forEachChunk(path) { chunk in
-            for index in chunk.indices {
+            var index = 0
+            while index < chunk.count {
+                defer { index += 1 }
                 let byte = chunk[index]
                 if inKey {
                     if byte == UInt8(ascii: "=") {
@@ -98,15 +100,20 @@ struct UnionPayResponse {
                 if inContent {
                     if byte == UInt8(ascii: "&") {
                         try endPair(at: consumed + Int64(index))
-                    } else if let sink = file {
+                        continue
+                    }
+                    // The value runs to the next `&`: handed over in one span, not byte by byte.
+                    let end = Self.index(of: UInt8(ascii: "&"), in: chunk, from: index) ?? chunk.count
+                    if let sink = file {
                         // A value that stops decoding is skipped to its end; the fields after it still count.
                         do {
-                            try sink.push(byte)
+                            try sink.push(UnsafeRawBufferPointer(rebasing: chunk[index..<end]))
                         } catch {
                             undecodable = "\(error)"
                             file = nil
                         }
                     }
+                    index = end - 1
                     continue
                 }
                 // Outside fileContent, `&` inside {…} belongs to the value (the SDK's rule).
@@ -125,6 +132,11 @@ struct UnionPayResponse {
         }
         try endPair(at: consumed)
         return undecodable
+    }
+
+    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// SHA-256 (lowercase hex) of the text UnionPay signs (CHANNELS.md §3.1): `k=v&…` of every field
@@ -164,11 +176,13 @@ private final class FileContentSink {
 
     deinit { try? handle.close() }
 
-    func push(_ byte: UInt8) throws {
-        // CR/LF are line wrapping; a '+' turned into ' ' by a form decoder is put back.
-        if byte == 13 || byte == 10 { return }
-        pending.append(byte == UInt8(ascii: " ") ? UInt8(ascii: "+") : byte)
-        if pending.count >= 64 << 10 { try decode(final: false) }
+    func push(_ bytes: UnsafeRawBufferPointer) throws {
+        for byte in bytes {
+            // CR/LF are line wrapping; a '+' turned into ' ' by a form decoder is put back.
+            if byte == 13 || byte == 10 { continue }
+            pending.append(byte == UInt8(ascii: " ") ? UInt8(ascii: "+") : byte)
+            if pending.count >= 64 << 10 { try decode(final: false) }
+        }
     }
 
     func finish() throws {
