@@ -72,10 +72,10 @@ final class BillFixture: @unchecked Sendable {
         }
     }
 
-    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5) async throws -> Int64 {
+    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5, retry: RetryPolicy? = nil) async throws -> Int64 {
         let job = NewJob(
             kind: "fetch_bill", queue: "bills", args: "{\"channel\":\"\(channel)\",\"date\":\"\(date)\"}",
-            retry: RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
+            retry: retry ?? RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
         guard let id = try await harness.enqueue([job]).first else { throw DaemonError("nothing enqueued") }
         return id
     }
@@ -92,6 +92,16 @@ final class BillFixture: @unchecked Sendable {
 
     func jobErrors(_ id: Int64) async throws -> String {
         try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0) ?? ""
+    }
+
+    /// A date's `download` requests in order: status, outcome, start (µs since 1970).
+    func downloadAttempts(_ date: String) async throws -> [(status: Int?, outcome: String, startedMicros: Int64)] {
+        try await harness.pool.query(
+            """
+            SELECT http_status, outcome, (extract(epoch FROM started_at) * 1000000)::int8 FROM bill_fetch_attempts
+            WHERE bill_date = $1::date AND step = 'download' ORDER BY id
+            """, [date]
+        ).rows.map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2)) }
     }
 
     /// Expects a channel-day's staged rows to match the truth the mock wrote beside the bill it
