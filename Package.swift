@@ -158,6 +158,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
+        // ReconChannels in-process: downloads, limits and staging against the mock and a throwaway cluster.
+        .testTarget(
+            name: "ReconChannelsTests",
+            dependencies: [
+                "ReconChannels", "ReconCore", "ReconHTTP", "ReconPostgres", "ReconMockChannel", "ReconTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
             dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "ReconArchive", "recon",
