@@ -46,6 +46,15 @@ public struct StagedBill: Sendable {
     public var leaseToken: Int64
     public var worker: String
 
+    public init(channel: String, day: LocalDay, bill: DownloadedBill?, jobID: Int64, leaseToken: Int64, worker: String) {
+        self.channel = channel
+        self.day = day
+        self.bill = bill
+        self.jobID = jobID
+        self.leaseToken = leaseToken
+        self.worker = worker
+    }
+
     public func write(on connection: PGConnection) throws {
         // Two fetches of one channel-day committing at once (a manual refetch beside the scheduled
         // one) take turns, so the second replaces the first whole rather than interleaving.
