@@ -141,13 +141,12 @@ import Testing
         try ZipWriter.write(path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
         try ZipWriter.write(path: folder + "/20261113.csv.zip", entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
         // A bill whose trailer disagrees with its lines (the sum is one fen off).
-        try """
-            txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status
-            2026-11-15 09:15:07,B000000001,R20261115000001,,payment,50.00,0.25,CNY,SUCCESS
-            2026-11-15 17:40:11,B000000002,R20261115000001,RF20261115000001,refund,-20.00,-0.10,CNY,SUCCESS
-            #TOTAL,2,30.01,0.15
-
-            """.write(toFile: folder + "/20261115.csv", atomically: true, encoding: .utf8)
+        try fixture.giveBankFile(
+            "20261115",
+            rows: [
+                "2026-11-15 09:15:07,B000000001,R20261115000001,,payment,50.00,0.25,CNY,SUCCESS",
+                "2026-11-15 17:40:11,B000000002,R20261115000001,RF20261115000001,refund,-20.00,-0.10,CNY,SUCCESS",
+            ], trailer: "#TOTAL,2,30.01,0.15")
         try fixture.writeJobFile(
             """
             [[channel]]
@@ -220,15 +219,12 @@ import Testing
         // Every transfer of the first attempt is cut: the first and its three resumes.
         try await fixture.startMock(lines: 300, faults: [same, replaced, unvalidated].map { "bank:\($0):cut_body:4" })
         // The file first served for `replaced`: a small given one, replaced below by the generated bill.
-        let given = fixture.data + "/bank/m001/20261122.csv"
-        try FileManager.default.createDirectory(atPath: fixture.data + "/bank/m001", withIntermediateDirectories: true)
-        try """
-            txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status
-            2026-11-22 09:15:07,B000000001,R20261122000001,,payment,50.00,0.25,CNY,SUCCESS
-            2026-11-22 17:40:11,B000000002,R20261122000002,,payment,20.00,0.10,CNY,SUCCESS
-            #TOTAL,2,70.00,0.35
-
-            """.write(toFile: given, atomically: true, encoding: .utf8)
+        let given = try fixture.giveBankFile(
+            "20261122",
+            rows: [
+                "2026-11-22 09:15:07,B000000001,R20261122000001,,payment,50.00,0.25,CNY,SUCCESS",
+                "2026-11-22 17:40:11,B000000002,R20261122000002,,payment,20.00,0.10,CNY,SUCCESS",
+            ], trailer: "#TOTAL,2,70.00,0.35")
         try fixture.writeJobFile(
             """
             [[channel]]

@@ -57,6 +57,18 @@ final class BillFixture: @unchecked Sendable {
         return path
     }
 
+    /// Gives the mock merchant m001's bank file for `compactDate` (YYYYMMDD), served as is instead
+    /// of a generated one: the header, `rows`, then `trailer`. Returns its path.
+    @discardableResult
+    func giveBankFile(_ compactDate: String, rows: [String], trailer: String) throws -> String {
+        let folder = data + "/bank/m001"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let header = "txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status"
+        let path = "\(folder)/\(compactDate).csv"
+        try ([header] + rows + [trailer, ""]).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func writeJobFile(_ text: String, name: String = "channels.toml") throws {
         try text.write(toFile: jobs + "/" + name, atomically: true, encoding: .utf8)
     }
