@@ -87,7 +87,9 @@ public struct FetchBillHandler: JobHandler {
         // validator to resume it by).
         context.cleanup.add {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: workFolder)) ?? []
-            if !names.contains(where: { $0.hasSuffix(".part.validator") }) { try? FileManager.default.removeItem(atPath: workFolder) }
+            if !names.contains(where: { $0.hasSuffix(".part.validator") }) {
+                try? FileManager.default.removeItem(atPath: workFolder)
+            }
         }
         let session = FetchSession(
             channel: channel, day: day, workFolder: workFolder, http: http,

@@ -12,8 +12,9 @@ import Testing
 
     /// A staging by job `job`: `lines` payments of `amountFen` each, ids `J<job>-<n>`.
     static func staging(job: Int64, lines: Int, amountFen: Int64, day: LocalDay = day) -> StagedBill {
-        let bill = DownloadedBill(path: "/nonexistent/job-\(job).csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv") {
-            _, emit in
+        let bill = DownloadedBill(
+            path: "/nonexistent/job-\(job).csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv"
+        ) { _, emit in
             var summary = BillSummary()
             for number in 1...lines {
                 let line = BillLine(
@@ -102,8 +103,9 @@ import Testing
         let result = try await Self.staged(pool, Self.day, job: 3)
         #expect(result.lines == 30 && result.amount == 30 * 7 && result.ofJob == 30, "\(result)")
         let fetch = try #require(
-            try await pool.query("SELECT job_id, lines FROM bill_fetches WHERE channel = 'bank-a' AND bill_date = $1", [Self.day.pgDate])
-                .first)
+            try await pool.query(
+                "SELECT job_id, lines FROM bill_fetches WHERE channel = 'bank-a' AND bill_date = $1", [Self.day.pgDate]
+            ).first)
         #expect(try fetch.decode(Int64.self, at: 0) == 3)
         #expect(try fetch.decode(Int64.self, at: 1) == 30)
     }

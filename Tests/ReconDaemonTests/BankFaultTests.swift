@@ -257,7 +257,8 @@ import Testing
         try FileManager.default.removeItem(atPath: given)
         try FileManager.default.removeItem(atPath: try validatorFile(unvalidated))
         for id in jobs.values {
-            _ = try await fixture.harness.pool.query("UPDATE recon_jobs SET run_at = now() WHERE id = $1 AND state = 'retryable'", [id])
+            _ = try await fixture.harness.pool.query(
+                "UPDATE recon_jobs SET run_at = now() WHERE id = $1 AND state = 'retryable'", [id])
         }
 
         for (date, id) in jobs {

@@ -137,7 +137,8 @@ extension FetchSession {
         do {
             try Data((validator + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            logger.warning("cannot record the download's validator; a later attempt will start from zero", metadata: ["file": "\(path)"])
+            logger.warning(
+                "cannot record the download's validator; a later attempt will start from zero", metadata: ["file": "\(path)"])
         }
     }
 }
