@@ -145,15 +145,6 @@ let package = Package(
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
-        // Channel adapters' own checks, without a database: UnionPay's answer verification against the mock's signer.
-        .testTarget(
-            name: "ReconChannelsTests",
-            dependencies: [
-                "ReconChannels", "ReconArchive", "ReconMockChannel",
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
             dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],
@@ -171,6 +162,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+        // ReconChannels in-process: UnionPay's answer verification against the mock's signer, and
+        // downloads, limits and staging against the mock and a throwaway cluster.
+        .testTarget(
+            name: "ReconChannelsTests",
+            dependencies: [
+                "ReconChannels", "ReconCore", "ReconHTTP", "ReconPostgres", "ReconMockChannel", "ReconTestSupport",
+                "ReconArchive",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -83,10 +83,13 @@ public struct FetchBillHandler: JobHandler {
         // One folder per job: its attempts resume each other's downloads, and two fetches of the
         // same day (a manual one beside the scheduled one) never touch each other's files.
         let workFolder = "\(folders.downloads)/\(channel.name)/\(day)/job-\(context.job.id)"
-        // The folder goes once nothing in it is worth resuming (no partial download left).
+        // The folder goes once nothing in it is worth resuming (no partial download with a
+        // validator to resume it by).
         context.cleanup.add {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: workFolder)) ?? []
-            if !names.contains(where: { $0.hasSuffix(".part") }) { try? FileManager.default.removeItem(atPath: workFolder) }
+            if !names.contains(where: { $0.hasSuffix(".part.validator") }) {
+                try? FileManager.default.removeItem(atPath: workFolder)
+            }
         }
         let session = FetchSession(
             channel: channel, day: day, workFolder: workFolder, http: http,

@@ -26,13 +26,17 @@ public struct HTTPClient: Sendable {
     /// `partialFile` is a working name the caller owns (e.g. `….part`), never the final one: it
     /// holds whatever arrived, even when the transfer was cut off. With `resume`, a non-empty
     /// `partialFile` is continued with `Range: bytes=N-` (GET only); a 200 instead of a 206
-    /// empties it and fills it from zero (`restartedFromZero`). A non-2xx answer leaves the file
-    /// as it was, its body in `HTTPResult.body`. The file is fsynced when the transfer completed.
+    /// empties it and fills it from zero (`restartedFromZero`). `ifRange` (a validator of the
+    /// entity the file holds, see `RangeValidator`) goes with the Range, so a server whose file
+    /// changed answers 200 with the new one instead of a 206 that would mix the two. A non-2xx
+    /// answer leaves the file as it was, its body in `HTTPResult.body`. The file is fsynced when
+    /// the transfer completed.
     public func download(
-        _ request: HTTPRequest, to partialFile: String, resume: Bool = false, options: HTTPOptions? = nil
+        _ request: HTTPRequest, to partialFile: String, resume: Bool = false, ifRange: String? = nil,
+        options: HTTPOptions? = nil
     ) async throws -> HTTPResult {
         let transfer = Transfer(request: request, options: options ?? self.options, cancellation: CancellationFlag())
-        return try await run(transfer) { try $0.runDownload(path: partialFile, resume: resume) }
+        return try await run(transfer) { try $0.runDownload(path: partialFile, resume: resume, ifRange: ifRange) }
     }
 
     private func run(

@@ -16,9 +16,10 @@ struct Transfer {
     }
 
     /// The response body into the file at `path`, continuing the bytes already there when
-    /// `resume` is set. A 2xx other than 206 to a resume empties the file first; a 206 for
-    /// another range than asked for is dropped and the download done again from zero.
-    func runDownload(path: String, resume: Bool) throws -> HTTPResult {
+    /// `resume` is set (with `If-Range: ifRange` beside the Range). A 2xx other than 206 to a
+    /// resume empties the file first; a 206 for another range than asked for is dropped and the
+    /// download done again from zero.
+    func runDownload(path: String, resume: Bool, ifRange: String? = nil) throws -> HTTPResult {
         if resume, request.method != .get {
             throw HTTPClientError.invalidRequest(reason: "only a GET download can be resumed")
         }
@@ -26,7 +27,7 @@ struct Transfer {
         let start = clock.now
         let file = try DownloadFile(path: path, keepContents: resume)
         defer { file.close() }
-        var attempt = try perform(file: file, resumeFrom: file.size)
+        var attempt = try perform(file: file, resumeFrom: file.size, ifRange: ifRange)
         if let error = attempt.context.fileErrno { throw HTTPClientError.cannotWriteFile(path: path, errno: error) }
         var received = attempt.context.bytesReceived
         var restarted = attempt.context.truncatedForFullBody
@@ -69,12 +70,12 @@ struct Transfer {
         var context: TransferContext
     }
 
-    private func perform(file: DownloadFile?, resumeFrom: Int64) throws -> Attempt {
+    private func perform(file: DownloadFile?, resumeFrom: Int64, ifRange: String? = nil) throws -> Attempt {
         let handle = try CurlEasyHandle()
         defer { handle.close() }
         let context = TransferContext(
             handle: handle, file: file, resumeOffset: resumeFrom, options: options, cancellation: cancellation)
-        try configure(handle, resumeFrom: resumeFrom)
+        try configure(handle, resumeFrom: resumeFrom, ifRange: ifRange)
         try context.install(on: handle)
         let code = withExtendedLifetime(context) { handle.perform() }
         let status = handle.info(CURLINFO_RESPONSE_CODE).flatMap { $0 > 0 ? $0 : nil }
@@ -86,7 +87,7 @@ struct Transfer {
             message: scrub(handle.errorText), context: context)
     }
 
-    private func configure(_ handle: CurlEasyHandle, resumeFrom: Int64) throws {
+    private func configure(_ handle: CurlEasyHandle, resumeFrom: Int64, ifRange: String?) throws {
         guard URLCheck.isParseable(request.url) else {
             throw HTTPClientError.invalidRequest(reason: "the URL cannot be parsed")
         }
@@ -96,7 +97,8 @@ struct Transfer {
         let redirectProtocols = request.url.lowercased().hasPrefix("https:") ? "https" : "http,https"
         try handle.set(CURLOPT_REDIR_PROTOCOLS_STR, string: redirectProtocols, name: "CURLOPT_REDIR_PROTOCOLS_STR")
         try configureMethod(handle)
-        try handle.setHeaders(try headerLines())
+        // If-Range means nothing without a Range (RFC 9110 §13.1.5).
+        try handle.setHeaders(try headerLines(ifRange: resumeFrom > 0 ? ifRange : nil))
         try handle.set(CURLOPT_USERAGENT, string: options.userAgent, name: "CURLOPT_USERAGENT")
 
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.curlMilliseconds, name: "CURLOPT_CONNECTTIMEOUT_MS")
@@ -149,10 +151,11 @@ struct Transfer {
 
     /// The request's headers as curl lines. Names must be tokens and values free of CR, LF and
     /// NUL (no header injection); the error names the header but never shows a value.
-    private func headerLines() throws -> [String] {
+    private func headerLines(ifRange: String?) throws -> [String] {
         var lines: [String] = []
         var sendsExpect = false
-        for field in request.headers.fields {
+        let extra = ifRange.map { [HTTPHeaderField(name: "If-Range", value: $0)] } ?? []
+        for field in request.headers.fields + extra {
             guard !field.name.isEmpty, field.name.utf8.allSatisfy(HeaderSyntax.isTokenByte) else {
                 throw HTTPClientError.invalidRequest(reason: "a header name is not an HTTP token")
             }

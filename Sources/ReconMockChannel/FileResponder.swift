@@ -2,10 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ReconCore
+import Synchronization
 
 /// Serves a bill file the way a channel's file server does: whole, or from a `Range: bytes=N-`
-/// (206) for a resumed download; and with the download faults applied (cut, truncated, slow,
-/// corrupted). The channel counts as busy until the last byte is written.
+/// (206) for a resumed download, with an ETag and Last-Modified, and an `If-Range` that no
+/// longer matches answered with the whole file (200); and with the download faults applied (cut,
+/// truncated, slow, corrupted). The channel counts as busy until the last byte is written.
 struct FileResponder: Sendable {
     enum Failure: Error {
         /// Thrown from the body writer to drop the connection mid-body.
@@ -13,13 +16,16 @@ struct FileResponder: Sendable {
     }
 
     let stats: MockStats
+    let entityTags = EntityTags()
 
     func respond(
         file path: String, channel: String, request: Request, fault: Fault?, contentType: String,
         extraHeaders: HTTPFields = [:]
     ) -> Response {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let size = (attributes[.size] as? NSNumber)?.intValue
+            let size = (attributes[.size] as? NSNumber)?.intValue,
+            let modified = attributes[.modificationDate] as? Date,
+            let tag = try? entityTags.tag(path: path, size: size, modified: modified)
         else {
             stats.leave(channel)
             return Response(status: .notFound)
@@ -27,9 +33,14 @@ struct FileResponder: Sendable {
         var start = 0
         var status = HTTPResponse.Status.ok
         var headers = extraHeaders
+        let lastModified = HTTPDate.text(modified)
         headers[.contentType] = contentType
         headers[.acceptRanges] = "bytes"
-        if let range = request.headers[.range] {
+        headers[.eTag] = tag
+        headers[.lastModified] = lastModified
+        // If-Range naming another version of the file: the Range is ignored, the whole file comes.
+        let rangeHolds = request.headers[.ifRange].map { $0 == tag || $0 == lastModified } ?? true
+        if let range = request.headers[.range], rangeHolds {
             guard let from = Self.rangeStart(range), from < size else {
                 stats.leave(channel)
                 return Response(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"])
@@ -91,5 +102,43 @@ struct FileResponder: Sendable {
         guard header.hasPrefix("bytes="), header.hasSuffix("-"), let start = Int(header.dropFirst(6).dropLast()), start >= 0
         else { return nil }
         return start
+    }
+}
+
+/// Strong ETags for the served files (a quoted SHA-256 prefix), hashed once per version of a file.
+final class EntityTags: Sendable {
+    private struct Version: Equatable {
+        var size: Int
+        var modified: Date
+    }
+
+    private let known = Mutex<[String: (version: Version, tag: String)]>([:])
+
+    func tag(path: String, size: Int, modified: Date) throws -> String {
+        let version = Version(size: size, modified: modified)
+        if let entry = known.withLock({ $0[path] }), entry.version == version { return entry.tag }
+        let tag = "\"" + String(try MockDigest.sha256(path: path).prefix(32)) + "\""
+        known.withLock { $0[path] = (version, tag) }
+        return tag
+    }
+}
+
+/// HTTP dates (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+enum HTTPDate {
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    static func text(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let dayNumber = Int(CivilCalendar.floorDivide(seconds, by: 86_400))
+        let secondOfDay = Int(seconds - Int64(dayNumber) * 86_400)
+        let (year, month, day) = CivilCalendar.date(dayNumber: dayNumber)
+        let weekday = days[CivilCalendar.weekday(dayNumber: dayNumber)]
+        return "\(weekday), \(twoDigits(day)) \(months[month - 1]) \(year) \(twoDigits(secondOfDay / 3600)):"
+            + "\(twoDigits(secondOfDay / 60 % 60)):\(twoDigits(secondOfDay % 60)) GMT"
+    }
+
+    private static func twoDigits(_ value: Int) -> String {
+        value < 10 ? "0\(value)" : "\(value)"
     }
 }

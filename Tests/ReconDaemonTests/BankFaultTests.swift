@@ -58,12 +58,7 @@ import Testing
             try await fixture.expectStagedTruth(channel, date: date, mock: "bank", merchant: "m001")
         }
         func attempts(_ date: String) async throws -> [(status: Int?, outcome: String, startedMicros: Int64)] {
-            try await pool.query(
-                """
-                SELECT http_status, outcome, (extract(epoch FROM started_at) * 1000000)::int8 FROM bill_fetch_attempts
-                WHERE bill_date = $1::date AND step = 'download' ORDER BY id
-                """, [date]
-            ).rows.map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2)) }
+            try await fixture.downloadAttempts(date)
         }
 
         // 503 twice: retried with backoff, then staged.
@@ -146,13 +141,12 @@ import Testing
         try ZipWriter.write(path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
         try ZipWriter.write(path: folder + "/20261113.csv.zip", entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
         // A bill whose trailer disagrees with its lines (the sum is one fen off).
-        try """
-            txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status
-            2026-11-15 09:15:07,B000000001,R20261115000001,,payment,50.00,0.25,CNY,SUCCESS
-            2026-11-15 17:40:11,B000000002,R20261115000001,RF20261115000001,refund,-20.00,-0.10,CNY,SUCCESS
-            #TOTAL,2,30.01,0.15
-
-            """.write(toFile: folder + "/20261115.csv", atomically: true, encoding: .utf8)
+        try fixture.giveBankFile(
+            "20261115",
+            rows: [
+                "2026-11-15 09:15:07,B000000001,R20261115000001,,payment,50.00,0.25,CNY,SUCCESS",
+                "2026-11-15 17:40:11,B000000002,R20261115000001,RF20261115000001,refund,-20.00,-0.10,CNY,SUCCESS",
+            ], trailer: "#TOTAL,2,30.01,0.15")
         try fixture.writeJobFile(
             """
             [[channel]]
@@ -214,5 +208,74 @@ import Testing
         #expect(try await fixture.harness.count("SELECT count(*) FROM bill_fetches WHERE bill_date = '2026-11-15'") == 0)
         await fixture.stop()
     }
-}
 
+    /// A part file left by a cut attempt is resumed by the next one with If-Range: the same file
+    /// continues (206); a file the bank replaced in between comes whole (200) and its rows are
+    /// staged, with no mixed download refused on the way; a part without its validator starts
+    /// from zero.
+    @Test func crossAttemptResumeChecksTheFileWithIfRange() async throws {
+        let (same, replaced, unvalidated) = ("2026-11-21", "2026-11-22", "2026-11-23")
+        let fixture = try await BillFixture(label: "bank-if-range")
+        // Every transfer of the first attempt is cut: the first and its three resumes.
+        try await fixture.startMock(lines: 300, faults: [same, replaced, unvalidated].map { "bank:\($0):cut_body:4" })
+        // The file first served for `replaced`: a small given one, replaced below by the generated bill.
+        let given = try fixture.giveBankFile(
+            "20261122",
+            rows: [
+                "2026-11-22 09:15:07,B000000001,R20261122000001,,payment,50.00,0.25,CNY,SUCCESS",
+                "2026-11-22 17:40:11,B000000002,R20261122000002,,payment,20.00,0.10,CNY,SUCCESS",
+            ], trailer: "#TOTAL,2,70.00,0.35")
+        try fixture.writeJobFile(
+            """
+            [[channel]]
+            name = "bank-a"
+            adapter = "bank_csv"
+            merchant_id = "m001"
+            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            sha256_suffix = ".sha256"
+            """)
+        try await fixture.startDaemons(workers: 1)
+        // The retry waits (up to an hour) until the test has changed the world and moves it up.
+        let patient = RetryPolicy(maxAttempts: 5, baseMilliseconds: 3_600_000, capMilliseconds: 3_600_000)
+        var jobs: [String: Int64] = [:]
+        for date in [same, replaced, unvalidated] {
+            jobs[date] = try await fixture.enqueueFetch(channel: "bank-a", date: date, retry: patient)
+        }
+        func validatorFile(_ date: String) throws -> String {
+            "\(fixture.downloads)/bank-a/\(date)/job-\(try #require(jobs[date]))/bill.part.validator"
+        }
+        for (date, id) in jobs {
+            try await eventually("the first attempt for \(date) failed") {
+                let state = try await fixture.harness.jobState(id)
+                return state.state == "retryable" && state.attempt == 1
+            }
+            #expect(try await fixture.downloadAttempts(date).map(\.outcome) == Array(repeating: "cut_off", count: 4))
+            #expect(FileManager.default.fileExists(atPath: try validatorFile(date)), "no validator beside the part file of \(date)")
+        }
+
+        // Between the attempts: the bank replaces one file, and one validator is lost.
+        try FileManager.default.removeItem(atPath: given)
+        try FileManager.default.removeItem(atPath: try validatorFile(unvalidated))
+        for id in jobs.values {
+            _ = try await fixture.harness.pool.query(
+                "UPDATE recon_jobs SET run_at = now() WHERE id = $1 AND state = 'retryable'", [id])
+        }
+
+        for (date, id) in jobs {
+            // Done, or failed its second attempt too (the next retry is an hour away).
+            try await eventually("the second attempt for \(date) ended") {
+                let state = try await fixture.harness.jobState(id)
+                return ["completed", "dead"].contains(state.state) || (state.state == "retryable" && state.attempt >= 2)
+            }
+            let state = try await fixture.harness.jobState(id)
+            let errors = try await fixture.jobErrors(id)
+            #expect(state.state == "completed" && state.attempt == 2, "\(date): \(state), \(errors)")
+            try await fixture.expectStagedTruth("bank-a", date: date, mock: "bank", merchant: "m001")
+        }
+        let cutFourTimes: [Int?] = [200, 206, 206, 206]
+        #expect(try await fixture.downloadAttempts(same).map(\.status) == cutFourTimes + [206])
+        #expect(try await fixture.downloadAttempts(replaced).map(\.status) == cutFourTimes + [200])
+        #expect(try await fixture.downloadAttempts(unvalidated).map(\.status) == cutFourTimes + [200])
+        await fixture.stop()
+    }
+}

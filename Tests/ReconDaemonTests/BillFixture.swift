@@ -66,6 +66,18 @@ final class BillFixture: @unchecked Sendable {
         """
     }
 
+    /// Gives the mock merchant m001's bank file for `compactDate` (YYYYMMDD), served as is instead
+    /// of a generated one: the header, `rows`, then `trailer`. Returns its path.
+    @discardableResult
+    func giveBankFile(_ compactDate: String, rows: [String], trailer: String) throws -> String {
+        let folder = data + "/bank/m001"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let header = "txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status"
+        let path = "\(folder)/\(compactDate).csv"
+        try ([header] + rows + [trailer, ""]).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func writeJobFile(_ text: String, name: String = "channels.toml") throws {
         try text.write(toFile: jobs + "/" + name, atomically: true, encoding: .utf8)
     }
@@ -81,10 +93,10 @@ final class BillFixture: @unchecked Sendable {
         }
     }
 
-    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5) async throws -> Int64 {
+    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5, retry: RetryPolicy? = nil) async throws -> Int64 {
         let job = NewJob(
             kind: "fetch_bill", queue: "bills", args: "{\"channel\":\"\(channel)\",\"date\":\"\(date)\"}",
-            retry: RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
+            retry: retry ?? RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
         guard let id = try await harness.enqueue([job]).first else { throw DaemonError("nothing enqueued") }
         return id
     }
@@ -101,6 +113,16 @@ final class BillFixture: @unchecked Sendable {
 
     func jobErrors(_ id: Int64) async throws -> String {
         try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0) ?? ""
+    }
+
+    /// A date's `download` requests in order: status, outcome, start (µs since 1970).
+    func downloadAttempts(_ date: String) async throws -> [(status: Int?, outcome: String, startedMicros: Int64)] {
+        try await harness.pool.query(
+            """
+            SELECT http_status, outcome, (extract(epoch FROM started_at) * 1000000)::int8 FROM bill_fetch_attempts
+            WHERE bill_date = $1::date AND step = 'download' ORDER BY id
+            """, [date]
+        ).rows.map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2)) }
     }
 
     /// Expects a channel-day's staged rows to match the truth the mock wrote beside the bill it

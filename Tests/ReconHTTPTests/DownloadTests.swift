@@ -161,6 +161,64 @@ import Glibc
         }
     }
 
+    /// `ifRange` goes out beside the Range only: a server whose file has another validator now
+    /// answers 200 and the stale part is replaced whole; a matching one continues it (206).
+    @Test func ifRangeGoesWithTheRangeAndAReplacedFileComesWhole() async throws {
+        let payload = Payload.make(count: 200_000, seed: 11)
+        let total = payload.readableBytes
+        let log = RangeLog()
+        try await withTemporaryDirectory { directory in
+            try await withTestServer({ router in
+                router.get("versioned") { request, _ in
+                    let range = request.headers[.range]
+                    let ifRange = request.headers[.ifRange]
+                    await log.record("\(range ?? "-") \(ifRange ?? "-")")
+                    guard let range, ifRange == nil || ifRange == "\"v2\"" else {
+                        return Response(status: .ok, headers: [.eTag: "\"v2\""], body: ResponseBody(byteBuffer: payload))
+                    }
+                    let start = try rangeStart(range)
+                    return Response(
+                        status: .partialContent, headers: [.eTag: "\"v2\"", .contentRange: "bytes \(start)-\(total - 1)/\(total)"],
+                        body: ResponseBody(byteBuffer: payload.getSlice(at: start, length: total - start) ?? ByteBuffer()))
+                }
+            }) { base in
+                let file = directory.appendingPathComponent("versioned.part")
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10)))
+                let request = HTTPRequest(url: "\(base)/versioned")
+
+                try Data(repeating: 0xEE, count: 1000).write(to: file)
+                let replaced = try await client.download(request, to: file.path, resume: true, ifRange: "\"v1\"")
+                #expect(replaced.status == 200)
+                #expect(replaced.restartedFromZero)
+                #expect(try Data(contentsOf: file) == Payload.bytes(payload))
+
+                try Data(payload.readableBytesView.prefix(1000)).write(to: file)
+                let continued = try await client.download(request, to: file.path, resume: true, ifRange: "\"v2\"")
+                #expect(continued.status == 206)
+                #expect(continued.resumedFrom == 1000)
+                #expect(try Data(contentsOf: file) == Payload.bytes(payload))
+
+                let fresh = try await client.download(request, to: file.path, resume: false, ifRange: "\"v2\"")
+                #expect(fresh.status == 200)
+                #expect(RangeValidator.of(fresh.headers) == "\"v2\"")
+                #expect(await log.ranges == ["bytes=1000- \"v1\"", "bytes=1000- \"v2\"", "- -"])
+            }
+        }
+    }
+
+    /// What may go back as If-Range: a strong ETag first, else Last-Modified, never a weak tag.
+    @Test func rangeValidatorPrefersAStrongTag() {
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT"
+        #expect(RangeValidator.of(["ETag": "\"abc\"", "Last-Modified": date]) == "\"abc\"")
+        #expect(RangeValidator.of(["ETag": "W/\"abc\"", "Last-Modified": date]) == date)
+        #expect(RangeValidator.of(["ETag": "W/\"abc\""]) == nil)
+        #expect(RangeValidator.of(["ETag": "abc"]) == nil)
+        #expect(RangeValidator.of([:]) == nil)
+        #expect(!RangeValidator.isSendable(""))
+        #expect(!RangeValidator.isSendable("\"a\u{0}b\""))
+        #expect(!RangeValidator.isSendable("\"\(String(repeating: "a", count: 300))\""))
+    }
+
     @Test func errorStatusOnResumeLeavesThePartialFileAlone() async throws {
         try await withTemporaryDirectory { directory in
             try await withTestServer({ router in

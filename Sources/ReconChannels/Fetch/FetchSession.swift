@@ -54,12 +54,14 @@ public struct FetchSession: Sendable {
         return result
     }
 
-    /// A download streamed into `partialFile` (resumed with Range when asked), within the limits.
+    /// A download streamed into `partialFile` (resumed with Range, and If-Range when a validator
+    /// is given, when asked), within the limits.
     public func download(
-        step: String, _ request: HTTPRequest, to partialFile: String, resume: Bool, maxBytes: Int64
+        step: String, _ request: HTTPRequest, to partialFile: String, resume: Bool, ifRange: String? = nil, maxBytes: Int64
     ) async throws -> HTTPResult {
         let result = try await limited {
-            try await http.download(request, to: partialFile, resume: resume, options: options(maxBody: maxBytes))
+            try await http.download(
+                request, to: partialFile, resume: resume, ifRange: ifRange, options: options(maxBody: maxBytes))
         }
         await recorder?.record(step: step, result: result)
         return result

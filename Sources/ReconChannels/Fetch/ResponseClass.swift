@@ -55,19 +55,41 @@ extension FetchSession {
     /// after a cut (up to 3 times in this attempt, and again by the next attempt, which finds the
     /// part file), renamed to `name` only once the transfer completed with a 2xx. A non-2xx answer
     /// is returned for the adapter to classify.
+    ///
+    /// Beside the part file, `<name>.part.validator` holds the validator (strong ETag, else
+    /// Last-Modified) of the answer its bytes came from, and goes out as If-Range with every
+    /// resume: a file the channel replaced in between then comes whole (200), never mixed with
+    /// the old bytes. A part file without one is not resumed by a later attempt.
     public func downloadFile(step: String, _ request: HTTPRequest, name: String, maxBytes: Int64, resumable: Bool = true)
         async throws -> (result: HTTPResult, path: String?)
     {
         try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
         let partial = workFolder + "/" + name + ".part"
         let final = workFolder + "/" + name
+        let validatorFile = partial + ".validator"
         try? FileManager.default.removeItem(atPath: final)
-        // A POST answer cannot be resumed: it starts afresh.
-        if !resumable { try? FileManager.default.removeItem(atPath: partial) }
+        // A POST answer cannot be resumed, and bytes of an unknown entity are not worth the risk of
+        // a mix: either starts afresh.
+        var validator = resumable ? Self.readValidator(validatorFile) : nil
+        if validator == nil {
+            try? FileManager.default.removeItem(atPath: partial)
+            try? FileManager.default.removeItem(atPath: validatorFile)
+        }
         var resumes = 0
         while true {
             let resume = resumable && FileManager.default.fileExists(atPath: partial)
-            let result = try await download(step: step, request, to: partial, resume: resume, maxBytes: maxBytes)
+            // Until the transfer ends the part file may take bytes of another entity than the
+            // validator names; a crash meanwhile must leave no validator behind.
+            try? FileManager.default.removeItem(atPath: validatorFile)
+            let result = try await download(
+                step: step, request, to: partial, resume: resume, ifRange: resume ? validator : nil, maxBytes: maxBytes)
+            if let status = result.status, (200..<300).contains(status), result.resumedFrom == 0 {
+                // The part file now starts with this answer's body: its validator is the one to keep.
+                validator = RangeValidator.of(result.headers)
+            }
+            if resumable, let validator, FileManager.default.fileExists(atPath: partial) {
+                keepValidator(validator, in: validatorFile)
+            }
             if resumable, result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort, resumes < 3 {
                 resumes += 1
                 logger.info(
@@ -76,17 +98,21 @@ extension FetchSession {
                 continue
             }
             if let failure = result.transportFailure(step) { throw failure }
-            // 416: the part file is not a prefix of what the server has now (the file changed, or
-            // a crash came between the last byte and the rename). Start again from zero, once.
+            // 416: the part file is not a prefix of what the server has now (a crash came between
+            // the last byte and the rename, or the file changed with no validator to tell). Start
+            // again from zero, once.
             if result.status == 416, resume, resumes < 3 {
                 resumes = 3
+                validator = nil
                 try? FileManager.default.removeItem(atPath: partial)
+                try? FileManager.default.removeItem(atPath: validatorFile)
                 continue
             }
             guard let status = result.status, (200..<300).contains(status) else { return (result, nil) }
             guard rename(partial, final) == 0 else {
                 throw ChannelError.transient("\(step): cannot rename the finished download in \(workFolder)")
             }
+            try? FileManager.default.removeItem(atPath: validatorFile)
             return (result, final)
         }
     }
@@ -96,5 +122,23 @@ extension FetchSession {
         guard let path else { return }
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: path + ".part")
+        try? FileManager.default.removeItem(atPath: path + ".part.validator")
+    }
+
+    /// The validator an earlier transfer recorded, if it is there and fit to send.
+    private static func readValidator(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 512 else { return nil }
+        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return RangeValidator.isSendable(value) ? value : nil
+    }
+
+    /// Writes the validator beside the part file; if that fails, the next attempt starts afresh.
+    private func keepValidator(_ validator: String, in path: String) {
+        do {
+            try Data((validator + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            logger.warning(
+                "cannot record the download's validator; a later attempt will start from zero", metadata: ["file": "\(path)"])
+        }
     }
 }

@@ -48,6 +48,15 @@ public struct StagedBill: Sendable {
     /// From the job's start until the verified file was archived, recorded with the fetch.
     public var fetchMilliseconds: Int64?
 
+    public init(channel: String, day: LocalDay, bill: DownloadedBill?, jobID: Int64, leaseToken: Int64, worker: String) {
+        self.channel = channel
+        self.day = day
+        self.bill = bill
+        self.jobID = jobID
+        self.leaseToken = leaseToken
+        self.worker = worker
+    }
+
     public func write(on connection: PGConnection) throws {
         let started = ContinuousClock.now
         var parseCPUMilliseconds: Int64?

@@ -1,0 +1,65 @@
+import Foundation
+import ReconChannels
+import ReconCore
+import ReconHTTP
+import ReconMockChannel
+import ReconPostgres
+import ReconTestSupport
+import Testing
+
+/// The shared limits against a real cluster and real transfers.
+@Suite struct ChannelLimiterTests {
+    static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 21))
+
+    /// A fetch cancelled while the server is still sending (lost lease, SIGTERM) gives its slot
+    /// back at once: the row is free when the fetch returns, and the channel's one slot can be
+    /// taken again without waiting for the expiry (minutes away).
+    @Test func cancelledFetchReleasesItsSlot() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("limiter"), maxConnections: 4)
+        defer { pool.close() }
+        // 64 bytes a second: the bill takes minutes to arrive.
+        let trickle = Fault(channel: "bank", date: Self.day.description, kind: .slow, times: 0, argument: 64)
+        try await withMockChannel(faults: [trickle]) { mock in
+            let channel = try mock.bankChannel(name: "narrow", concurrentRequests: 1)
+            let limiter = ChannelLimiter(pool: pool)
+            let session = mock.session(channel, day: Self.day, limiter: limiter)
+            let fetch = Task {
+                try await session.downloadFile(
+                    step: "download", HTTPRequest(url: mock.bankURL(Self.day)), name: "bill", maxBytes: 1 << 20)
+            }
+            func heldSlots() async throws -> Int64 {
+                try await pool.query(
+                    "SELECT count(*) FROM recon_channel_slots WHERE channel = 'narrow' AND holder IS NOT NULL"
+                ).first?.decode(Int64.self, at: 0) ?? -1
+            }
+            // Mid-body: the slot taken and bytes on disk.
+            let partial = session.workFolder + "/bill.part"
+            try await eventually("the download is under way", timeout: .seconds(20)) {
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? NSNumber)?.intValue ?? 0
+                return try await heldSlots() == 1 && bytes > 0
+            }
+            #expect(mock.server.stats.snapshot.inFlight["bank"] == 1)
+
+            fetch.cancel()
+            let outcome = await fetch.result
+            #expect(throws: ChannelError.transient("download: cancelled")) { try outcome.get() }
+            #expect(try await heldSlots() == 0)
+
+            // The one slot is free: a second request gets it now, not when the first one's expiry passes.
+            let clock = ContinuousClock()
+            let started = clock.now
+            let second = Task {
+                try await limiter.withPermit(
+                    channel: "narrow", limits: channel.limits, holder: "second", maxHoldMilliseconds: 60_000
+                ) { clock.now }
+            }
+            let bound = Task {
+                try await Task.sleep(for: .seconds(10))
+                second.cancel()
+            }
+            defer { bound.cancel() }
+            let granted = try await second.value
+            #expect(granted - started < .seconds(5))
+        }
+    }
+}
