@@ -194,9 +194,14 @@ func streamFile(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void)
 }
 
 func runPsql(_ connectionString: String, command: String) throws {
+    try runPsql(connectionString, commands: [command])
+}
+
+/// One psql session running `commands` in turn (a `\copy` must be a command of its own).
+func runPsql(_ connectionString: String, commands: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-    process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", connectionString, "-c", command]
+    process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", connectionString] + commands.flatMap { ["-c", $0] }
     process.standardOutput = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()

@@ -177,6 +177,12 @@ private final class FileContentSink {
     deinit { try? handle.close() }
 
     func push(_ bytes: UnsafeRawBufferPointer) throws {
+        // Usually the value is one unbroken run of base64: taken whole.
+        if !bytes.contains(where: { $0 == 13 || $0 == 10 || $0 == UInt8(ascii: " ") }) {
+            pending.append(contentsOf: bytes)
+            if pending.count >= 64 << 10 { try decode(final: false) }
+            return
+        }
         for byte in bytes {
             // CR/LF are line wrapping; a '+' turned into ' ' by a form decoder is put back.
             if byte == 13 || byte == 10 { continue }

@@ -1,4 +1,5 @@
 import Foundation
+import CoreFoundation  // timespec for the parse thread's CPU time (MemberImportVisibility)
 public import ReconCore
 public import ReconPostgres
 
