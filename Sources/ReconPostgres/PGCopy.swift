@@ -19,8 +19,8 @@ public struct PGCopyInWriter: ~Copyable {
         buffer.reserveCapacity(chunkSize + 4096)
     }
 
-    /// Appends one encoded row (text COPY format, ending in a newline).
-    public mutating func write(_ row: PGCopyRow) throws(PGError) {
+    /// Appends one encoded row (a binary COPY also needs the format's header and trailer).
+    public mutating func write(_ row: some PGCopyRowFormat) throws(PGError) {
         buffer.append(contentsOf: row.bytes)
         if buffer.count >= chunkSize { try flush() }
     }

@@ -79,7 +79,7 @@ struct BillsBenchmark: AsyncParsableCommand {
                         database,
                         commands: [
                             "BEGIN", "DELETE FROM staged_bill_lines WHERE channel = 'psql-baseline'",
-                            "\\copy staged_bill_lines (\(BillLineEncoder.columns)) FROM '\(copyFile)'", "COMMIT",
+                            "\\copy staged_bill_lines (\(BillLineColumns.list)) FROM '\(copyFile)'", "COMMIT",
                         ])
                     let psqlSeconds = seconds(ContinuousClock.now - psqlStart)
                     try await pool.query("VACUUM staged_bill_lines")
@@ -162,7 +162,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             let handle = FileHandle(forWritingAtPath: path)
         else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
-        var encoder = BillLineEncoder()
+        var encoder = BillLineEncoder<PGCopyRow>()
         var buffer: [UInt8] = []
         var parseOnly = Duration.zero
         // First the parse alone, then again with the encoding, so the first figure is the parse's.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReconChannels
 import ReconCore
+import ReconPostgres
 
 /// The parsers alone, on a generated bill held in memory: lines/s per format, no I/O. For
 /// profiling (`perf record .build/release/recon-bench parse --format alipay`) and for telling
@@ -43,7 +44,7 @@ struct ParseBenchmark: AsyncParsableCommand {
                 parser = BankCSVParser(file: "bench", channel: "bench", billDate: day)
             }
             var count = 0
-            var encoder = BillLineEncoder()
+            var encoder = BillLineEncoder<PGBinaryCopyRow>()
             let encode = encode
             let start = ContinuousClock.now
             try bytes.withUnsafeBytes { raw in

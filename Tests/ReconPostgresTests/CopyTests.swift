@@ -19,6 +19,52 @@ import Testing
         return (Int64(index), Int64(index % 2 == 0 ? index * 37 : -index * 11), note, day)
     }
 
+    /// Binary COPY: the same awkward text, NULLs of every type, negatives, and timestamps on both
+    /// sides of PostgreSQL's 2000-01-01 epoch come back as written.
+    @Test func binaryRowsRoundTripEveryType() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("copybin"), maxConnections: 1)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE lines (id int8 PRIMARY KEY, amount_fen int8, note text, day date, at timestamptz)")
+        let count = 3_000
+        @Sendable func at(_ index: Int) -> PGTimestamp? {
+            index % 5 == 0 ? nil : PGTimestamp(microsecondsSince1970: Int64(index - 1_500) * 987_654_321_123 + 946_684_800_000_000)
+        }
+        let loaded = try await pool.withConnection { connection in
+            try connection.copyIn("COPY lines (id, amount_fen, note, day, at) FROM STDIN \(PGBinaryCopyRow.copyOptions)") { writer in
+                try PGBinaryCopyRow.header.withUnsafeBytes { try writer.write(raw: $0) }
+                var row = PGBinaryCopyRow()
+                for index in 0..<count {
+                    let value = CopyTests.row(index)
+                    row.reset()
+                    row.append(value.id)
+                    row.append(index % 11 == 0 ? nil : value.amount)
+                    row.append(value.note)
+                    row.append(index % 13 == 0 ? nil : value.day)
+                    row.append(at(index))
+                    row.end()
+                    try writer.write(row)
+                }
+                try PGBinaryCopyRow.trailer.withUnsafeBytes { try writer.write(raw: $0) }
+            }
+        }
+        #expect(loaded == Int64(count))
+        let rows = try await pool.query("SELECT id, amount_fen, note, day, at FROM lines ORDER BY id")
+        #expect(rows.rows.count == count)
+        var wrong: [Int] = []
+        for (index, row) in rows.rows.enumerated() {
+            let expected = CopyTests.row(index)
+            if try row.decode(Int64.self, at: 0) != expected.id
+                || row.decode(Int64?.self, at: 1) != (index % 11 == 0 ? nil : expected.amount)
+                || row.decode(String?.self, at: 2) != expected.note
+                || row.decode(PGDate?.self, at: 3) != (index % 13 == 0 ? nil : expected.day)
+                || row.decode(PGTimestamp?.self, at: 4) != at(index)
+            {
+                wrong.append(index)
+            }
+        }
+        #expect(wrong.isEmpty, "rows that came back different: \(wrong.prefix(10))")
+    }
+
     @Test func twoHundredThousandRowsInAndOutRowByRow() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("copy"), maxConnections: 1)
         defer { pool.close() }

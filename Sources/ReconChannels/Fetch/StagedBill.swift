@@ -5,9 +5,10 @@ public import ReconPostgres
 
 /// Encodes bill lines as COPY rows for `staged_bill_lines`, counting what it encodes: the
 /// counts recorded in `bill_fetches` are those of the rows staged, not what the bill declared.
-public struct BillLineEncoder {
+/// Staging uses the binary format; the benchmark writes text for psql's `\copy`.
+public struct BillLineEncoder<Row: PGCopyRowFormat> {
     public private(set) var totals = BillSummary()
-    public private(set) var row = PGCopyRow(capacity: 512)
+    public private(set) var row = Row(capacity: 512)
 
     public init() {}
 
@@ -29,7 +30,13 @@ public struct BillLineEncoder {
         totals.count(line)
     }
 
-    public static let columns =
+    public static var copyStatement: String {
+        "COPY staged_bill_lines (\(BillLineColumns.list)) FROM STDIN \(Row.copyOptions)"
+    }
+}
+
+public enum BillLineColumns {
+    public static let list =
         "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
 }
 
@@ -73,7 +80,7 @@ public struct StagedBill: Sendable {
         var report = BillSummary()
         if let bill {
             let parsed = try connection.copyIn(
-                "COPY staged_bill_lines (\(BillLineEncoder.columns)) FROM STDIN", name: "stage: copy lines"
+                BillLineEncoder<PGBinaryCopyRow>.copyStatement, name: "stage: copy lines"
             ) { writer in
                 // The parse runs on a thread of its own, the COPY data goes out on this one.
                 let pipe = ChunkPipe()
@@ -147,8 +154,8 @@ private final class BillProducer: @unchecked Sendable {
 
     func run() {
         let cpuAtStart = Self.threadCPUMicroseconds()
-        var encoder = BillLineEncoder()
-        var buffer: [UInt8] = []
+        var encoder = BillLineEncoder<PGBinaryCopyRow>()
+        var buffer = PGBinaryCopyRow.header
         buffer.reserveCapacity(300 << 10)
         outcome = Result {
             let summary = try bill.parse { line in
@@ -159,7 +166,8 @@ private final class BillProducer: @unchecked Sendable {
                     buffer.removeAll(keepingCapacity: true)
                 }
             }
-            if !buffer.isEmpty { try pipe.put(buffer) }
+            buffer.append(contentsOf: PGBinaryCopyRow.trailer)
+            try pipe.put(buffer)
             return (encoder.totals, summary)
         }
         cpuMilliseconds = (Self.threadCPUMicroseconds() - cpuAtStart) / 1000
