@@ -34,7 +34,10 @@ struct BillsBenchmark: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true)
         }
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try await EmbeddedPostgres.withCluster(options: .init(durable: !fast)) { cluster in
+        // A server sized for bulk loads, and a CHECKPOINT before each timed load, so that neither
+        // psql nor Recon meets a checkpoint the other one's WAL brought on.
+        let settings = ["max_wal_size": "8GB", "checkpoint_timeout": "30min", "shared_buffers": "1GB"]
+        try await EmbeddedPostgres.withCluster(options: .init(durable: !fast, settings: settings)) { cluster in
             let database = try await BlockingExecutor.shared.run { try cluster.createDatabase("bench_bills") }
             let pool = PGPool(connectionString: database, maxConnections: 2)
             defer { pool.close() }
@@ -74,6 +77,7 @@ struct BillsBenchmark: AsyncParsableCommand {
                     // psql replaces its own copy of the day as Recon replaces its: in the first round
                     // there is nothing to delete, in a refetch round both delete 1,000,000 rows first.
                     try await pool.query("VACUUM staged_bill_lines")
+                    try await pool.query("CHECKPOINT")
                     let psqlStart = ContinuousClock.now
                     try runPsql(
                         database,
@@ -83,6 +87,7 @@ struct BillsBenchmark: AsyncParsableCommand {
                         ])
                     let psqlSeconds = seconds(ContinuousClock.now - psqlStart)
                     try await pool.query("VACUUM staged_bill_lines")
+                    try await pool.query("CHECKPOINT")
 
                     let recon = try await fetchWithRecon(format: format, pool: pool, environment: environment, coordinator: url, folder: folder)
                     let floor = curlSeconds + psqlSeconds

@@ -48,8 +48,10 @@ public struct TextDecoder: Sendable {
         return try decode(Array(bytes))
     }
 
-    /// UTF-8 checked scalar by scalar, so the error can say where it went wrong.
+    /// UTF-8 checked by the standard library's validation; only a bad line is walked scalar by
+    /// scalar, so the error can say where it went wrong.
     private static func validUTF8(_ bytes: UnsafeRawBufferPointer) throws(TextCodingError) -> String {
+        if let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) { return text }
         var iterator = bytes.makeIterator()
         var parser = Unicode.UTF8.ForwardParser()
         var offset = 0

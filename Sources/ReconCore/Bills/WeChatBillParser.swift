@@ -113,20 +113,26 @@ public struct WeChatBillParser: BillParser, Sendable {
     /// `` `a,`b,` `` → `["a", "b", ""]`: drop the first backtick, split on `` ,` `` (which survives
     /// commas inside 商品名称 and 商户数据包).
     static func backtickFields(_ text: String) -> [String] {
-        let bytes = Array(text.utf8)
+        var text = text
+        // In place: a native String's UTF-8 is contiguous, no copy of the line needed.
+        return text.withUTF8 { backtickFields(utf8: $0) }
+    }
+
+    private static func backtickFields(utf8 bytes: UnsafeBufferPointer<UInt8>) -> [String] {
         var fields: [String] = []
+        fields.reserveCapacity(32)
         var start = 1
         var index = 1
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: ","), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "`") {
-                fields.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
                 start = index + 2
                 index += 2
             } else {
                 index += 1
             }
         }
-        fields.append(String(decoding: bytes[min(start, bytes.count)...], as: UTF8.self))
+        fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[min(start, bytes.count)...]), as: UTF8.self))
         return fields
     }
 
