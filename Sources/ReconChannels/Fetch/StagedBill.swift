@@ -66,13 +66,14 @@ public struct StagedBill: Sendable {
     }
 
     public func write(on connection: PGConnection) throws {
-        let started = ContinuousClock.now
         var parseCPUMilliseconds: Int64?
         // Two fetches of one channel-day committing at once (a manual refetch beside the scheduled
         // one) take turns, so the second replaces the first whole rather than interleaving.
         try connection.query(
             "SELECT pg_advisory_xact_lock(hashtext('recon.stage'), hashtext($1 || '/' || $2::text))", [channel, day.pgDate],
             name: "stage: lock the channel-day")
+        // stage_ms counts from here: time spent waiting for the other staging is not this one's.
+        let started = ContinuousClock.now
         try connection.query(
             "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2", [channel, day.pgDate],
             name: "stage: drop the day's old lines")

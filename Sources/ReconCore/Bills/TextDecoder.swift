@@ -51,7 +51,7 @@ public struct TextDecoder: Sendable {
     /// UTF-8 checked by the standard library's validation; only a bad line is walked scalar by
     /// scalar, so the error can say where it went wrong.
     private static func validUTF8(_ bytes: UnsafeRawBufferPointer) throws(TextCodingError) -> String {
-        if let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) { return text }
+        if let text = String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) { return text }
         var iterator = bytes.makeIterator()
         var parser = Unicode.UTF8.ForwardParser()
         var offset = 0
