@@ -18,12 +18,6 @@ enum UnionPayZMLayout {
 
     static let time = 5, amount = 7, queryID = 10, orderID = 12, fee = 16, settled = 17, txnType = 20
     static let originalQueryID = 27, merchantID = 28, net = 33, custom = 35
-    /// The fields a record's `BillLine` and checks are made of; the rest are only checked as GBK.
-    /// Indexed by field number (1-based; index 0 unused): an array, as it is asked 42 times a record.
-    static let used: [Bool] = (0...lengths.count).map {
-        [time, amount, queryID, orderID, fee, settled, txnType, originalQueryID, merchantID, net].contains($0)
-    }
-
     /// Field `number`'s byte range, indexed by field number (index 0 is empty): cut 42 times a record.
     static let ranges: [Range<Int>] = [0..<0] + (1...lengths.count).map(range)
 
