@@ -14,13 +14,18 @@ public struct AlipayDetailsWriter {
     private var wroteHeader = false
     private var counts: [BillLine.Kind: (count: Int, fen: Int64)] = [:]
 
-    /// `exportedAt` is Beijing local seconds; by default 06:02:17 the next morning.
+    /// When Alipay's example exports the day's files: 06:02:17 the next morning, Beijing local seconds.
+    static func defaultExportTime(_ day: LocalDay) -> Int64 {
+        BillText.midnight(day) + 86_400 + 6 * 3600 + 2 * 60 + 17
+    }
+
+    /// `exportedAt` is Beijing local seconds; by default `defaultExportTime`.
     public init(accountID: String, day: LocalDay, exportedAt: Int64? = nil, sink: @escaping ([UInt8]) throws -> Void)
         throws
     {
         self.accountID = accountID
         self.day = day
-        self.exportedAt = exportedAt ?? BillText.midnight(day) + 86_400 + 6 * 3600 + 2 * 60 + 17
+        self.exportedAt = exportedAt ?? Self.defaultExportTime(day)
         out = BillByteSink(encoder: try TextEncoder(.gbk), sink: sink)
     }
 

@@ -19,7 +19,7 @@ public struct AlipaySummaryWriter {
     {
         self.accountID = accountID
         self.day = day
-        self.exportedAt = exportedAt ?? BillText.midnight(day) + 86_400 + 6 * 3600 + 2 * 60 + 17
+        self.exportedAt = exportedAt ?? AlipayDetailsWriter.defaultExportTime(day)
         out = BillByteSink(encoder: try TextEncoder(.gbk), sink: sink)
     }
 
