@@ -64,13 +64,11 @@ struct AlipayAdapter: ChannelAdapter {
             session.discard(path)
             throw ChannelError.transient("\(what): the download is not a ZIP archive (an error page?); asking for a new URL")
         }
-        let sha256 = try await FileDigest.sha256(path: path)
-        let bytes = FileDigest.size(path)
         let label = "\(channel.name) Alipay bill \(session.day)"
         let (channelName, day, maxBytes) = (channel.name, session.day, channel.maxBillBytes)
         let account = channel.merchantID + "0156"
         return .ready(
-            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.zip") { path, emit in
+            try await DownloadedBill.measuring(path: path, fileExtension: "csv.zip") { path, emit in
                 try Self.parse(path, label: label, channel: channelName, day: day, accountID: account, maxBytes: maxBytes, emit: emit)
             })
     }

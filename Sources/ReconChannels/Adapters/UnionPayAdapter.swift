@@ -93,11 +93,9 @@ struct UnionPayAdapter: ChannelAdapter {
             session.discard(zipPath)
             throw ChannelError.permanent("\(what): asked for settleDate \(settleDate), the answer is for \(answered)")
         }
-        let sha256 = try await FileDigest.sha256(path: zipPath)
-        let bytes = FileDigest.size(zipPath)
         let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
         return .ready(
-            DownloadedBill(path: zipPath, sha256: sha256, bytes: bytes, fileExtension: "zip") { path, emit in
+            try await DownloadedBill.measuring(path: zipPath, fileExtension: "zip") { path, emit in
                 try Self.parse(path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes, emit: emit)
             })
     }

@@ -68,15 +68,13 @@ struct WeChatPayAdapter: ChannelAdapter {
         // the announced one refuses the bill (and outranks any parse error, since wrong bytes
         // explain it), so nothing reaches staging unverified.
         let label = "\(channel.name) WeChat bill \(session.day)"
-        let sha256 = try await FileDigest.sha256(path: path)
-        let bytes = FileDigest.size(path)
         let channelName = channel.name
         let merchant = channel.merchantID
         let day = session.day
         let maxBytes = channel.maxBillBytes
         let expected: (String, String) = (hash, what)
         return .ready(
-            DownloadedBill(path: path, sha256: sha256, bytes: bytes, fileExtension: "csv.gz") { path, emit in
+            try await DownloadedBill.measuring(path: path, fileExtension: "csv.gz") { path, emit in
                 try Self.parse(
                     path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes,
                     expectedSHA1: expected, emit: emit)

@@ -26,6 +26,16 @@ public struct DownloadedBill: Sendable {
         parser = parse
     }
 
+    /// The bill of a whole file, hashed (on a thread of our own) and sized here.
+    static func measuring(
+        path: String, fileExtension: String,
+        parse: @escaping @Sendable (_ path: String, _ emit: (BillLine) throws -> Void) throws -> BillSummary
+    ) async throws -> DownloadedBill {
+        DownloadedBill(
+            path: path, sha256: try await FileDigest.sha256(path: path), bytes: FileDigest.size(path),
+            fileExtension: fileExtension, parse: parse)
+    }
+
     public func parse(_ emit: (BillLine) throws -> Void) throws -> BillSummary {
         try parser(path, emit)
     }
