@@ -54,6 +54,16 @@ import Testing
         let digest = try #require(sha)
         #expect(FileManager.default.fileExists(atPath: "\(fixture.archive)/bank-a/\(digest).csv"))
         #expect(shown.output.contains(digest))
+        // Where the time went is recorded with the fetch and shown.
+        let timings = try #require(
+            try await fixture.harness.pool.query(
+                "SELECT fetch_ms, stage_ms, parse_cpu_ms FROM bill_fetches WHERE channel = 'bank-a' AND bill_date = '2026-11-23'"
+            ).first)
+        let (fetchMS, stageMS, parseMS) = (
+            try timings.decode(Int64?.self, at: 0), try timings.decode(Int64?.self, at: 1), try timings.decode(Int64?.self, at: 2)
+        )
+        #expect(fetchMS.map { $0 >= 0 } == true && stageMS.map { $0 >= 0 } == true && parseMS.map { $0 >= 0 } == true)
+        #expect(shown.output.contains("ms to download and verify, \(stageMS ?? -1) ms to stage"), "\(shown.output)")
         // No download leftovers: no partial file under a final name, no staging file.
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: fixture.downloads).filter {
             $0.hasSuffix(".part") || $0.hasSuffix(".copy") || $0.hasSuffix("bill")
