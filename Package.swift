@@ -41,8 +41,16 @@ let package = Package(
         // posix_spawn extras that glibc declares only under _GNU_SOURCE.
         .target(name: "CReconSpawn"),
 
-        // Pure logic, no I/O: retry policy, cron schedules, the job-file (TOML) reader.
-        .target(name: "ReconCore", swiftSettings: strict),
+        // Exact civil-date arithmetic, shared by the pure core and the database driver.
+        .target(name: "ReconCalendar", swiftSettings: strict),
+        // The pure core, no I/O: money in fen, business days and times, retry policy, cron.
+        .target(name: "ReconCore", dependencies: ["ReconCalendar"], swiftSettings: strict),
+        // Bill formats, pure: streaming parsers for each channel's bill, GBK, CSV records.
+        .target(name: "ReconBills", dependencies: ["ReconCore"], swiftSettings: strict),
+        // Configuration: the TOML reader and the job files (schedules, `[[channel]]` tables), read from disk.
+        .target(name: "ReconConfig", dependencies: ["ReconCore", "ReconBills"], swiftSettings: strict),
+        // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
+        .target(name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
 
         // gzip, zlib and ZIP through zlib: streaming inflate/deflate with size caps, ZIP read and write.
         .target(name: "ReconArchive", dependencies: ["CZlib"], swiftSettings: strict),
@@ -50,7 +58,7 @@ let package = Package(
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
         // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
-        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking", "ReconCore"], swiftSettings: strict),
+        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking", "ReconCalendar"], swiftSettings: strict),
         // HTTP through libcurl: requests, streaming downloads, resume, timeouts.
         .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
         // The job ledger: enqueue, lease with fencing tokens, heartbeat, complete, fail, reap.
@@ -59,7 +67,7 @@ let package = Package(
         .target(
             name: "ReconCoordinator",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconCore",
+                "ReconJobs", "ReconPostgres", "ReconCore", "ReconConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,11 +84,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // Channel bills: channel adapters, limits shared by every worker, and the fetch_bill job.
+        // Channel adapters: each channel's bill API over HTTP, its signing and verification, the
+        // bill's checks and parse. Knows nothing of jobs or the database.
         .target(
             name: "ReconChannels",
             dependencies: [
-                "ReconCore", "ReconHTTP", "ReconPostgres", "ReconJobs", "ReconWorker", "ReconArchive", "ReconBlocking",
+                "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconArchive", "ReconBlocking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,11 +97,21 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
+        // The fetch_bill job: limits shared by every worker, attempts recorded, bills archived and
+        // staged in the job's fenced completion.
+        .target(
+            name: "ReconBillJobs",
+            dependencies: [
+                "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconPostgres", "ReconJobs",
+                "ReconWorker", "ReconBlocking",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // `recon mock-channel`: the channels' bill APIs in their wire formats, with fault injection.
         .target(
             name: "ReconMockChannel",
             dependencies: [
-                "ReconCore", "ReconArchive",
+                "ReconCore", "ReconCalendar", "ReconBills", "ReconFixtures", "ReconArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -118,7 +137,8 @@ let package = Package(
             name: "ReconCLI",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
-                "ReconCore", "ReconChannels", "ReconMockChannel",
+                "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel",
+                "ReconBlocking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,17 +157,21 @@ let package = Package(
             name: "recon-bench",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
-                "ReconChannels", "ReconArchive",
+                "ReconBills", "ReconConfig", "ReconFixtures", "ReconChannels", "ReconBillJobs", "ReconArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconBillsTests", dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
-            dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport", "ReconBlocking"],
+            dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "ReconPostgresTests",
@@ -156,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "ReconHTTPTests",
             dependencies: [
-                "ReconHTTP", "ReconTestSupport",
+                "ReconHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,16 +193,17 @@ let package = Package(
         .testTarget(
             name: "ReconChannelsTests",
             dependencies: [
-                "ReconChannels", "ReconCore", "ReconHTTP", "ReconPostgres", "ReconMockChannel", "ReconTestSupport",
-                "ReconArchive",
+                "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig", "ReconHTTP",
+                "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "ReconDaemonTests",
-            dependencies: ["ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconMockChannel", "ReconArchive", "recon",
+            dependencies: [
+                "ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconConfig",
+                "ReconMockChannel", "ReconArchive", "recon",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),

@@ -4,6 +4,8 @@ import ReconChannels
 import ReconCore
 import ReconJobs
 import ReconPostgres
+import ReconConfig
+import ReconBillJobs
 
 /// The job folder whose `[[channel]]` tables name the channels: `--jobs`, else `RECON_JOBS_DIR`.
 struct JobFolderOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ReconCoordinator
 import ReconCore
+import ReconConfig
 
 /// `recon coordinator`: serves the lease API and runs the reaper and the other maintenance loops.
 struct CoordinatorCommand: AsyncParsableCommand {

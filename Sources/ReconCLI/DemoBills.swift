@@ -6,6 +6,8 @@ import ReconJobs
 import ReconMockChannel
 import ReconPostgres
 import _CryptoExtras
+import ReconConfig
+import ReconBillJobs
 
 /// The bill part of `recon demo`: a mock channel server in this process serving all four formats,
 /// one channel of each pointing at it (keys made for the run, referenced by file), and a

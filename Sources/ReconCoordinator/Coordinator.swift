@@ -5,6 +5,7 @@ import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
 import UnixSignals
+public import ReconConfig
 
 /// What a coordinator needs. Secrets (the database URL's password, the API token) are held here
 /// and never logged.

@@ -4,6 +4,7 @@ import ReconCore
 import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
+import ReconConfig
 
 /// Enqueues the jobs of the job files' `[[schedule]]`s when their cron fires.
 ///

@@ -1,4 +1,5 @@
 public import Foundation
+import ReconCalendar
 
 /// A five-field cron schedule (minute hour day-of-month month day-of-week) read in one time zone.
 ///

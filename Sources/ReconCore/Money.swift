@@ -6,6 +6,11 @@ public enum Money {
         public var text: String
         public var reason: String
         public var description: String { "\"\(text)\" is not an amount in yuan: \(reason)" }
+
+        public init(text: String, reason: String) {
+            self.text = text
+            self.reason = reason
+        }
     }
 
     /// `"12.34"` → 1234, `"12.3"` → 1230, `"-20.00"` → -2000, `"50"` → 5000. At most two decimals;

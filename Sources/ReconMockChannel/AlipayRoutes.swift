@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import ReconArchive
 import ReconCore
+import ReconBills
 
 /// Alipay (CHANNELS.md §1): `POST /alipay/gateway.do` answers the bill download-URL query (errors
 /// with HTTP 200 and a code, as the gateway does), signed with the mock's key over the exact

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import ReconCore
 import Synchronization
+import ReconCalendar
 
 /// Serves a bill file the way a channel's file server does: whole, or from a `Range: bytes=N-`
 /// (206) for a resumed download, with an ETag and Last-Modified, and an `If-Range` that no

@@ -1,5 +1,6 @@
 import Foundation
 import ReconCore
+import ReconFixtures
 
 /// Generates the bill of a merchant and day in one channel's format, from the same synthetic
 /// transactions (payments, refunds of earlier payments, fees, Chinese subjects), streamed to a

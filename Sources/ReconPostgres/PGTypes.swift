@@ -1,4 +1,4 @@
-import ReconCore
+import ReconCalendar
 
 /// PostgreSQL type OIDs the project uses (pg_type.oid; stable across server versions).
 public struct PGOid: RawRepresentable, Hashable, Sendable {
@@ -106,7 +106,7 @@ public struct PGJSON: Hashable, Sendable, CustomStringConvertible {
     public var description: String { text }
 }
 
-// MARK: - Calendar arithmetic (ReconCore's exact proleptic Gregorian formulas, epoch 1970)
+// MARK: - Calendar arithmetic (ReconCalendar's exact proleptic Gregorian formulas, epoch 1970)
 
 func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
     CivilCalendar.dayNumber(year: year, month: month, day: day)

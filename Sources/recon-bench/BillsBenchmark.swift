@@ -9,6 +9,9 @@ import ReconJobs
 import ReconPostgres
 import ReconStore
 import _CryptoExtras
+import ReconBills
+import ReconConfig
+import ReconBillJobs
 
 /// One large bill per channel format, served by `recon mock-channel` over loopback and fetched by
 /// a real coordinator and worker: the time from "job leased" to "lines staged and committed",

@@ -3,6 +3,9 @@ import Foundation
 import ReconChannels
 import ReconCore
 import ReconPostgres
+import ReconBills
+import ReconFixtures
+import ReconBillJobs
 
 /// The parsers alone, on a generated bill held in memory: lines/s per format, no I/O. For
 /// profiling (`perf record .build/release/recon-bench parse --format alipay`) and for telling

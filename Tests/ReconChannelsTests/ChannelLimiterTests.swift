@@ -1,11 +1,14 @@
 import Foundation
 import ReconChannels
+import ReconConfig
 import ReconCore
 import ReconHTTP
 import ReconMockChannel
 import ReconPostgres
 import ReconTestSupport
 import Testing
+import ReconCalendar
+import ReconBillJobs
 
 /// The shared limits against a real cluster and real transfers.
 @Suite struct ChannelLimiterTests {

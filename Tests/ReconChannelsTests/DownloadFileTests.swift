@@ -4,6 +4,7 @@ import ReconCore
 import ReconHTTP
 import ReconMockChannel
 import Testing
+import ReconCalendar
 
 /// `FetchSession.downloadFile` against the mock's file server: what a part file left behind
 /// turns into.

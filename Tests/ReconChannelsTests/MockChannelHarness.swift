@@ -5,6 +5,8 @@ import ReconCore
 import ReconHTTP
 import ReconMockChannel
 import ReconTestSupport
+import ReconConfig
+import ReconBillJobs
 
 /// `recon mock-channel` served in this process on a free loopback port, with a data folder of its
 /// own, for as long as `body` runs; then stopped and the folder removed.

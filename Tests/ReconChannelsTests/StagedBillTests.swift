@@ -4,6 +4,9 @@ import ReconCore
 import ReconPostgres
 import ReconTestSupport
 import Testing
+import ReconBills
+import ReconCalendar
+import ReconBillJobs
 
 /// Staging a channel-day against a real cluster.
 @Suite struct StagedBillTests {

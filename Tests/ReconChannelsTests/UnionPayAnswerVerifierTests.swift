@@ -6,6 +6,7 @@ import _CryptoExtras
 
 @testable import ReconChannels
 @testable import ReconCore
+@testable import ReconConfig
 
 /// UnionPay answers written and signed by the mock's signer (its own implementation of the
 /// signing, checked against openssl when it was written), read by `UnionPayResponse` and checked

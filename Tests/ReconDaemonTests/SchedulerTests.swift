@@ -3,6 +3,7 @@ import ReconCore
 import ReconPostgres
 import ReconTestSupport
 import Testing
+import ReconConfig
 
 @Suite(.serialized) struct SchedulerTests {
     static let jobFile = """

@@ -2,6 +2,8 @@ import Foundation
 import ReconArchive
 import ReconCore
 import ReconHTTP
+import ReconBills
+import ReconConfig
 
 /// Alipay's daily trade bill (CHANNELS.md §1): ask the gateway for a download URL
 /// (`alipay.data.dataservice.bill.downloadurl.query`, signed RSA2), download the ZIP it points to,

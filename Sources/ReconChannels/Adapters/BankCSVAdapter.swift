@@ -1,6 +1,8 @@
 import Foundation
 import ReconCore
 import ReconHTTP
+import ReconBills
+import ReconConfig
 
 /// `bank_csv` (CHANNELS.md §4): a flat file at a URL built from the template. `200` with the
 /// file is ready (a count-0 trailer is an empty day), `404` or an empty body is not ready yet,

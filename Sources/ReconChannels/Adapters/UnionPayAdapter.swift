@@ -3,6 +3,8 @@ import ReconArchive
 import ReconBlocking
 import ReconCore
 import ReconHTTP
+import ReconBills
+import ReconConfig
 
 /// UnionPay online payments, file transfer (CHANNELS.md §3): one signed POST (`txnType=76`) whose
 /// answer carries the day's ZIP as base64(zlib(ZIP)); the `ZM_` entry is the fixed-width detail

@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import ReconCore
 import ReconHTTP
+import ReconBills
+import ReconConfig
 
 /// WeChat Pay API v3 trade bill (CHANNELS.md §2): apply for the bill of a date, then download it
 /// from the URL the API returned, gunzip it, and check its SHA-1 against the announced hash before

@@ -1,4 +1,5 @@
 public import ReconCore
+public import ReconBills
 
 /// A bill file that arrived whole: its transport checks (status, hash the API announced, size)
 /// passed. Parsing checks the rest, and nothing is staged unless that passes too.

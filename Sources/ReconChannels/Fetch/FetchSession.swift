@@ -1,8 +1,22 @@
 import Foundation
 public import Logging
+public import ReconConfig
 public import ReconCore
 public import ReconHTTP
-public import ReconPostgres
+
+/// Holds fetches of every worker to a channel's limits (concurrent requests, requests per
+/// second). ReconBillJobs implements it in PostgreSQL; adapters only ask for a permit.
+public protocol ChannelPermits: Sendable {
+    func withPermit<T: Sendable>(
+        channel: String, limits: ChannelLimits, holder: String, maxHoldMilliseconds: Int64,
+        _ body: () async throws -> T
+    ) async throws -> T
+}
+
+/// Keeps a record of every HTTP request a fetch makes (ReconBillJobs writes `bill_fetch_attempts`).
+public protocol FetchAttemptLog: Sendable {
+    func record(step: String, result: HTTPResult) async
+}
 
 /// Everything an adapter needs to fetch one channel's bill for one day: the channel, HTTP through
 /// the channel's shared limits, a work folder of its own, and a record of every request.
@@ -16,14 +30,14 @@ public struct FetchSession: Sendable {
     /// The job's attempt number (1 for the first), for channels whose codes are retried a few times only.
     public let attempt: Int
     let http: HTTPClient
-    let limiter: ChannelLimiter?
-    let recorder: AttemptRecorder?
+    let limiter: (any ChannelPermits)?
+    let recorder: (any FetchAttemptLog)?
     /// Unique per job attempt, so a slot held by this fetch is told apart from others.
     let holder: String
 
     public init(
-        channel: ChannelDefinition, day: LocalDay, workFolder: String, http: HTTPClient, limiter: ChannelLimiter?,
-        recorder: AttemptRecorder?, holder: String, secrets: SecretResolver = SecretResolver(), attempt: Int = 1,
+        channel: ChannelDefinition, day: LocalDay, workFolder: String, http: HTTPClient, limiter: (any ChannelPermits)?,
+        recorder: (any FetchAttemptLog)?, holder: String, secrets: SecretResolver = SecretResolver(), attempt: Int = 1,
         logger: Logger
     ) {
         self.attempt = attempt
@@ -76,57 +90,3 @@ public struct FetchSession: Sendable {
     }
 }
 
-/// Writes one `bill_fetch_attempts` row per request: the URL without its query, the status, the
-/// bytes, the time taken and curl's error. Recorded at once, outside the job's completion, so
-/// the attempts of a fetch that fails are kept too.
-public struct AttemptRecorder: Sendable {
-    let pool: PGPool
-    let channel: String
-    let day: LocalDay
-    let jobID: Int64?
-    let attempt: Int?
-    let worker: String
-    let logger: Logger
-
-    public init(pool: PGPool, channel: String, day: LocalDay, jobID: Int64?, attempt: Int?, worker: String, logger: Logger) {
-        self.pool = pool
-        self.channel = channel
-        self.day = day
-        self.jobID = jobID
-        self.attempt = attempt
-        self.worker = worker
-        self.logger = logger
-    }
-
-    func record(step: String, result: HTTPResult) async {
-        let milliseconds = result.duration.components.seconds * 1000 + result.duration.components.attoseconds / 1_000_000_000_000_000
-        let outcome: String
-        switch result.outcome {
-        case .completed: outcome = "completed"
-        case .timedOut: outcome = "timed_out"
-        case .connectFailed: outcome = "connect_failed"
-        case .lowSpeedAbort: outcome = "too_slow"
-        case .bodyTooLarge: outcome = "too_large"
-        case .cutOff: outcome = "cut_off"
-        case .tlsFailure: outcome = "tls_failure"
-        case .cancelled: outcome = "cancelled"
-        case .other(let code): outcome = "curl_\(code)"
-        }
-        let detail: String? = result.curlCode == 0 ? nil : "curl \(result.curlCode): \(result.curlMessage)"
-        do {
-            try await pool.query(
-                """
-                INSERT INTO bill_fetch_attempts
-                    (channel, bill_date, job_id, attempt, worker, step, url, http_status, bytes, duration_ms, outcome, detail,
-                     started_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp() - $10 * interval '1 millisecond')
-                """,
-                [
-                    channel, day.pgDate, jobID, attempt, worker, step, result.redactedURL, result.status,
-                    result.bytesReceived, milliseconds, outcome, detail,
-                ], name: "record fetch attempt")
-        } catch {
-            logger.warning("could not record a fetch attempt", metadata: ["error": "\(error)"])
-        }
-    }
-}

@@ -4,6 +4,7 @@ import ReconCore
 import SwiftASN1
 import X509
 import _CryptoExtras
+import ReconConfig
 
 /// Checks UnionPay's answers as its SDK does (CHANNELS.md §3.1): the `signPubKeyCert` that comes
 /// with each answer must chain to the configured root through the middle certificate (RFC 5280,

@@ -1,0 +1,166 @@
+public import Foundation
+import Logging
+public import ReconCore
+public import ReconHTTP
+import ReconBlocking
+import ReconJobs
+public import ReconPostgres
+public import ReconWorker
+public import ReconConfig
+public import ReconChannels
+
+/// Where a worker keeps bill files: downloads in progress, and the raw files kept for audit.
+public struct BillFolders: Sendable {
+    /// Partial and finished downloads and staging files, per channel and day.
+    public var downloads: String
+    /// Raw bill files by SHA-256, kept after staging.
+    public var archive: String
+
+    public init(downloads: String, archive: String) {
+        self.downloads = downloads
+        self.archive = archive
+    }
+}
+
+/// The `fetch_bill` job: `{"channel": "...", "date": "YYYY-MM-DD"}`. Downloads the channel's bill
+/// for that date, verifies it, parses it into a staging file, keeps the raw file in the archive,
+/// and in the job's fenced completion replaces the channel-day's staged lines with the new ones.
+///
+/// What the channel says decides the job's end (CHANNELS.md §5): not published yet snoozes (no
+/// attempt used) until the channel's deadline and then goes dead with "bill for D not published
+/// by HH:MM"; transient trouble retries with backoff (no sooner than a Retry-After); permanent
+/// trouble is dead at once with the channel's own code and message.
+public struct FetchBillHandler: JobHandler {
+    public static let kind = "fetch_bill"
+
+    public let channels: [ChannelDefinition]
+    public let folders: BillFolders
+    public let http: HTTPClient
+    public let secrets: SecretResolver
+    /// When the channel's "no bill" code is ambiguous (Alipay, UnionPay): whether our own ledger
+    /// has any payment leg for the channel-day. Nil until internal records exist: then the bill
+    /// counts as not published (snooze until the deadline), never silently as an empty day.
+    public let ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)?
+    /// Microseconds since 1970 now; tests move it.
+    public let clock: @Sendable () -> Int64
+
+    struct Arguments: Decodable {
+        var channel: String
+        var date: String
+    }
+
+    public init(
+        channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
+        secrets: SecretResolver = SecretResolver(),
+        ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = nil,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+    ) {
+        self.channels = channels
+        self.folders = folders
+        self.http = http
+        self.secrets = secrets
+        self.ledgerHasLegs = ledgerHasLegs
+        self.clock = clock
+    }
+
+    public var timeout: Duration? { nil }
+
+    public func run(_ context: JobContext) async throws -> JobResult {
+        let arguments: Arguments
+        do {
+            arguments = try JSONDecoder().decode(Arguments.self, from: Data(context.job.args.utf8))
+        } catch {
+            throw JobFailure("fetch_bill arguments must be {\"channel\": \"...\", \"date\": \"YYYY-MM-DD\"}", retryable: false)
+        }
+        guard let channel = channels.first(where: { $0.name == arguments.channel }) else {
+            // Retryable: during a rollout another worker may already have the new job file.
+            throw JobFailure("no channel named \(arguments.channel) in this worker's job files", retryable: true)
+        }
+        guard let day = LocalDay(arguments.date) else {
+            throw JobFailure("fetch_bill date \(arguments.date) is not YYYY-MM-DD", retryable: false)
+        }
+        var logger = context.logger
+        logger[metadataKey: "channel"] = "\(channel.name)"
+        logger[metadataKey: "bill_date"] = "\(day)"
+        // One folder per job: its attempts resume each other's downloads, and two fetches of the
+        // same day (a manual one beside the scheduled one) never touch each other's files.
+        let workFolder = "\(folders.downloads)/\(channel.name)/\(day)/job-\(context.job.id)"
+        // The folder goes once nothing in it is worth resuming (no partial download with a
+        // validator to resume it by).
+        context.cleanup.add {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: workFolder)) ?? []
+            if !names.contains(where: { $0.hasSuffix(".part.validator") }) {
+                try? FileManager.default.removeItem(atPath: workFolder)
+            }
+        }
+        let session = FetchSession(
+            channel: channel, day: day, workFolder: workFolder, http: http,
+            limiter: ChannelLimiter(pool: context.pool),
+            recorder: AttemptRecorder(
+                pool: context.pool, channel: channel.name, day: day, jobID: context.job.id, attempt: context.job.attempt,
+                worker: context.worker, logger: logger),
+            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, attempt: context.job.attempt,
+            logger: logger)
+
+        let started = ContinuousClock.now
+        let outcome: FetchOutcome
+        do {
+            outcome = try await ChannelAdapters.make(for: channel).fetch(session)
+        } catch let error as ChannelError {
+            // Nothing more will be asked for by this job: its partial downloads can go.
+            if case .permanent = error { try? FileManager.default.removeItem(atPath: workFolder) }
+            throw jobFailure(error, channel: channel, day: day)
+        }
+        var staged = StagedBill(
+            channel: channel.name, day: day, bill: nil, jobID: context.job.id,
+            leaseToken: context.job.token, worker: context.worker)
+        switch outcome {
+        case .notReady(let reason):
+            return try notPublished(reason, channel: channel, day: day, logger: logger)
+        case .noBill(let reason):
+            guard let ledgerHasLegs, try await !ledgerHasLegs(context.pool, channel.name, day) else {
+                return try notPublished(reason, channel: channel, day: day, logger: logger)
+            }
+        case .emptyDay(let reason):
+            logger.info("no business that day", metadata: ["reason": "\(reason)"])
+        case .ready(let bill):
+            // Kept for audit before staging, named by content: a refused bill is there to look at too,
+            // and the next attempt downloads afresh.
+            let archive = BillArchive(folder: folders.archive)
+            let archived = try await BlockingExecutor.shared.run {
+                try archive.keep(bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+            }
+            staged.bill = bill.moved(to: archived)
+            staged.fetchMilliseconds = (ContinuousClock.now - started).clampedDelayMilliseconds
+            logger.info(
+                "bill downloaded; parsing into staging",
+                metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)", "fetch_ms": "\(staged.fetchMilliseconds ?? 0)"])
+        }
+        // The bill is parsed in the completion, straight into COPY, in a transaction of its own.
+        let stage = staged
+        return .completeAlone { connection in try stage.write(on: connection) }
+    }
+
+    /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
+    /// After: dead, with the alert's words.
+    private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws -> JobResult {
+        let now = clock()
+        let (ready, deadline) = channel.readyAndDeadline(for: day)
+        guard now < deadline else {
+            throw JobFailure("bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))", retryable: false)
+        }
+        let poll = channel.pollIntervalMilliseconds * 1000
+        let next = min(deadline, now < ready ? ready : now + poll)
+        logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
+        return .snooze(.microseconds(max(1000, next - now)))
+    }
+
+    private func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {
+        switch error {
+        case .transient(let message, let retryAfter):
+            return JobFailure("\(channel.name) \(day): \(message)", retryable: true, retryAfter: retryAfter)
+        case .permanent(let message):
+            return JobFailure("\(channel.name) \(day): \(message)", retryable: false)
+        }
+    }
+}
