@@ -50,7 +50,8 @@ let package = Package(
         // Configuration: the TOML reader and the job files (schedules, `[[channel]]` tables), read from disk.
         .target(name: "ReconConfig", dependencies: ["ReconCore", "ReconBills"], swiftSettings: strict),
         // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
-        .target(name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
+        .target(
+            name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
 
         // gzip, zlib and ZIP through zlib: streaming inflate/deflate with size caps, ZIP read and write.
         .target(name: "ReconArchive", dependencies: ["CZlib"], swiftSettings: strict),
@@ -58,7 +59,8 @@ let package = Package(
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
         // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
-        .target(name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking", "ReconCalendar"], swiftSettings: strict),
+        .target(
+            name: "ReconPostgres", dependencies: ["CLibPQ", "ReconBlocking", "ReconCalendar"], swiftSettings: strict),
         // HTTP through libcurl: requests, streaming downloads, resume, timeouts.
         .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
         // The job ledger: enqueue, lease with fencing tokens, heartbeat, complete, fail, reap.
@@ -165,7 +167,9 @@ let package = Package(
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
         .testTarget(
-            name: "ReconBillsTests", dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"], swiftSettings: strict),
+            name: "ReconBillsTests",
+            dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
@@ -175,7 +179,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconPostgresTests",
-            dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconTestSupport", "ReconBlocking", "recon"],
+            dependencies: [
+                "ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconTestSupport", "ReconBlocking", "recon",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ReconHTTPTests",
@@ -193,7 +199,8 @@ let package = Package(
         .testTarget(
             name: "ReconChannelsTests",
             dependencies: [
-                "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig", "ReconHTTP",
+                "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig",
+                "ReconHTTP",
                 "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

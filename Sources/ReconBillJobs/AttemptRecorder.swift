@@ -1,6 +1,6 @@
 public import Logging
-public import ReconCore
 public import ReconChannels
+public import ReconCore
 public import ReconHTTP
 public import ReconPostgres
 
@@ -16,7 +16,9 @@ public struct AttemptRecorder: FetchAttemptLog {
     let worker: String
     let logger: Logger
 
-    public init(pool: PGPool, channel: String, day: LocalDay, jobID: Int64?, attempt: Int?, worker: String, logger: Logger) {
+    public init(
+        pool: PGPool, channel: String, day: LocalDay, jobID: Int64?, attempt: Int?, worker: String, logger: Logger
+    ) {
         self.pool = pool
         self.channel = channel
         self.day = day
@@ -27,7 +29,8 @@ public struct AttemptRecorder: FetchAttemptLog {
     }
 
     public func record(step: String, result: HTTPResult) async {
-        let milliseconds = result.duration.components.seconds * 1000 + result.duration.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            result.duration.components.seconds * 1000 + result.duration.components.attoseconds / 1_000_000_000_000_000
         let outcome: String
         switch result.outcome {
         case .completed: outcome = "completed"

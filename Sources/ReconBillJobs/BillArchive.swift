@@ -35,7 +35,8 @@ public struct BillArchive: Sendable {
             }
             return target
         } catch {
-            throw ChannelError.transient("cannot keep the bill in the archive \(directory): \(error.localizedDescription)")
+            throw ChannelError.transient(
+                "cannot keep the bill in the archive \(directory): \(error.localizedDescription)")
         }
     }
 }

@@ -63,10 +63,12 @@ public struct BillReport: Sendable, Codable {
                 lines: try row.decode(Int64.self, at: 4), payments: try row.decode(Int64.self, at: 5),
                 refunds: try row.decode(Int64.self, at: 6), amountFen: try row.decode(Int64.self, at: 7),
                 feeFen: try row.decode(Int64.self, at: 8), flagged: try row.decode(Int64.self, at: 9),
-                feeRoundingUnits: try row.decode(Int64.self, at: 10), declaredTotals: try row.decode(String?.self, at: 11),
+                feeRoundingUnits: try row.decode(Int64.self, at: 10),
+                declaredTotals: try row.decode(String?.self, at: 11),
                 jobID: try row.decode(Int64?.self, at: 12), worker: try row.decode(String?.self, at: 13),
                 fetchedAt: try row.decode(String.self, at: 14), fetchMilliseconds: try row.decode(Int64?.self, at: 15),
-                stageMilliseconds: try row.decode(Int64?.self, at: 16), parseCPUMilliseconds: try row.decode(Int64?.self, at: 17))
+                stageMilliseconds: try row.decode(Int64?.self, at: 16),
+                parseCPUMilliseconds: try row.decode(Int64?.self, at: 17))
         }
         let staged = try connection.query(
             """
@@ -89,8 +91,10 @@ public struct BillReport: Sendable, Codable {
         }
         let totals = staged.first
         return BillReport(
-            channel: channel, date: day.description, fetch: fetch, stagedLines: try totals?.decode(Int64.self, at: 0) ?? 0,
-            stagedAmountFen: try totals?.decode(Int64.self, at: 1) ?? 0, stagedFeeFen: try totals?.decode(Int64.self, at: 2) ?? 0,
+            channel: channel, date: day.description, fetch: fetch,
+            stagedLines: try totals?.decode(Int64.self, at: 0) ?? 0,
+            stagedAmountFen: try totals?.decode(Int64.self, at: 1) ?? 0,
+            stagedFeeFen: try totals?.decode(Int64.self, at: 2) ?? 0,
             attempts: attempts)
     }
 
@@ -104,8 +108,11 @@ public struct BillReport: Sendable, Codable {
                     + (fetch.flagged > 0 ? ", \(fetch.flagged) flagged" : ""))
             if let declared = fetch.declaredTotals { lines.append("  bill's own totals: \(declared)") }
             if fetch.feeRoundingUnits != 0 { lines.append("  fee rounding: \(fetch.feeRoundingUnits) × 0.00001 yuan") }
-            lines.append("  file: sha256 \(fetch.fileSHA256 ?? "-"), \(fetch.fileBytes) bytes, archived at \(fetch.archivePath ?? "-")")
-            lines.append("  fetched \(fetch.fetchedAt) by job \(fetch.jobID.map(String.init) ?? "-") on \(fetch.worker ?? "-")")
+            lines.append(
+                "  file: sha256 \(fetch.fileSHA256 ?? "-"), \(fetch.fileBytes) bytes, archived at \(fetch.archivePath ?? "-")"
+            )
+            lines.append(
+                "  fetched \(fetch.fetchedAt) by job \(fetch.jobID.map(String.init) ?? "-") on \(fetch.worker ?? "-")")
             if let fetchMS = fetch.fetchMilliseconds, let stageMS = fetch.stageMilliseconds {
                 lines.append(
                     "  time: \(fetchMS) ms to download and verify, \(stageMS) ms to stage"
@@ -114,7 +121,9 @@ public struct BillReport: Sendable, Codable {
         } else {
             lines.append("  nothing staged")
         }
-        lines.append("  rows in staged_bill_lines: \(stagedLines), amount \(Money.yuanText(fen: stagedAmountFen)) yuan, fee \(Money.yuanText(fen: stagedFeeFen)) yuan")
+        lines.append(
+            "  rows in staged_bill_lines: \(stagedLines), amount \(Money.yuanText(fen: stagedAmountFen)) yuan, fee \(Money.yuanText(fen: stagedFeeFen)) yuan"
+        )
         lines.append("  attempts: \(attempts.count)")
         for attempt in attempts {
             lines.append(

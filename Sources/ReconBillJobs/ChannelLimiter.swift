@@ -1,9 +1,9 @@
 import Foundation
+public import ReconChannels
+public import ReconConfig
 public import ReconCore
 public import ReconPostgres
 import Synchronization
-public import ReconConfig
-public import ReconChannels
 
 /// Holds every worker on every machine to a channel's limits: at most `concurrentRequests`
 /// requests in flight and `requestsPerSecond` started per second. Channels throttle and ban
@@ -28,7 +28,8 @@ public final class ChannelLimiter: ChannelPermits {
         _ body: () async throws -> T
     ) async throws -> T {
         try await prepare(channel: channel, limits: limits)
-        let slot = try await acquireSlot(channel: channel, limits: limits, holder: holder, holdMilliseconds: maxHoldMilliseconds)
+        let slot = try await acquireSlot(
+            channel: channel, limits: limits, holder: holder, holdMilliseconds: maxHoldMilliseconds)
         let result: Result<T, any Error>
         do {
             try await waitForPace(channel: channel, limits: limits)
@@ -61,7 +62,9 @@ public final class ChannelLimiter: ChannelPermits {
         prepared.withLock { $0[channel] = count }
     }
 
-    private func acquireSlot(channel: String, limits: ChannelLimits, holder: String, holdMilliseconds: Int64) async throws -> Int {
+    private func acquireSlot(channel: String, limits: ChannelLimits, holder: String, holdMilliseconds: Int64)
+        async throws -> Int
+    {
         var wait = 20
         while true {
             try Task.checkCancellation()

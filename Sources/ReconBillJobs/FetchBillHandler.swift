@@ -1,13 +1,13 @@
 public import Foundation
 import Logging
+import ReconBlocking
+public import ReconChannels
+public import ReconConfig
 public import ReconCore
 public import ReconHTTP
-import ReconBlocking
 import ReconJobs
 public import ReconPostgres
 public import ReconWorker
-public import ReconConfig
-public import ReconChannels
 
 /// Where a worker keeps bill files: downloads in progress, and the raw files kept for audit.
 public struct BillFolders: Sendable {
@@ -70,7 +70,8 @@ public struct FetchBillHandler: JobHandler {
         do {
             arguments = try JSONDecoder().decode(Arguments.self, from: Data(context.job.args.utf8))
         } catch {
-            throw JobFailure("fetch_bill arguments must be {\"channel\": \"...\", \"date\": \"YYYY-MM-DD\"}", retryable: false)
+            throw JobFailure(
+                "fetch_bill arguments must be {\"channel\": \"...\", \"date\": \"YYYY-MM-DD\"}", retryable: false)
         }
         guard let channel = channels.first(where: { $0.name == arguments.channel }) else {
             // Retryable: during a rollout another worker may already have the new job file.
@@ -97,9 +98,11 @@ public struct FetchBillHandler: JobHandler {
             channel: channel, day: day, workFolder: workFolder, http: http,
             limiter: ChannelLimiter(pool: context.pool),
             recorder: AttemptRecorder(
-                pool: context.pool, channel: channel.name, day: day, jobID: context.job.id, attempt: context.job.attempt,
+                pool: context.pool, channel: channel.name, day: day, jobID: context.job.id,
+                attempt: context.job.attempt,
                 worker: context.worker, logger: logger),
-            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets, attempt: context.job.attempt,
+            holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets,
+            attempt: context.job.attempt,
             logger: logger)
 
         let started = ContinuousClock.now
@@ -128,13 +131,17 @@ public struct FetchBillHandler: JobHandler {
             // and the next attempt downloads afresh.
             let archive = BillArchive(folder: folders.archive)
             let archived = try await BlockingExecutor.shared.run {
-                try archive.keep(bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
+                try archive.keep(
+                    bill.path, channel: channel.name, sha256: bill.sha256, fileExtension: bill.fileExtension)
             }
             staged.bill = bill.moved(to: archived)
             staged.fetchMilliseconds = (ContinuousClock.now - started).clampedDelayMilliseconds
             logger.info(
                 "bill downloaded; parsing into staging",
-                metadata: ["sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)", "fetch_ms": "\(staged.fetchMilliseconds ?? 0)"])
+                metadata: [
+                    "sha256": "\(bill.sha256)", "bytes": "\(bill.bytes)",
+                    "fetch_ms": "\(staged.fetchMilliseconds ?? 0)",
+                ])
         }
         // The bill is parsed in the completion, straight into COPY, in a transaction of its own.
         let stage = staged
@@ -143,11 +150,15 @@ public struct FetchBillHandler: JobHandler {
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
     /// After: dead, with the alert's words.
-    private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws -> JobResult {
+    private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws
+        -> JobResult
+    {
         let now = clock()
         let (ready, deadline) = channel.readyAndDeadline(for: day)
         guard now < deadline else {
-            throw JobFailure("bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))", retryable: false)
+            throw JobFailure(
+                "bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))",
+                retryable: false)
         }
         let poll = channel.pollIntervalMilliseconds * 1000
         let next = min(deadline, now < ready ? ready : now + poll)

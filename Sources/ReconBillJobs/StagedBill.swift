@@ -1,9 +1,9 @@
-import Foundation
 import CoreFoundation  // timespec for the parse thread's CPU time (MemberImportVisibility)
-public import ReconCore
-public import ReconPostgres
+import Foundation
 public import ReconBills
 public import ReconChannels
+public import ReconCore
+public import ReconPostgres
 
 /// Encodes bill lines as COPY rows for `staged_bill_lines`, counting what it encodes: the
 /// counts recorded in `bill_fetches` are those of the rows staged, not what the bill declared.
@@ -58,7 +58,8 @@ public struct StagedBill: Sendable {
     /// From the job's start until the verified file was archived, recorded with the fetch.
     public var fetchMilliseconds: Int64?
 
-    public init(channel: String, day: LocalDay, bill: DownloadedBill?, jobID: Int64, leaseToken: Int64, worker: String) {
+    public init(channel: String, day: LocalDay, bill: DownloadedBill?, jobID: Int64, leaseToken: Int64, worker: String)
+    {
         self.channel = channel
         self.day = day
         self.bill = bill
@@ -72,7 +73,8 @@ public struct StagedBill: Sendable {
         // Two fetches of one channel-day committing at once (a manual refetch beside the scheduled
         // one) take turns, so the second replaces the first whole rather than interleaving.
         try connection.query(
-            "SELECT pg_advisory_xact_lock(hashtext('recon.stage'), hashtext($1 || '/' || $2::text))", [channel, day.pgDate],
+            "SELECT pg_advisory_xact_lock(hashtext('recon.stage'), hashtext($1 || '/' || $2::text))",
+            [channel, day.pgDate],
             name: "stage: lock the channel-day")
         // stage_ms counts from here: time spent waiting for the other staging is not this one's.
         let started = ContinuousClock.now

@@ -10,7 +10,9 @@ package enum AlipayDetailsLayout {
     package static let amount = 11, received = 12, refundID = 21, fee = 22, remark = 24
     /// The columns a row's `BillLine` and totals are made of; the rest are only checked.
     /// Indexed by column: an array, as it is asked 25 times a row.
-    package static let used: [Bool] = header.indices.map { [txnID, orderID, kind, finished, amount, received, refundID, fee].contains($0) }
+    package static let used: [Bool] = header.indices.map {
+        [txnID, orderID, kind, finished, amount, received, refundID, fee].contains($0)
+    }
 
     /// 业务类型 交易 or 退款 read from its GBK bytes; nil for anything else (decoded as usual).
     package static func kindName(gbk bytes: ArraySlice<UInt8>) -> String? {

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// Alipay's daily trade bill, the `_业务明细.csv` entry of the ZIP (CHANNELS.md §1.3): GBK text,
 /// CRLF or LF, a `#` preamble naming the account and the day, a start marker, the 25-column
 /// header, the rows, an end marker and two footers whose counts and 商家实收 sums are checked
@@ -202,7 +203,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         } else {
             for (index, field) in raw.enumerated() {
                 fields.append(
-                    try decode(field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
+                    try decode(
+                        field.trimmedSpacesAndTabs(), line: line, column: index < names.count ? names[index] : nil))
             }
         }
         guard fields.count >= names.count else {

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// The `#` lines around Alipay's CSV tables (CHANNELS.md §1.3, §1.4): account, date range,
 /// start and end markers (found by substring, since the number of dashes varies) and footers.
 package enum AlipayFrame {

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// The `业务明细(汇总).csv` entry (CHANNELS.md §1.4): the same `#` frame, a start marker with
 /// 业务汇总列表, a header, one row per store and a `合计` row, whose counts and sums
 /// `AlipayDetailsParser.check(against:)` compares with the details. Small (a row per store), so

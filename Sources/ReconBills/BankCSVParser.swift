@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// The `bank_csv` adapter's parser (CHANNELS.md §4), following a `BankCSVProfile`; the default is
 /// `recon-bank-v1`. Lines stream out of `feed` as they are read (a million-line bill never sits in
 /// memory); the caller stages them inside its transaction and commits only when `finish` has

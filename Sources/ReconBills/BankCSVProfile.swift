@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// How one `bank_csv` channel writes its file (CHANNELS.md §4): every key of that table except the
 /// transport ones (URL, auth, compression, hash sidecar), which the fetcher reads.
 public struct BankCSVProfile: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// A bank file's time layout as a strftime subset: `%Y` (4 digits), `%m %d %H %M %S` (1 or 2
 /// digits), `%%` and literal text. An offset after the time (`Z`, `+08:00`) wins over the
 /// profile's zone.

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// One line of a channel's bill in the shape every adapter produces (CHANNELS.md §0).
 public struct BillLine: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {

@@ -5,7 +5,8 @@
 /// an unassigned pair of this shape; those fields would then decode to text nobody reads.)
 enum GBKShape {
     /// The first break of the structure, worded as the iconv decoder words it; nil when well formed.
-    static func firstError<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> TextCodingError? where Bytes.Index == Int {
+    static func firstError<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> TextCodingError?
+    where Bytes.Index == Int {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]

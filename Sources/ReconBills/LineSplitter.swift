@@ -46,7 +46,9 @@ struct LineSplitter: Sendable {
 
     /// memchr: the byte-at-a-time search was a fifth of a fixed-width parse.
     private static func indexOfNewline(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard let base = bytes.baseAddress, let found = memchr(base + start, 10, bytes.count - start) else { return nil }
+        guard let base = bytes.baseAddress, let found = memchr(base + start, 10, bytes.count - start) else {
+            return nil
+        }
         return base.distance(to: UnsafeRawPointer(found))
     }
 
@@ -57,7 +59,8 @@ struct LineSplitter: Sendable {
             try feed(bytes, into: &lines)
         } catch {
             throw BillError(
-                file: file, line: error.line, column: nil, check: "frame", reason: "the line is longer than \(maximumLength) bytes")
+                file: file, line: error.line, column: nil, check: "frame",
+                reason: "the line is longer than \(maximumLength) bytes")
         }
         return lines
     }

@@ -1,4 +1,5 @@
 public import ReconCore
+
 extension Money {
     /// Units of 10^-decimals yuan as decimal text: `(30_000, 5)` → `"0.30000"`, `(-12, 2)` → `"-0.12"`.
     package static func text(units: Int64, decimals: Int) -> String {

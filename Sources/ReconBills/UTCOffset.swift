@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// A bank file's time zone. Only fixed offsets: a zone with DST would make some wall times
 /// ambiguous, and the channels in CHANNELS.md all write Beijing time.
 public struct UTCOffset: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// UnionPay's ZM transaction detail file (CHANNELS.md §3.3): fixed-width GBK records of exactly
 /// 607 bytes plus CRLF or LF (the last may lack one), cut into fields by byte offset before
 /// decoding. No totals and no hash: the checks are per record (length, digits, merId, kind).
@@ -59,7 +60,8 @@ public struct UnionPayZMParser: BillParser, Sendable {
     }
 
     private func parseRecord(_ bytes: [UInt8], line: Int) throws(BillError) -> BillLine {
-        try bytes.withUnsafeBytes { record in Result { () throws(BillError) in try parseRecord(record, line: line) } }.get()
+        try bytes.withUnsafeBytes { record in Result { () throws(BillError) in try parseRecord(record, line: line) } }
+            .get()
     }
 
     /// Reads the record in place: fields are cut as byte ranges, numbers read from their digits,
@@ -91,7 +93,8 @@ public struct UnionPayZMParser: BillParser, Sendable {
             let bytes = field(number)
             guard bytes.count == count, let value = Self.decimal(bytes) else {
                 throw refuse(
-                    line, Layout.names[number - 1], "digits", "field \(number) \"\(shown(number))\" is not \(count) digits")
+                    line, Layout.names[number - 1], "digits",
+                    "field \(number) \"\(shown(number))\" is not \(count) digits")
             }
             return value
         }
@@ -105,7 +108,8 @@ public struct UnionPayZMParser: BillParser, Sendable {
             let magnitude = signed ? UnsafeRawBufferPointer(rebasing: bytes[1...]) : bytes
             guard magnitude.count == (signed ? 12 : 13), let value = Self.decimal(magnitude) else {
                 throw refuse(
-                    line, Layout.names[number - 1], "digits", "field \(number) \"\(shown(number))\" is not D or C and 12 digits")
+                    line, Layout.names[number - 1], "digits",
+                    "field \(number) \"\(shown(number))\" is not D or C and 12 digits")
             }
             return prefix == UInt8(ascii: "C") ? -value : value
         }

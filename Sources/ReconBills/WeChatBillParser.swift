@@ -1,4 +1,5 @@
 public import ReconCore
+
 /// WeChat Pay API v3 trade bills (CHANNELS.md §2.3–2.5): UTF-8 text (a BOM tolerated, CRLF or
 /// LF), a header of column names, data rows whose every field starts with a backtick, then a
 /// totals header and one totals line. Every row is checked as it streams; `finish` checks the

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import ReconBillJobs
 import ReconChannels
+import ReconConfig
 import ReconCore
 import ReconJobs
 import ReconPostgres
-import ReconConfig
-import ReconBillJobs
 
 /// The job folder whose `[[channel]]` tables name the channels: `--jobs`, else `RECON_JOBS_DIR`.
 struct JobFolderOptions: ParsableArguments {
@@ -31,7 +31,8 @@ struct JobFolderOptions: ParsableArguments {
 /// `recon fetch-bill --channel C --date D`: enqueues the fetch_bill job and follows it to the end.
 struct FetchBillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fetch-bill", abstract: "Fetch one channel's bill for one day through the workers, and wait for it.")
+        commandName: "fetch-bill",
+        abstract: "Fetch one channel's bill for one day through the workers, and wait for it.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var jobFolder: JobFolderOptions
@@ -55,10 +56,14 @@ struct FetchBillCommand: AsyncParsableCommand {
                     + (known.isEmpty ? "" : "; known: \(known)"))
         }
         let args = "{\"channel\":\(jsonString(channel)),\"date\":\"\(day)\"}"
-        let job = NewJob(kind: FetchBillHandler.kind, queue: definition.queue, args: args, priority: 0, retry: definition.retry)
+        let job = NewJob(
+            kind: FetchBillHandler.kind, queue: definition.queue, args: args, priority: 0, retry: definition.retry)
         let pool = PGPool(connectionString: try database.resolved(), maxConnections: 1)
         defer { pool.close() }
-        guard let enqueued = try await pool.transaction(name: "fetch-bill: enqueue", { try JobLedger.enqueue([job], on: $0) }).first
+        guard
+            let enqueued = try await pool.transaction(
+                name: "fetch-bill: enqueue", { try JobLedger.enqueue([job], on: $0) }
+            ).first
         else { throw ValidationError("nothing was enqueued") }
         printNow("enqueued fetch_bill job \(enqueued.id) for \(channel) \(day) on queue \(definition.queue)")
         if noWait { return }
@@ -84,7 +89,8 @@ struct FetchBillCommand: AsyncParsableCommand {
             }
             errorsShown = record.errors.count
             if record.state != lastState {
-                let when = record.state == "scheduled" || record.state == "retryable" ? " (runs at \(record.runAt))" : ""
+                let when =
+                    record.state == "scheduled" || record.state == "retryable" ? " (runs at \(record.runAt))" : ""
                 printNow("job \(id): \(record.state)\(when)")
                 lastState = record.state
             }
@@ -107,7 +113,8 @@ struct BillsCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "show", abstract: "Staged totals, the file's hash and the download attempts of one channel-day.")
+            commandName: "show",
+            abstract: "Staged totals, the file's hash and the download attempts of one channel-day.")
 
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The channel's name.") var channel: String

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReconConfig
 import ReconCoordinator
 import ReconCore
-import ReconConfig
 
 /// `recon coordinator`: serves the lease API and runs the reaper and the other maintenance loops.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -41,7 +41,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let configuration = CoordinatorConfiguration(
-            host: address.host, port: address.port, databaseURL: try database.resolved(), apiToken: try token.resolved(),
+            host: address.host, port: address.port, databaseURL: try database.resolved(),
+            apiToken: try token.resolved(),
             leaseMilliseconds: leaseMilliseconds, retentionMilliseconds: retentionDays * 86_400_000,
             schedules: schedules)
         let watchdog = SystemdNotify.startWatchdog()

@@ -1,13 +1,13 @@
 import Foundation
 import Logging
+import ReconBillJobs
 import ReconChannels
+import ReconConfig
 import ReconCore
 import ReconJobs
 import ReconMockChannel
 import ReconPostgres
 import _CryptoExtras
-import ReconConfig
-import ReconBillJobs
 
 /// The bill part of `recon demo`: a mock channel server in this process serving all four formats,
 /// one channel of each pointing at it (keys made for the run, referenced by file), and a
@@ -44,7 +44,9 @@ struct DemoBills {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw DemoError("the mock channel server did not start") }
         try writeJobFile(base: "http://127.0.0.1:\(port)")
-        print("mock channel server on http://127.0.0.1:\(port) (Alipay, WeChat Pay, UnionPay and bank file APIs, in this process)")
+        print(
+            "mock channel server on http://127.0.0.1:\(port) (Alipay, WeChat Pay, UnionPay and bank file APIs, in this process)"
+        )
         return task
     }
 
@@ -53,7 +55,8 @@ struct DemoBills {
             // Readable by this user only, as a real key file must be.
             guard
                 FileManager.default.createFile(
-                    atPath: "\(folder)/\(name).pem", contents: Data(try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation.utf8),
+                    atPath: "\(folder)/\(name).pem",
+                    contents: Data(try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation.utf8),
                     attributes: [.posixPermissions: 0o600])
             else { throw DemoError("cannot write \(folder)/\(name).pem") }
         }
@@ -106,17 +109,19 @@ struct DemoBills {
         let contents = try JobFile.load(directory: jobs)
         let jobs = contents.channels.map { channel in
             NewJob(
-                kind: FetchBillHandler.kind, queue: channel.queue, args: "{\"channel\":\"\(channel.name)\",\"date\":\"\(day)\"}",
+                kind: FetchBillHandler.kind, queue: channel.queue,
+                args: "{\"channel\":\"\(channel.name)\",\"date\":\"\(day)\"}",
                 retry: channel.retry)
         }
         let ids = try await pool.transaction { try JobLedger.enqueue(jobs, on: $0) }.map(\.id)
         print("enqueued fetch_bill for \(day) on \(contents.channels.map(\.name).joined(separator: ", "))")
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(120) {
-            let finished = try await pool.query(
-                "SELECT count(*) FROM recon_jobs WHERE id = ANY($1) AND state IN ('completed', 'dead', 'cancelled')",
-                [PGArray(ids)]
-            ).first?.decode(Int64.self, at: 0) ?? 0
+            let finished =
+                try await pool.query(
+                    "SELECT count(*) FROM recon_jobs WHERE id = ANY($1) AND state IN ('completed', 'dead', 'cancelled')",
+                    [PGArray(ids)]
+                ).first?.decode(Int64.self, at: 0) ?? 0
             if finished == ids.count { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -129,12 +134,14 @@ struct DemoBills {
                         + "fee \(Money.yuanText(fen: fetch.feeFen)) yuan, \(report.attempts.count) HTTP requests, "
                         + "file sha256 \(fetch.fileSHA256?.prefix(12) ?? "-")…")
             } else {
-                print("  \(channel.name): nothing staged; see `recon bills show --channel \(channel.name) --date \(day)`")
+                print(
+                    "  \(channel.name): nothing staged; see `recon bills show --channel \(channel.name) --date \(day)`")
             }
         }
-        let retried = try await pool.query(
-            "SELECT count(*) FROM recon_jobs WHERE id = ANY($1) AND jsonb_array_length(errors) > 0", [PGArray(ids)]
-        ).first?.decode(Int64.self, at: 0) ?? 0
+        let retried =
+            try await pool.query(
+                "SELECT count(*) FROM recon_jobs WHERE id = ANY($1) AND jsonb_array_length(errors) > 0", [PGArray(ids)]
+            ).first?.decode(Int64.self, at: 0) ?? 0
         print("  (\(retried) fetch retried after the channel's HTTP 500, as the mock was told to fail once)")
     }
 }

@@ -74,7 +74,8 @@ struct DemoCommand: AsyncParsableCommand {
         }[0].id
         print("enqueued \(total) probe jobs, and job \(last) that waits for all of them")
 
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let start = ContinuousClock.now
         var children: [Process] = []
@@ -82,7 +83,8 @@ struct DemoCommand: AsyncParsableCommand {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
             child.arguments = [
-                "worker", "--coordinator", url, "--slots", "16", "--worker-id", "demo-worker-\(index)", "--queues", "default,bills",
+                "worker", "--coordinator", url, "--slots", "16", "--worker-id", "demo-worker-\(index)", "--queues",
+                "default,bills",
                 "--jobs", bills.jobs, "--download-dir", bills.downloads, "--archive-dir", bills.archive,
             ]
             child.environment = ProcessInfo.processInfo.environment.merging([

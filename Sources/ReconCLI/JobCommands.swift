@@ -73,12 +73,13 @@ struct EnqueueCommand: AsyncParsableCommand {
 func parseRunAt(_ text: String) -> PGTimestamp? {
     let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
     if text.hasPrefix("+"), let unit = text.last, let amount = Int64(text.dropFirst().dropLast()), amount >= 0 {
-        let seconds: Int64? = switch unit {
+        let seconds: Int64? =
+            switch unit {
             case "s": amount
             case "m": amount * 60
             case "h": amount * 3600
             default: nil
-        }
+            }
         return seconds.map { PGTimestamp(microsecondsSince1970: now + $0 * 1_000_000) }
     }
     let formatter = ISO8601DateFormatter()
@@ -134,7 +135,9 @@ struct StatusCommand: AsyncParsableCommand {
                 })
         }
         if json { return try printJSON(status) }
-        print("QUEUE".padding(toLength: 20, withPad: " ", startingAt: 0) + "STATE".padding(toLength: 12, withPad: " ", startingAt: 0) + "JOBS")
+        print(
+            "QUEUE".padding(toLength: 20, withPad: " ", startingAt: 0)
+                + "STATE".padding(toLength: 12, withPad: " ", startingAt: 0) + "JOBS")
         for count in status.counts {
             print(
                 count.queue.padding(toLength: 20, withPad: " ", startingAt: 0)
@@ -146,7 +149,8 @@ struct StatusCommand: AsyncParsableCommand {
         for worker in status.workers {
             print(
                 worker.worker.padding(toLength: 32, withPad: " ", startingAt: 0)
-                    + "\(worker.running)".padding(toLength: 9, withPad: " ", startingAt: 0) + "\(worker.oldestLeaseSeconds)s")
+                    + "\(worker.running)".padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + "\(worker.oldestLeaseSeconds)s")
         }
         if status.workers.isEmpty { print("(no running leases)") }
     }

@@ -33,7 +33,8 @@ struct JobsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard JobState(rawValue: state) != nil else {
-                throw ValidationError("--state must be one of " + JobState.allCases.map(\.rawValue).joined(separator: ", "))
+                throw ValidationError(
+                    "--state must be one of " + JobState.allCases.map(\.rawValue).joined(separator: ", "))
             }
         }
 
@@ -44,7 +45,9 @@ struct JobsCommand: AsyncParsableCommand {
             if json { return try printJSON(records) }
             for record in records {
                 let lastError = record.errors.last.map { " — \($0.error)" } ?? ""
-                print("\(record.id)\t\(record.kind)\t\(record.queue)\tattempt \(record.attempt)/\(record.maxAttempts)\(lastError)")
+                print(
+                    "\(record.id)\t\(record.kind)\t\(record.queue)\tattempt \(record.attempt)/\(record.maxAttempts)\(lastError)"
+                )
             }
             if records.isEmpty { print("(no \(state.rawValue) jobs)") }
         }
@@ -61,7 +64,9 @@ func printRecord(_ record: JobRecord) {
     if let key = record.uniqueKey { print("  unique key: \(key)") }
     if let owner = record.leaseOwner { print("  last lease: \(owner), until \(record.leaseExpiresAt ?? "?")") }
     if let held = record.heldBecause { print("  \(held)") }
-    for dependency in record.dependsOn { print("  depends on job \(dependency.id) (\(dependency.kind)): \(dependency.state)") }
+    for dependency in record.dependsOn {
+        print("  depends on job \(dependency.id) (\(dependency.kind)): \(dependency.state)")
+    }
     for attempt in record.errors {
         print("  attempt \(attempt.attempt) at \(attempt.at) on \(attempt.worker ?? "?"): \(attempt.error)")
     }

@@ -14,7 +14,9 @@ struct MockChannelCommand: AsyncParsableCommand {
     @Option(help: "Lines in a generated bill.") var lines = 200
     @Option(
         parsing: .singleValue,
-        help: "A fault, channel:date:kind[:times[:argument]] (e.g. wechatpay:2026-11-23:fail_503:2; * for any; times 0 = always). Kinds: \(Fault.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+        help:
+            "A fault, channel:date:kind[:times[:argument]] (e.g. wechatpay:2026-11-23:fail_503:2; * for any; times 0 = always). Kinds: \(Fault.Kind.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var fault: [String] = []
     @Option(
         name: .customLong("bank-api-key-env"),

@@ -36,7 +36,8 @@ extension SystemdNotify {
     /// Pinged at half the interval from the cooperative pool: if the process's tasks stall, the
     /// pings stop and systemd notices.
     static func startWatchdog() -> Task<Void, Never>? {
-        guard let text = ProcessInfo.processInfo.environment["WATCHDOG_USEC"], let micros = Int64(text), micros > 0 else {
+        guard let text = ProcessInfo.processInfo.environment["WATCHDOG_USEC"], let micros = Int64(text), micros > 0
+        else {
             return nil
         }
         return Task {

@@ -1,13 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReconBillJobs
 import ReconChannels
 import ReconConfig
 import ReconCore
 import ReconWorker
 import ServiceLifecycle
 import UnixSignals
-import ReconBillJobs
 
 /// `recon worker`: runs jobs leased from the coordinators. Start more of them to go faster.
 struct WorkerCommand: AsyncParsableCommand {

@@ -51,9 +51,10 @@ public struct ScheduleDefinition: Sendable, Equatable {
 /// Turns a TOML table into JSON text (strings transformed on the way), for job arguments.
 enum JSONText {
     static func object(_ table: TOMLTable, transform: (String) -> String) -> String {
-        "{" + table.keys.compactMap { key in
-            table[key].map { quote(key) + ":" + value($0.value, transform) }
-        }.joined(separator: ",") + "}"
+        "{"
+            + table.keys.compactMap { key in
+                table[key].map { quote(key) + ":" + value($0.value, transform) }
+            }.joined(separator: ",") + "}"
     }
 
     static func value(_ value: TOMLValue, _ transform: (String) -> String) -> String {
@@ -125,9 +126,12 @@ public enum JobFile {
     public static func load(directory: String) throws -> JobFileContents {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }
+                .sorted()
         } catch {
-            throw TOMLError(file: directory, line: 0, column: nil, message: "cannot list the job folder: \(error.localizedDescription)")
+            throw TOMLError(
+                file: directory, line: 0, column: nil,
+                message: "cannot list the job folder: \(error.localizedDescription)")
         }
         var all = JobFileContents()
         for name in names {
@@ -189,7 +193,8 @@ public enum JobFile {
         var args = TOMLTable()
         if let node = reader.node("args") {
             guard case .table(let table) = node.value else {
-                throw reader.error(at: "args", "`\(reader.keyPath("args"))` must be a table, e.g. args = { day = \"{yesterday}\" }")
+                throw reader.error(
+                    at: "args", "`\(reader.keyPath("args"))` must be a table, e.g. args = { day = \"{yesterday}\" }")
             }
             args = table
         }
@@ -198,8 +203,10 @@ public enum JobFile {
         var retry = RetryPolicy()
         if let table = try reader.optionalTable("retry") {
             retry.maxAttempts = try table.optionalInt("max_attempts", in: 1...1000) ?? retry.maxAttempts
-            retry.baseMilliseconds = try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
-            retry.capMilliseconds = try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
+            retry.baseMilliseconds =
+                try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
+            retry.capMilliseconds =
+                try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
             try table.finish()
         }
         try reader.finish()
@@ -210,14 +217,19 @@ public enum JobFile {
     }
 
     /// A duration within `range` milliseconds, so no later arithmetic on it can overflow.
-    static func duration(_ reader: TOMLTableReader, _ key: String, in range: ClosedRange<Int64>) throws(TOMLError) -> Int64? {
+    static func duration(_ reader: TOMLTableReader, _ key: String, in range: ClosedRange<Int64>) throws(TOMLError)
+        -> Int64?
+    {
         guard let text = try reader.optionalString(key) else { return nil }
         guard let milliseconds = DurationText.milliseconds(text) else {
-            throw reader.error(at: key, "`\(reader.keyPath(key))` must be a duration like \"90s\", \"10m\" or \"36h\", found \"\(text)\"")
+            throw reader.error(
+                at: key,
+                "`\(reader.keyPath(key))` must be a duration like \"90s\", \"10m\" or \"36h\", found \"\(text)\"")
         }
         guard range.contains(milliseconds) else {
             throw reader.error(
-                at: key, "`\(reader.keyPath(key))` must be between \(range.lowerBound) ms and \(range.upperBound / 1000) s")
+                at: key,
+                "`\(reader.keyPath(key))` must be between \(range.lowerBound) ms and \(range.upperBound / 1000) s")
         }
         return milliseconds
     }

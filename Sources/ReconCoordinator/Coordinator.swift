@@ -1,11 +1,11 @@
-public import Logging
 import Hummingbird
+public import Logging
+public import ReconConfig
 public import ReconCore
 import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
 import UnixSignals
-public import ReconConfig
 
 /// What a coordinator needs. Secrets (the database URL's password, the API token) are held here
 /// and never logged.

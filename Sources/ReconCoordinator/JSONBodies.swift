@@ -13,7 +13,8 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request) async throw
     do {
         buffer = try await request.body.collect(upTo: maxRequestBytes)
     } catch {
-        throw APIFailure(status: .contentTooLarge, code: "bad_request", message: "the body is over \(maxRequestBytes) bytes")
+        throw APIFailure(
+            status: .contentTooLarge, code: "bad_request", message: "the body is over \(maxRequestBytes) bytes")
     }
     do {
         return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
@@ -46,7 +47,8 @@ struct APIFailure: Error {
     var message: String
 
     static func leaseLost(_ id: Int64) -> APIFailure {
-        APIFailure(status: .conflict, code: "lease_lost", message: "the lease on job \(id) is no longer held by this token")
+        APIFailure(
+            status: .conflict, code: "lease_lost", message: "the lease on job \(id) is no longer held by this token")
     }
 }
 
@@ -68,11 +70,13 @@ struct APIFailureMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let failure as APIFailure {
             return jsonResponse(status: failure.status, APIErrorBody(code: failure.code, error: failure.message))
         } catch let error as HTTPError {
-            return jsonResponse(status: error.status, APIErrorBody(code: "bad_request", error: error.body ?? "\(error.status)"))
+            return jsonResponse(
+                status: error.status, APIErrorBody(code: "bad_request", error: error.body ?? "\(error.status)"))
         } catch {
             context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             return jsonResponse(
-                status: .internalServerError, APIErrorBody(code: "internal", error: "the coordinator failed; see its log"))
+                status: .internalServerError,
+                APIErrorBody(code: "internal", error: "the coordinator failed; see its log"))
         }
     }
 }

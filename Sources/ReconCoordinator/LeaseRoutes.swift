@@ -27,7 +27,8 @@ struct LeaseRoutes: Sendable {
     func lease(_ request: Request) async throws -> Response {
         let body = try await decodeBody(LeaseRequest.self, from: request)
         try checkWorker(body.worker)
-        guard (1...50).contains(body.queues.count), body.queues.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 200 }) else {
+        guard (1...50).contains(body.queues.count), body.queues.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 200 })
+        else {
             throw badRequest("queues must name 1 to 50 queues, each 1 to 200 bytes")
         }
         guard (1...LeaseAPI.maxCount).contains(body.count) else {

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
+import ReconConfig
 import ReconCore
 import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
-import ReconConfig
 
 /// Enqueues the jobs of the job files' `[[schedule]]`s when their cron fires.
 ///
@@ -34,7 +34,8 @@ struct SchedulerService: Service {
             // Forget firings older than any window: they will not be looked at again.
             let horizon = now.addingTimeInterval(-Double(schedules.map(\.catchUpMilliseconds).max() ?? 0) / 1000 - 3600)
             done = done.filter { key in
-                key.split(separator: "|").last.flatMap { Double($0) }.map { $0 >= horizon.timeIntervalSince1970 } ?? false
+                key.split(separator: "|").last.flatMap { Double($0) }.map { $0 >= horizon.timeIntervalSince1970 }
+                    ?? false
             }
             try? await Task.sleep(for: tick)
         }

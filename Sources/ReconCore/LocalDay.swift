@@ -1,4 +1,5 @@
 import ReconCalendar
+
 /// A calendar day with no time and no zone: the business day a reconciliation run is about.
 ///
 /// Kept apart from `Date` because "2026-11-23" means a different span of instants in each

@@ -25,7 +25,8 @@ enum ChildProcess {
     static func run(_ executable: String, _ arguments: [String], asUser user: String? = nil, scratch: String)
         throws(Failure) -> String
     {
-        let argv = user != nil && getuid() == 0
+        let argv =
+            user != nil && getuid() == 0
             ? ["/usr/sbin/runuser", "-u", user ?? "", "--", executable] + arguments
             : [executable] + arguments
         let command = ([executable] + arguments).joined(separator: " ")
@@ -47,7 +48,8 @@ enum ChildProcess {
         let exited = status & 0x7f == 0
         let exitCode = (status >> 8) & 0xff
         guard exited, exitCode == 0 else {
-            throw Failure(command: command, status: exited ? exitCode : -(status & 0x7f), output: String(output.suffix(2000)))
+            throw Failure(
+                command: command, status: exited ? exitCode : -(status & 0x7f), output: String(output.suffix(2000)))
         }
         return output
     }

@@ -1,6 +1,6 @@
 public import Foundation
-import ReconPostgres
 import ReconBlocking
+import ReconPostgres
 import Synchronization
 
 /// A private PostgreSQL cluster in a temporary folder: `initdb`, then `pg_ctl start` with the server
@@ -47,8 +47,10 @@ public final class EmbeddedPostgres: Sendable {
             try EmbeddedPostgres.handOverToServerUser(directory)
             try ChildProcess.run(
                 bin + "/initdb",
-                ["-D", directory + "/data", "-U", "recon", "-A", "trust", "-E", "UTF8", "--locale=C", "--nosync",
-                 "--no-instructions"],
+                [
+                    "-D", directory + "/data", "-U", "recon", "-A", "trust", "-E", "UTF8", "--locale=C", "--nosync",
+                    "--no-instructions",
+                ],
                 asUser: "postgres", scratch: directory)
             try appendSettings(options)
             try ChildProcess.run(

@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 /// Writes Alipay's `_业务明细.csv` as CHANNELS.md §1.3 shows it: GBK, CRLF, the `#` frame, the
 /// 25-column header, rows with Alipay's trailing TABs, fees in Alipay's sign (negative when
 /// charged), both footers and the export time.

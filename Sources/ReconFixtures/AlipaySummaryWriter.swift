@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 /// Writes Alipay's `业务明细(汇总).csv` (CHANNELS.md §1.4): GBK, the `#` frame, the header and the
 /// 合计 row, whose amounts are net of refunds (Σ of every detail row, as the mock assumes) and
 /// whose 服务费 is in Alipay's sign.

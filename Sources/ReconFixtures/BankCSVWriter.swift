@@ -1,4 +1,5 @@
 import ReconBills
+
 /// Writes a `recon-bank-v1` file (CHANNELS.md §4): UTF-8, comma, CRLF, yuan, refunds negative,
 /// fee positive when charged, and the `#TOTAL,count,sum,fee` trailer. A refund gets its own line
 /// id (`channelRefundID`), as in the §4 example.

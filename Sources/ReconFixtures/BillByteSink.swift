@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 /// Collects a writer's lines and hands them to the caller's sink in chunks of about 64 KiB, so a
 /// million-line bill is never whole in memory and the sink is not called once per line.
 struct BillByteSink {

@@ -1,5 +1,6 @@
 import ReconBills
 public import ReconCore
+
 /// A deterministic day of business: payments spread over the day, and refunds (in part or in
 /// full) of recent payments, each with a 0.6 % fee and a Chinese subject. Streams: only the
 /// last few payments are kept, to refund from, so a million-line bill needs no memory for it.

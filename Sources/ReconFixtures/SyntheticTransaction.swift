@@ -1,6 +1,7 @@
 public import ReconBills
 import ReconCalendar
 public import ReconCore
+
 /// One generated transaction, with everything any channel's bill writes about it, for the mock
 /// channel server and the round-trip tests.
 public struct SyntheticTransaction: Sendable, Equatable {

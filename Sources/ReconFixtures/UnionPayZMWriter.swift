@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 /// Writes UnionPay ZM records (CHANNELS.md §3.3): 607 bytes each plus CRLF, the "simplest
 /// faithful subset" of fields filled (numbers zero-filled on the left, text left-aligned and
 /// space-filled, GBK), every other field spaces. The subject goes to 商户自定义域 (field 35),

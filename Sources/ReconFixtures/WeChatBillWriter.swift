@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 /// Writes a WeChat Pay v3 `ALL` trade bill byte for byte as CHANNELS.md §2.3–2.4: UTF-8, CRLF
 /// after every line, backtick fields, then the totals header and the totals line.
 public struct WeChatBillWriter {

@@ -101,12 +101,14 @@ struct Transfer {
         try handle.setHeaders(try headerLines(ifRange: resumeFrom > 0 ? ifRange : nil))
         try handle.set(CURLOPT_USERAGENT, string: options.userAgent, name: "CURLOPT_USERAGENT")
 
-        try handle.set(CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.curlMilliseconds, name: "CURLOPT_CONNECTTIMEOUT_MS")
+        try handle.set(
+            CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.curlMilliseconds, name: "CURLOPT_CONNECTTIMEOUT_MS")
         if let total = options.totalTimeout {
             try handle.set(CURLOPT_TIMEOUT_MS, total.curlMilliseconds, name: "CURLOPT_TIMEOUT_MS")
         }
         try handle.set(CURLOPT_TCP_KEEPALIVE, 1, name: "CURLOPT_TCP_KEEPALIVE")
-        try handle.set(CURLOPT_MAXFILESIZE_LARGE, offset: max(0, options.maxBodySize), name: "CURLOPT_MAXFILESIZE_LARGE")
+        try handle.set(
+            CURLOPT_MAXFILESIZE_LARGE, offset: max(0, options.maxBodySize), name: "CURLOPT_MAXFILESIZE_LARGE")
         if options.followRedirects {
             try handle.set(CURLOPT_FOLLOWLOCATION, 1, name: "CURLOPT_FOLLOWLOCATION")
             try handle.set(CURLOPT_MAXREDIRS, options.maxRedirects, name: "CURLOPT_MAXREDIRS")
@@ -224,7 +226,8 @@ struct Transfer {
 enum HeaderSyntax {
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(byte)

@@ -36,7 +36,9 @@ public enum JobLedger {
     }
 
     static func validate(_ job: NewJob) throws {
-        guard !job.kind.isEmpty, job.kind.utf8.count <= 200 else { throw JobError("a job's kind must be 1 to 200 bytes") }
+        guard !job.kind.isEmpty, job.kind.utf8.count <= 200 else {
+            throw JobError("a job's kind must be 1 to 200 bytes")
+        }
         guard !job.queue.isEmpty, job.queue.utf8.count <= 200 else {
             throw JobError("a job's queue must be 1 to 200 bytes")
         }
@@ -52,7 +54,9 @@ public enum JobLedger {
             "SELECT nextval(pg_get_serial_sequence('recon_jobs', 'id')) FROM generate_series(1, $1)", [jobs.count],
             name: "enqueue: take ids"
         ).rows.map { try $0.decode(Int64.self, at: 0) }
-        guard ids.count == jobs.count else { throw JobError("the database gave \(ids.count) ids for \(jobs.count) jobs") }
+        guard ids.count == jobs.count else {
+            throw JobError("the database gave \(ids.count) ids for \(jobs.count) jobs")
+        }
         let rows = try connection.query(
             """
             INSERT INTO recon_jobs (id, kind, queue, args, priority, state, run_at, max_attempts,
@@ -109,7 +113,8 @@ public enum JobLedger {
         if let missing = job.dependsOn.first(where: { !found.contains($0) }) {
             throw JobError("job \(missing), which the new \(job.kind) job depends on, does not exist")
         }
-        let incomplete = try upstream.rows.filter { try $0.decode(String.self, at: 1) != JobState.completed.rawValue }.count
+        let incomplete = try upstream.rows.filter { try $0.decode(String.self, at: 1) != JobState.completed.rawValue }
+            .count
         let row = try connection.query(
             """
             INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
@@ -318,14 +323,16 @@ public enum JobLedger {
             RETURNING run_at
             """, [lease.id, lease.token, dead, delay, worker, error], name: "fail job")
         if dead { return .dead }
-        return .retryable(runAt: try updated.first?.decode(PGTimestamp.self, at: 0) ?? PGTimestamp(microsecondsSince1970: 0))
+        return .retryable(
+            runAt: try updated.first?.decode(PGTimestamp.self, at: 0) ?? PGTimestamp(microsecondsSince1970: 0))
     }
 
     /// Whether `lease` still holds, read without locking the row (the fenced UPDATE at completion
     /// is what counts; this only spares a stale worker its writes).
     public static func holds(_ lease: LeaseRef, on connection: PGConnection) throws -> Bool {
         try !connection.query(
-            "SELECT 1 FROM recon_jobs WHERE id = $1 AND lease_token = $2 AND state = 'running'", [lease.id, lease.token],
+            "SELECT 1 FROM recon_jobs WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+            [lease.id, lease.token],
             name: "complete: read fence"
         ).rows.isEmpty
     }
@@ -400,7 +407,8 @@ public enum JobLedger {
             return nil
         }
         guard [.dead, .cancelled, .retryable, .scheduled].contains(state) else {
-            throw JobError("job \(id) is \(state.rawValue); only dead, cancelled, retryable or scheduled jobs can be retried")
+            throw JobError(
+                "job \(id) is \(state.rawValue); only dead, cancelled, retryable or scheduled jobs can be retried")
         }
         // A job cancelled while it waited for dependencies goes back to waiting for them.
         let row = try connection.query(
@@ -414,7 +422,9 @@ public enum JobLedger {
                   WHERE d.job_id = $1 AND up.state <> 'completed') w
             WHERE j.id = $1 RETURNING j.queue
             """, [id], name: "retry job")
-        if let queue = try row.first?.decode(String.self, at: 0) { try connection.notify(notifyChannel, payload: queue) }
+        if let queue = try row.first?.decode(String.self, at: 0) {
+            try connection.notify(notifyChannel, payload: queue)
+        }
         return state
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import ReconPostgres
 
 /// Everything the ledger knows about one job, for `recon jobs show` and the like.
@@ -65,10 +66,12 @@ extension JobLedger {
             let blocking = dependencies.filter { $0.state != JobState.completed.rawValue }
             let dead = blocking.filter { $0.state == JobState.dead.rawValue || $0.state == JobState.cancelled.rawValue }
             if !dead.isEmpty {
-                held = "held: " + dead.map { "job \($0.id) (\($0.kind)) is \($0.state)" }.joined(separator: ", ")
+                held =
+                    "held: " + dead.map { "job \($0.id) (\($0.kind)) is \($0.state)" }.joined(separator: ", ")
                     + "; retry it (recon retry ID) to let this job run"
             } else if !blocking.isEmpty {
-                held = "waiting for " + blocking.map { "job \($0.id) (\($0.kind), \($0.state))" }.joined(separator: ", ")
+                held =
+                    "waiting for " + blocking.map { "job \($0.id) (\($0.kind), \($0.state))" }.joined(separator: ", ")
             }
         }
         return JobRecord(
@@ -87,8 +90,6 @@ extension JobLedger {
         return try ids.rows.compactMap { try record(try $0.decode(Int64.self, at: 0), on: connection) }
     }
 }
-
-import Foundation
 
 enum JSONDecoderBox {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {

@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ReconArchive
-import ReconCore
 import ReconBills
+import ReconCore
 
 /// Alipay (CHANNELS.md §1): `POST /alipay/gateway.do` answers the bill download-URL query (errors
 /// with HTTP 200 and a code, as the gateway does), signed with the mock's key over the exact
@@ -23,53 +23,70 @@ struct AlipayRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("alipay/gateway.do") { request, _ in try await self.query(request) }
-        router.get("alipay/download/:token") { request, context in try self.download(request, token: context.parameters.require("token")) }
+        router.get("alipay/download/:token") { request, context in
+            try self.download(request, token: context.parameters.require("token"))
+        }
     }
 
     private func query(_ request: Request) async throws -> Response {
         stats.enter("alipay")
         defer { stats.leave("alipay") }
         let form = try await FormBody.parse(request)
-        guard form["method"] == "alipay.data.dataservice.bill.downloadurl.query", let appID = form["app_id"], !appID.isEmpty,
+        guard form["method"] == "alipay.data.dataservice.bill.downloadurl.query", let appID = form["app_id"],
+            !appID.isEmpty,
             appID.count <= 32, appID.allSatisfy({ $0.isASCII && $0.isNumber }),
             let sign = form["sign"], form["sign_type"] == "RSA2"
         else {
-            return answer(#"{"code":"40001","msg":"Missing Required Arguments","sub_code":"isv.missing-method","sub_msg":"缺少方法名参数"}"#)
+            return answer(
+                #"{"code":"40001","msg":"Missing Required Arguments","sub_code":"isv.missing-method","sub_msg":"缺少方法名参数"}"#
+            )
         }
         if let pem = try? String(contentsOfFile: "\(store.folder)/alipay/\(appID)/app_public_key.pem", encoding: .utf8),
             !MockSigningKey.verify(signature: sign, of: Self.content(form), publicKeyPEM: pem)
         {
-            return answer(#"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature","sub_msg":"验签出错"}"#)
+            return answer(
+                #"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature","sub_msg":"验签出错"}"#)
         }
         struct Biz: Decodable { var bill_type: String; var bill_date: String }
-        guard let biz = try? JSONDecoder().decode(Biz.self, from: Data((form["biz_content"] ?? "").utf8)), biz.bill_type == "trade",
+        guard let biz = try? JSONDecoder().decode(Biz.self, from: Data((form["biz_content"] ?? "").utf8)),
+            biz.bill_type == "trade",
             let day = LocalDay(biz.bill_date)
         else {
-            return answer(#"{"code":"40004","msg":"Business Failed","sub_code":"isv.invalid_arguments","sub_msg":"参数错误"}"#)
+            return answer(
+                #"{"code":"40004","msg":"Business Failed","sub_code":"isv.invalid_arguments","sub_msg":"参数错误"}"#)
         }
         let date = day.description
-        if let fault = faults.take(channel: "alipay", date: date, kinds: [.fail503, .rateLimit429, .notReady, .authError]) {
+        if let fault = faults.take(
+            channel: "alipay", date: date, kinds: [.fail503, .rateLimit429, .notReady, .authError])
+        {
             switch fault.kind {
             case .fail503:
-                return answer(#"{"code":"20000","msg":"Service Currently Unavailable","sub_code":"isp.unknow-error","sub_msg":"系统繁忙"}"#)
+                return answer(
+                    #"{"code":"20000","msg":"Service Currently Unavailable","sub_code":"isp.unknow-error","sub_msg":"系统繁忙"}"#
+                )
             case .rateLimit429:
-                return answer(#"{"code":"40004","msg":"Business Failed","sub_code":"aop.ACL_CALL_LIMITED","sub_msg":"调用频次超限"}"#)
+                return answer(
+                    #"{"code":"40004","msg":"Business Failed","sub_code":"aop.ACL_CALL_LIMITED","sub_msg":"调用频次超限"}"#)
             case .authError:
-                return answer(#"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature","sub_msg":"验签出错"}"#)
+                return answer(
+                    #"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature","sub_msg":"验签出错"}"#)
             default:
-                return answer(#"{"code":"40004","msg":"Business Failed","sub_code":"isp.bill_not_exist","sub_msg":"账单不存在"}"#)
+                return answer(
+                    #"{"code":"40004","msg":"Business Failed","sub_code":"isp.bill_not_exist","sub_msg":"账单不存在"}"#)
             }
         }
         // Alipay says the same for "no business" as for "not generated yet".
         if faults.contains(channel: "alipay", date: date, kind: .noBusiness) {
-            return answer(#"{"code":"40004","msg":"Business Failed","sub_code":"isp.bill_not_exist","sub_msg":"账单不存在"}"#)
+            return answer(
+                #"{"code":"40004","msg":"Business Failed","sub_code":"isp.bill_not_exist","sub_msg":"账单不存在"}"#)
         }
         _ = try bill(appID: appID, day: day)
         let token = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         tokens.issue(token, merchant: appID, day: day)
         let host = request.head.authority ?? "127.0.0.1"
         let account = partnerID(appID) + "0156"
-        let url = "http://\(host)/alipay/download/\(token)?bizType=trade&userId=\(account)&fileType=csv.zip&bizDates=\(MockBillStore.compact(day))"
+        let url =
+            "http://\(host)/alipay/download/\(token)?bizType=trade&userId=\(account)&fileType=csv.zip&bizDates=\(MockBillStore.compact(day))"
         return answer("{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"\(url)\"}")
     }
 
@@ -88,8 +105,10 @@ struct AlipayRoutes: Sendable {
             stats.leave("alipay")
             throw error
         }
-        let fault = faults.take(channel: "alipay", date: grant.day.description, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
-        return files.respond(file: zip, channel: "alipay", request: request, fault: fault, contentType: "application/zip")
+        let fault = faults.take(
+            channel: "alipay", date: grant.day.description, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
+        return files.respond(
+            file: zip, channel: "alipay", request: request, fault: fault, contentType: "application/zip")
     }
 
     /// The day's ZIP: `<pid>0156_<YYYYMMDD>_业务明细.csv` and `…_业务明细(汇总).csv`, GBK names.
@@ -97,10 +116,12 @@ struct AlipayRoutes: Sendable {
         let account = partnerID(appID) + "0156"
         let compact = MockBillStore.compact(day)
         let details = try store.file(at: store.path(channel: "alipay", merchant: appID, day: day, ext: "details.csv")) {
-            try MockBills.write(.alipayDetails(accountID: account), to: $0, merchant: appID, day: day, lines: store.linesPerDay)
+            try MockBills.write(
+                .alipayDetails(accountID: account), to: $0, merchant: appID, day: day, lines: store.linesPerDay)
         }
         let summary = try store.file(at: store.path(channel: "alipay", merchant: appID, day: day, ext: "summary.csv")) {
-            _ = try MockBills.write(.alipaySummary(accountID: account), to: $0, merchant: appID, day: day, lines: store.linesPerDay)
+            _ = try MockBills.write(
+                .alipaySummary(accountID: account), to: $0, merchant: appID, day: day, lines: store.linesPerDay)
             return nil
         }
         return try store.file(at: store.path(channel: "alipay", merchant: appID, day: day, ext: "csv.zip")) {
@@ -126,7 +147,8 @@ struct AlipayRoutes: Sendable {
         let sign = (try? key.sign(node)) ?? ""
         let body = "{\"\(Self.node)\":\(node),\"sign\":\"\(sign)\"}"
         return Response(
-            status: .ok, headers: [.contentType: "application/json;charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            status: .ok, headers: [.contentType: "application/json;charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// RSA2's signed text: non-empty parameters but `sign`, sorted, `k=v&…`, raw values.

@@ -14,7 +14,8 @@ struct BankRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("bank/:merchant/:file") { request, context in
-            try self.serve(request, merchant: context.parameters.require("merchant"), file: context.parameters.require("file"))
+            try self.serve(
+                request, merchant: context.parameters.require("merchant"), file: context.parameters.require("file"))
         }
     }
 
@@ -25,9 +26,10 @@ struct BankRoutes: Sendable {
         else { return Response(status: .notFound) }
         let date = day.description
         stats.enter("bank")
-        if let apiKey, request.headers[HTTPField.Name("X-Api-Key")!] != apiKey {
+        if let apiKey, request.headers[.apiKey] != apiKey {
             stats.leave("bank")
-            return Response(status: .unauthorized, body: ResponseBody(byteBuffer: .init(string: "X-Api-Key missing or wrong")))
+            return Response(
+                status: .unauthorized, body: ResponseBody(byteBuffer: .init(string: "X-Api-Key missing or wrong")))
         }
         let sidecar = file.hasSuffix(".sha256")
         let apiKinds: Set<Fault.Kind> = [.fail503, .rateLimit429, .notReady, .authError]
@@ -64,19 +66,25 @@ extension BankRoutes {
     func resolve(served: String, merchant: String, day: LocalDay, date: String) throws -> (String, String) {
         let empty = faults.contains(channel: "bank", date: date, kind: .noBusiness)
         let csvExtension = empty ? "empty.csv" : "csv"
-        let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) { temporary in
-            try MockBills.write(.bank, to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
+        let csv = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension)) {
+            temporary in
+            try MockBills.write(
+                .bank, to: temporary, merchant: merchant, day: day, lines: empty ? 0 : store.linesPerDay)
         }
         // The packing the URL asks for: a given file under that name wins, else the CSV is packed.
         if served.hasSuffix(".csv.gz") {
-            let gz = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".gz")) {
+            let gz = try store.file(
+                at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".gz")
+            ) {
                 try MockPacking.gzip(csv, to: $0)
                 return nil
             }
             return (gz, "application/gzip")
         }
         if served.hasSuffix(".zip") {
-            let zip = try store.file(at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".zip")) {
+            let zip = try store.file(
+                at: store.path(channel: "bank", merchant: merchant, day: day, ext: csvExtension + ".zip")
+            ) {
                 try MockPacking.zip([(Array("\(MockBillStore.compact(day)).csv".utf8), csv)], to: $0)
                 return nil
             }
@@ -92,14 +100,15 @@ enum MockResponses {
         switch fault.kind {
         case .rateLimit429:
             return Response(
-                status: .tooManyRequests, headers: [HTTPField.Name("Retry-After")!: "\(fault.argument ?? 1)"],
+                status: .tooManyRequests, headers: [HTTPField.Name.retryAfter: "\(fault.argument ?? 1)"],
                 body: ResponseBody(byteBuffer: .init(string: "slow down")))
         case .notReady:
             return Response(status: .notFound, body: ResponseBody(byteBuffer: .init(string: "not published yet")))
         case .authError:
             return Response(status: .unauthorized, body: ResponseBody(byteBuffer: .init(string: "bad credentials")))
         default:
-            return Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: .init(string: "try again later")))
+            return Response(
+                status: .serviceUnavailable, body: ResponseBody(byteBuffer: .init(string: "try again later")))
         }
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ReconCalendar
 import ReconCore
 import Synchronization
-import ReconCalendar
 
 /// Serves a bill file the way a channel's file server does: whole, or from a `Range: bytes=N-`
 /// (206) for a resumed download, with an ETag and Last-Modified, and an `If-Range` that no
@@ -100,7 +100,8 @@ struct FileResponder: Sendable {
 
     /// `bytes=N-` → N; other range forms are not used by Recon.
     static func rangeStart(_ header: String) -> Int? {
-        guard header.hasPrefix("bytes="), header.hasSuffix("-"), let start = Int(header.dropFirst(6).dropLast()), start >= 0
+        guard header.hasPrefix("bytes="), header.hasSuffix("-"), let start = Int(header.dropFirst(6).dropLast()),
+            start >= 0
         else { return nil }
         return start
     }

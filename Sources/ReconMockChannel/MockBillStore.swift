@@ -56,7 +56,8 @@ public struct MockBillStore: Sendable {
 
     /// The truth written beside a generated bill.
     public static func truth(folder: String, channel: String, merchant: String, day: LocalDay) throws -> Truth {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(channel)/\(merchant)/\(compact(day)).truth.json"))
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: "\(folder)/\(channel)/\(merchant)/\(compact(day)).truth.json"))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(Truth.self, from: data)

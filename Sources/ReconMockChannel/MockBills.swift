@@ -14,8 +14,12 @@ enum MockBills {
         case unionpay(merchantID: String)
     }
 
-    static func write(_ format: Format, to path: String, merchant: String, day: LocalDay, lines: Int) throws -> MockBillStore.Truth {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+    static func write(_ format: Format, to path: String, merchant: String, day: LocalDay, lines: Int) throws
+        -> MockBillStore.Truth
+    {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw CocoaError(.fileWriteUnknown)
         }
         defer { try? handle.close() }

@@ -47,7 +47,8 @@ public struct MockChannelServer: Sendable {
         let router = Router()
         let store = MockBillStore(folder: configuration.dataFolder, linesPerDay: configuration.linesPerDay)
         let files = FileResponder(stats: stats)
-        BankRoutes(store: store, faults: faults, stats: stats, files: files, apiKey: configuration.bankAPIKey).register(on: router)
+        BankRoutes(store: store, faults: faults, stats: stats, files: files, apiKey: configuration.bankAPIKey).register(
+            on: router)
         try WeChatRoutes(
             store: store, faults: faults, stats: stats, files: files,
             platformKey: MockSigningKey(folder: configuration.dataFolder + "/wechatpay", name: "platform")
@@ -63,7 +64,8 @@ public struct MockChannelServer: Sendable {
         AdminRoutes(faults: faults, stats: stats).register(on: router)
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "recon-mock-channel"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "recon-mock-channel"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         try await app.run()

@@ -9,7 +9,8 @@ enum MockPacking {
 
     /// `format` over the whole of `source`, streamed.
     static func pack(_ source: String, to target: String, format: Deflater.Format) throws {
-        guard FileManager.default.createFile(atPath: target, contents: nil), let output = FileHandle(forWritingAtPath: target),
+        guard FileManager.default.createFile(atPath: target, contents: nil),
+            let output = FileHandle(forWritingAtPath: target),
             let input = FileHandle(forReadingAtPath: source)
         else { throw CocoaError(.fileWriteUnknown) }
         defer {
@@ -29,7 +30,9 @@ enum MockPacking {
         let writer = try ZipWriter(path: target)
         for entry in entries {
             try writer.addEntry(nameBytes: entry.name) { write in
-                guard let input = FileHandle(forReadingAtPath: entry.path) else { throw CocoaError(.fileReadNoSuchFile) }
+                guard let input = FileHandle(forReadingAtPath: entry.path) else {
+                    throw CocoaError(.fileReadNoSuchFile)
+                }
                 defer { try? input.close() }
                 while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try write([UInt8](chunk)) }
             }

@@ -14,7 +14,9 @@ struct MockSigningKey: Sendable {
             key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
         } else {
             key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            guard FileManager.default.createFile(atPath: path, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: path, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600])
             else { throw CocoaError(.fileWriteUnknown) }
         }
         try key.publicKey.pemRepresentation.write(
@@ -29,9 +31,11 @@ struct MockSigningKey: Sendable {
 
     /// Checks a merchant's signature with its public key (PEM), if the mock was given one.
     static func verify(signature: String, of text: String, publicKeyPEM: String) -> Bool {
-        guard let key = try? _RSA.Signing.PublicKey(pemRepresentation: publicKeyPEM), let raw = Data(base64Encoded: signature)
+        guard let key = try? _RSA.Signing.PublicKey(pemRepresentation: publicKeyPEM),
+            let raw = Data(base64Encoded: signature)
         else { return false }
         return key.isValidSignature(
-            _RSA.Signing.RSASignature(rawRepresentation: raw), for: SHA256.hash(data: Data(text.utf8)), padding: .insecurePKCS1v1_5)
+            _RSA.Signing.RSASignature(rawRepresentation: raw), for: SHA256.hash(data: Data(text.utf8)),
+            padding: .insecurePKCS1v1_5)
     }
 }

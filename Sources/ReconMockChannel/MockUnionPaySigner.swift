@@ -29,7 +29,8 @@ public struct MockUnionPaySigner: Sendable {
 
         private static let made = Result {
             Keys(
-                root: try _RSA.Signing.PrivateKey(keySize: .bits2048), middle: try _RSA.Signing.PrivateKey(keySize: .bits2048),
+                root: try _RSA.Signing.PrivateKey(keySize: .bits2048),
+                middle: try _RSA.Signing.PrivateKey(keySize: .bits2048),
                 signing: try _RSA.Signing.PrivateKey(keySize: .bits2048))
         }
     }
@@ -67,7 +68,8 @@ public struct MockUnionPaySigner: Sendable {
             notValidAfter: caLife.1, issuer: rootName, subject: middleName, extensions: caExtensions,
             issuerPrivateKey: .init(keys.root))
         let leaf = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(keys.signing.publicKey), notValidBefore: notValidBefore,
+            version: .v3, serialNumber: .init(), publicKey: .init(keys.signing.publicKey),
+            notValidBefore: notValidBefore,
             notValidAfter: notValidAfter, issuer: middleName,
             subject: try DistinguishedName {
                 OrganizationName("Recon mock")
@@ -106,11 +108,14 @@ public struct MockUnionPaySigner: Sendable {
         to path: String, fields: [(String, String)], fileContent: String, badSignature: Bool = false
     ) throws {
         let signature = try sign(fields, fileContent: fileContent, badSignature: badSignature)
-        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let output = FileHandle(forWritingAtPath: path)
+        else {
             throw CocoaError(.fileWriteUnknown)
         }
         defer { try? output.close() }
-        try output.write(contentsOf: Data((fields.map { "\($0.0)=\($0.1)" }.joined(separator: "&") + "&fileContent=").utf8))
+        try output.write(
+            contentsOf: Data((fields.map { "\($0.0)=\($0.1)" }.joined(separator: "&") + "&fileContent=").utf8))
         try MockDigest.forEachChunk(fileContent) { try output.write(contentsOf: $0) }
         try output.write(contentsOf: Data("&signPubKeyCert=\(certificatePEM)&signature=\(signature)".utf8))
     }
@@ -130,7 +135,8 @@ public struct MockUnionPaySigner: Sendable {
             }
         }
         let digest = MockDigest.hex(hasher.finalize())
-        var raw = Array(try key.signature(for: SHA256.hash(data: Data(digest.utf8)), padding: .insecurePKCS1v1_5).rawRepresentation)
+        var raw = Array(
+            try key.signature(for: SHA256.hash(data: Data(digest.utf8)), padding: .insecurePKCS1v1_5).rawRepresentation)
         if badSignature { raw[raw.count / 2] ^= 0x01 }
         return Data(raw).base64EncodedString()
     }

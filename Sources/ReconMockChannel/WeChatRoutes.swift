@@ -32,11 +32,13 @@ struct WeChatRoutes: Sendable {
         guard let date = request.uri.queryParameters.get("bill_date"), let day = LocalDay(date) else {
             return error(400, "PARAM_ERROR", "bill_date 格式不正确")
         }
-        if let fault = faults.take(channel: "wechatpay", date: date, kinds: [.fail503, .rateLimit429, .notReady, .authError]) {
+        if let fault = faults.take(
+            channel: "wechatpay", date: date, kinds: [.fail503, .rateLimit429, .notReady, .authError])
+        {
             switch fault.kind {
             case .rateLimit429:
                 var response = error(429, "FREQUENCY_LIMITED", "频率超限")
-                response.headers[HTTPField.Name("Retry-After")!] = "\(fault.argument ?? 1)"
+                response.headers[HTTPField.Name.retryAfter] = "\(fault.argument ?? 1)"
                 return response
             case .notReady: return error(400, "STATEMENT_CREATING", "账单生成中")
             case .authError: return error(401, "SIGN_ERROR", "签名错误")
@@ -52,7 +54,8 @@ struct WeChatRoutes: Sendable {
         let token = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         tokens.issue(token, merchant: merchant, day: day)
         let host = request.head.authority ?? "127.0.0.1"
-        let body = "{\"hash_type\":\"SHA1\",\"hash_value\":\"\(hash)\",\"download_url\":\"http://\(host)/wechatpay/v3/billdownload/file?token=\(token)\"}"
+        let body =
+            "{\"hash_type\":\"SHA1\",\"hash_value\":\"\(hash)\",\"download_url\":\"http://\(host)/wechatpay/v3/billdownload/file?token=\(token)\"}"
         return signed(200, body)
     }
 
@@ -79,24 +82,30 @@ struct WeChatRoutes: Sendable {
             throw error
         }
         let fault = faults.take(
-            channel: "wechatpay", date: grant.day.description, kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
-        return files.respond(file: gz, channel: "wechatpay", request: request, fault: fault, contentType: "application/octet-stream")
+            channel: "wechatpay", date: grant.day.description,
+            kinds: [.cutBody, .truncatedBody, .slow, .corruptArchive])
+        return files.respond(
+            file: gz, channel: "wechatpay", request: request, fault: fault, contentType: "application/octet-stream")
     }
 
     private func bill(merchant: String, day: LocalDay) throws -> String {
         try store.file(at: store.path(channel: "wechatpay", merchant: merchant, day: day, ext: "csv")) { temporary in
-            try MockBills.write(.wechat(merchantID: merchant), to: temporary, merchant: merchant, day: day, lines: store.linesPerDay)
+            try MockBills.write(
+                .wechat(merchantID: merchant), to: temporary, merchant: merchant, day: day, lines: store.linesPerDay)
         }
     }
 
     /// The merchant of a well-formed (and, given its public key, correctly signed) Authorization.
     private func authorizedMerchant(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("WECHATPAY2-SHA256-RSA2048 ") else { return nil }
+        guard let header = request.headers[.authorization], header.hasPrefix("WECHATPAY2-SHA256-RSA2048 ") else {
+            return nil
+        }
         var fields: [String: String] = [:]
         for part in header.dropFirst("WECHATPAY2-SHA256-RSA2048 ".count).split(separator: ",") {
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
-            fields[pair[0].trimmingCharacters(in: .whitespaces)] = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            fields[pair[0].trimmingCharacters(in: .whitespaces)] = pair[1].trimmingCharacters(
+                in: CharacterSet(charactersIn: "\""))
         }
         guard let merchant = fields["mchid"], !merchant.isEmpty, merchant.allSatisfy(\.isNumber),
             let nonce = fields["nonce_str"], let timestamp = fields["timestamp"], let signature = fields["signature"],
@@ -119,12 +128,14 @@ struct WeChatRoutes: Sendable {
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let nonce = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         var headers: HTTPFields = [.contentType: "application/json"]
-        headers[HTTPField.Name("Wechatpay-Timestamp")!] = timestamp
-        headers[HTTPField.Name("Wechatpay-Nonce")!] = nonce
-        headers[HTTPField.Name("Wechatpay-Serial")!] = "MOCKPLATFORM0001"
-        headers[HTTPField.Name("Wechatpay-Signature")!] = (try? platformKey.sign("\(timestamp)\n\(nonce)\n\(body)\n")) ?? ""
+        headers[.wechatpayTimestamp] = timestamp
+        headers[.wechatpayNonce] = nonce
+        headers[.wechatpaySerial] = "MOCKPLATFORM0001"
+        headers[.wechatpaySignature] =
+            (try? platformKey.sign("\(timestamp)\n\(nonce)\n\(body)\n")) ?? ""
         return Response(
-            status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
 
@@ -138,7 +149,9 @@ final class DownloadTokens: Sendable {
     }
 
     func grant(_ token: String, validFor lifetime: Duration) -> (merchant: String, day: LocalDay)? {
-        guard let grant = grants.withLock({ $0[token] }), ContinuousClock.now - grant.issued < lifetime else { return nil }
+        guard let grant = grants.withLock({ $0[token] }), ContinuousClock.now - grant.issued < lifetime else {
+            return nil
+        }
         return (grant.merchant, grant.day)
     }
 }

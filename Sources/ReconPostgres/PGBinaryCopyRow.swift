@@ -39,7 +39,8 @@ public struct PGBinaryCopyRow: PGCopyRowFormat {
     }
 
     /// `PGCOPY\n\xff\r\n\0`, no flags, no header extension.
-    public static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
+    public static let header: [UInt8] =
+        Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
     /// A field count of −1 ends the data.
     public static let trailer: [UInt8] = [0xFF, 0xFF]
     public static var copyOptions: String { "(FORMAT binary)" }

@@ -97,7 +97,8 @@ public final class PGConnection {
         let encoded = parameters.map(\.pgParameter)
         // libpq reads a text parameter up to its first NUL; refuse rather than store a cut value.
         if let index = encoded.firstIndex(where: { !$0.isBinary && $0.bytes?.contains(0) == true }) {
-            throw PGError(.misuse, "parameter $\(index + 1) contains a NUL byte, which text cannot hold", statement: label)
+            throw PGError(
+                .misuse, "parameter $\(index + 1) contains a NUL byte, which text cannot hold", statement: label)
         }
         let result = withParameterPointers(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)

@@ -35,8 +35,11 @@ public final class PGResult: @unchecked Sendable {
 
     public func columnIndex(named name: String) -> Int? {
         // Quoted, so that PQfnumber does not fold the name to lower case.
-        let index = PQfnumber(handle, "\"" + name.split(separator: "\"", omittingEmptySubsequences: false)
-            .joined(separator: "\"\"") + "\"")
+        let index = PQfnumber(
+            handle,
+            "\""
+                + name.split(separator: "\"", omittingEmptySubsequences: false)
+                .joined(separator: "\"\"") + "\"")
         return index >= 0 ? Int(index) : nil
     }
 

@@ -64,7 +64,8 @@ extension Migration {
         if let fromEnvironment = ProcessInfo.processInfo.environment["RECON_MIGRATIONS_DIR"] {
             candidates.append(fromEnvironment)
         }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments.first ?? ""
         let executableDirectory = (executable as NSString).deletingLastPathComponent
         candidates.append(executableDirectory + "/Recon_ReconStore.resources/Migrations")

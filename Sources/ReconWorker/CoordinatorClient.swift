@@ -68,7 +68,8 @@ final class CoordinatorClient: Sendable {
             case (.completed, 409?): throw CoordinatorCallError.leaseLost
             case (.completed, 401?): throw CoordinatorCallError.unauthorized
             case (.completed, let status?) where (400..<500).contains(status) && status != 429:
-                let message = (try? JSONDecoder().decode(APIErrorBody.self, from: result.body).error) ?? "HTTP \(status)"
+                let message =
+                    (try? JSONDecoder().decode(APIErrorBody.self, from: result.body).error) ?? "HTTP \(status)"
                 throw CoordinatorCallError.refused(message)
             case (.completed, let status):
                 failures.append("\(result.redactedURL): HTTP \(status.map(String.init) ?? "?")")

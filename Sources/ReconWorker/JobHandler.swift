@@ -1,7 +1,7 @@
 public import Logging
-import Synchronization
 public import ReconJobs
 public import ReconPostgres
+import Synchronization
 
 /// Database writes that must land together with the job's completion, or not at all. They run
 /// inside the transaction that marks the job completed where its fencing token still holds.
@@ -56,7 +56,9 @@ public final class JobCleanup: Sendable {
     }
 
     func run() {
-        for action in actions.withLock({ actions in defer { actions = [] }; return actions }) { action() }
+        for action in actions.withLock({ actions in
+            defer { actions = [] }; return actions
+        }) { action() }
     }
 }
 

@@ -81,7 +81,8 @@ public final class Worker: Service {
             group.cancelAll()
         }
         if refusedToken.load(ordering: .relaxed) {
-            throw WorkerError("the coordinators refused the API token (HTTP 401); check RECON_API_TOKEN or --token-file")
+            throw WorkerError(
+                "the coordinators refused the API token (HTTP 401); check RECON_API_TOKEN or --token-file")
         }
         let latencies = leaseLatencies.withLock { $0.sorted() }
         func percentile(_ p: Double) -> Int64 {
@@ -115,7 +116,8 @@ public final class Worker: Service {
                     timeout: .milliseconds(configuration.leaseWaitMilliseconds + 10_000))
                 if !response.jobs.isEmpty {
                     let elapsed = ContinuousClock.now - started
-                    let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                    let micros =
+                        elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
                     // The most recent 100,000 calls: enough for percentiles, bounded for a long-lived worker.
                     leaseLatencies.withLock { latencies in
                         if latencies.count >= 100_000 { latencies.removeFirst(10_000) }
@@ -190,7 +192,9 @@ public final class Worker: Service {
             let outcome: CompletionOutcome
             switch result {
             case .completeAlone(let writes):
-                outcome = await CompletionQueue.commit([(lease, writes)], pool: pool).first ?? .transactionFailed("no outcome")
+                outcome =
+                    await CompletionQueue.commit([(lease, writes)], pool: pool).first
+                    ?? .transactionFailed("no outcome")
             case .complete(let writes):
                 outcome = await completions.complete(lease, writes: writes)
             case .snooze:
@@ -222,7 +226,8 @@ public final class Worker: Service {
                     try? await Task.sleep(for: timeout)
                     guard !Task.isCancelled, decided.claim() else { return }
                     work.cancel()
-                    continuation.resume(throwing: JobFailure("the job ran longer than its limit of \(timeout); stopped"))
+                    continuation.resume(
+                        throwing: JobFailure("the job ran longer than its limit of \(timeout); stopped"))
                 }
                 Task {
                     let result = await work.result
@@ -247,7 +252,8 @@ public final class Worker: Service {
         }
     }
 
-    private func fail(_ lease: LeaseRef, _ message: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil) async {
+    private func fail(_ lease: LeaseRef, _ message: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil) async
+    {
         do {
             _ = try await client.call(
                 LeaseAPI.failPath,

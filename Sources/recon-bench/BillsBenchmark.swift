@@ -1,17 +1,17 @@
 import ArgumentParser
 import Foundation
 import ReconArchive
+import ReconBillJobs
+import ReconBills
 import ReconBlocking
 import ReconChannels
+import ReconConfig
 import ReconCore
 import ReconEmbeddedPostgres
 import ReconJobs
 import ReconPostgres
 import ReconStore
 import _CryptoExtras
-import ReconBills
-import ReconConfig
-import ReconBillJobs
 
 /// One large bill per channel format, served by `recon mock-channel` over loopback and fetched by
 /// a real coordinator and worker: the time from "job leased" to "lines staged and committed",
@@ -22,7 +22,8 @@ struct BillsBenchmark: AsyncParsableCommand {
         commandName: "bills", abstract: "fetch_bill of a large bill per format against curl -o plus psql \\copy.")
 
     @Option(help: "Lines in each bill.") var lines = 1_000_000
-    @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats = "wechatpay,alipay,unionpay"
+    @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats =
+        "wechatpay,alipay,unionpay"
     @Flag(help: "Run the cluster with fsync off (the default keeps it on).") var fast = false
     @Option(help: "Timed rounds per format (curl, psql and Recon each time).") var rounds = 1
 
@@ -51,19 +52,30 @@ struct BillsBenchmark: AsyncParsableCommand {
             _ = try await pool.withConnection { try MigrationRunner(migrations: try Migration.bundled()).migrate($0) }
 
             let mock = try BenchProcess(
-                arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", "\(folder)/data", "--lines", String(lines)],
+                arguments: [
+                    "mock-channel", "--listen", "127.0.0.1:0", "--data", "\(folder)/data", "--lines", String(lines),
+                ],
                 environment: [:])
             defer { mock.stop() }
-            let base = "http://127.0.0.1:" + (try await mock.waitForLine(containing: "listening on").split(separator: ":").last.map(String.init) ?? "0")
+            let base =
+                "http://127.0.0.1:"
+                + (try await mock.waitForLine(containing: "listening on").split(separator: ":").last.map(String.init)
+                    ?? "0")
             try writeJobFile(folder: folder, base: base)
             let contents = try JobFile.load(directory: "\(folder)/jobs")
             let token = "bench-token-0123456789abcdef"
             let environment = ["RECON_API_TOKEN": token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "warning"]
-            let coordinator = try BenchProcess(arguments: ["coordinator", "--listen", "127.0.0.1:0"], environment: environment)
+            let coordinator = try BenchProcess(
+                arguments: ["coordinator", "--listen", "127.0.0.1:0"], environment: environment)
             defer { coordinator.stop() }
-            let url = "http://127.0.0.1:" + (try await coordinator.waitForLine(containing: "listening on").split(separator: ":").last.map(String.init) ?? "0")
+            let url =
+                "http://127.0.0.1:"
+                + (try await coordinator.waitForLine(containing: "listening on").split(separator: ":").last.map(
+                    String.init) ?? "0")
 
-            print("lines per bill: \(lines), fsync: \(fast ? "off" : "on"), one worker process, mock and PostgreSQL on loopback")
+            print(
+                "lines per bill: \(lines), fsync: \(fast ? "off" : "on"), one worker process, mock and PostgreSQL on loopback"
+            )
             // download: the HTTP attempts; verify: the rest of the fetch until the file is checked
             // and archived (decoding, hashes); stage: the transaction parsing into COPY, of which
             // "parse CPU" is the parse thread's own time.
@@ -71,7 +83,9 @@ struct BillsBenchmark: AsyncParsableCommand {
                 "format     file MB   curl s  psql s  floor s | recon s  download s  verify s  stage s  parse CPU s  lines/s   MB/s"
                     + "  peak RSS MiB | ratio  parse alone s")
             for format in formats.split(separator: ",").map(String.init) {
-                guard let channel = contents.channel(named: "bench-\(format)") else { throw ValidationError("unknown format \(format)") }
+                guard let channel = contents.channel(named: "bench-\(format)") else {
+                    throw ValidationError("unknown format \(format)")
+                }
                 // Untimed first round: the mock generates the bill on first request.
                 let file = "\(folder)/baseline/\(format).bill"
                 _ = try curlFetch(format, base: base, to: file)
@@ -80,7 +94,8 @@ struct BillsBenchmark: AsyncParsableCommand {
                 let parseAlone = try writeCopyFile(bill: file, channel: channel, to: copyFile)
                 for _ in 0..<rounds {
                     let curlSeconds = try curlFetch(format, base: base, to: file)
-                    let fileBytes = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+                    let fileBytes =
+                        (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
                     // psql replaces its own copy of the day as Recon replaces its: in the first round
                     // there is nothing to delete, in a refetch round both delete 1,000,000 rows first.
                     try await pool.query("VACUUM staged_bill_lines")
@@ -97,31 +112,42 @@ struct BillsBenchmark: AsyncParsableCommand {
                     try await pool.query("VACUUM staged_bill_lines")
                     try await pool.query("CHECKPOINT")
 
-                    let recon = try await fetchWithRecon(format: format, pool: pool, environment: environment, coordinator: url, folder: folder)
+                    let recon = try await fetchWithRecon(
+                        format: format, pool: pool, environment: environment, coordinator: url, folder: folder)
                     let floor = curlSeconds + psqlSeconds
                     print(
                         String(
-                            format: "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %9.2f %8.2f %12.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
-                            format.padding(toLength: 9, withPad: " ", startingAt: 0) as NSString, Double(fileBytes) / 1e6, curlSeconds,
-                            psqlSeconds, floor, recon.total, recon.download, recon.fetch - recon.download, recon.stage, recon.parseCPU,
+                            format:
+                                "%@ %8.1f %8.2f %7.2f %8.2f | %7.2f %11.2f %9.2f %8.2f %12.2f %8.0f %6.1f %13.0f | %5.2f %14.2f",
+                            format.padding(toLength: 9, withPad: " ", startingAt: 0) as NSString,
+                            Double(fileBytes) / 1e6, curlSeconds,
+                            psqlSeconds, floor, recon.total, recon.download, recon.fetch - recon.download, recon.stage,
+                            recon.parseCPU,
                             Double(lines) / recon.total,
-                            Double(fileBytes) / 1e6 / recon.total, Double(recon.peakRSSKiB) / 1024, recon.total / floor, parseAlone))
+                            Double(fileBytes) / 1e6 / recon.total, Double(recon.peakRSSKiB) / 1024, recon.total / floor,
+                            parseAlone))
                 }
                 try? FileManager.default.removeItem(atPath: copyFile)
                 try await pool.query(
-                    "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2::date", [channel.name, Self.baselineDay])
+                    "DELETE FROM staged_bill_lines WHERE channel = $1 AND bill_date = $2::date",
+                    [channel.name, Self.baselineDay])
             }
         }
     }
 
     /// A fresh worker fetches the day's bill; times come from the job's lease and the database clock.
-    private func fetchWithRecon(format: String, pool: PGPool, environment: [String: String], coordinator: String, folder: String)
-        async throws -> (total: Double, download: Double, fetch: Double, stage: Double, parseCPU: Double, peakRSSKiB: Int)
+    private func fetchWithRecon(
+        format: String, pool: PGPool, environment: [String: String], coordinator: String, folder: String
+    )
+        async throws -> (
+            total: Double, download: Double, fetch: Double, stage: Double, parseCPU: Double, peakRSSKiB: Int
+        )
     {
         let worker = try BenchProcess(
             arguments: [
                 "worker", "--coordinator", coordinator, "--slots", "2", "--queues", "bills", "--jobs", "\(folder)/jobs",
-                "--download-dir", "\(folder)/downloads", "--archive-dir", "\(folder)/archive", "--worker-id", "bench-\(format)",
+                "--download-dir", "\(folder)/downloads", "--archive-dir", "\(folder)/archive", "--worker-id",
+                "bench-\(format)",
             ], environment: environment)
         // Stopped and gone before the next format's worker starts, so it cannot lease that job.
         defer {
@@ -130,7 +156,8 @@ struct BillsBenchmark: AsyncParsableCommand {
         }
         _ = try await worker.waitForLine(containing: "started with")
         let job = NewJob(
-            kind: FetchBillHandler.kind, queue: "bills", args: "{\"channel\":\"bench-\(format)\",\"date\":\"\(Self.day)\"}",
+            kind: FetchBillHandler.kind, queue: "bills",
+            args: "{\"channel\":\"bench-\(format)\",\"date\":\"\(Self.day)\"}",
             retry: RetryPolicy(maxAttempts: 1, baseMilliseconds: 1000, capMilliseconds: 1000))
         guard let id = try await pool.transaction({ try JobLedger.enqueue([job], on: $0) }).first?.id else {
             throw ValidationError("nothing enqueued")
@@ -147,9 +174,10 @@ struct BillsBenchmark: AsyncParsableCommand {
             let state = try row.decode(String.self, at: 0)
             if state == "completed" {
                 let total = Double(try row.decode(Int64?.self, at: 1) ?? 0) / 1000
-                let download = try await pool.query(
-                    "SELECT coalesce(sum(duration_ms), 0)::int8 FROM bill_fetch_attempts WHERE job_id = $1", [id]
-                ).first?.decode(Int64.self, at: 0) ?? 0
+                let download =
+                    try await pool.query(
+                        "SELECT coalesce(sum(duration_ms), 0)::int8 FROM bill_fetch_attempts WHERE job_id = $1", [id]
+                    ).first?.decode(Int64.self, at: 0) ?? 0
                 let timings = try await pool.query(
                     "SELECT fetch_ms, stage_ms, parse_cpu_ms FROM bill_fetches WHERE channel = $1 AND bill_date = $2::date",
                     ["bench-\(format)", Self.day]
@@ -159,7 +187,8 @@ struct BillsBenchmark: AsyncParsableCommand {
                     try timings?.decode(Int64?.self, at: 2) ?? 0
                 )
                 return (
-                    total, Double(download) / 1000, Double(fetchMS) / 1000, Double(stageMS) / 1000, Double(parseMS) / 1000,
+                    total, Double(download) / 1000, Double(fetchMS) / 1000, Double(stageMS) / 1000,
+                    Double(parseMS) / 1000,
                     peakRSS(worker.process.processIdentifier)
                 )
             }
@@ -203,15 +232,20 @@ struct BillsBenchmark: AsyncParsableCommand {
         let start = ContinuousClock.now
         switch format {
         case "wechatpay":
-            let auth = "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"\(Self.wechatMerchant)\",nonce_str=\"b\",timestamp=\"1\",serial_no=\"b\",signature=\"b\""
-            let answer = try curl(["-H", auth, "\(base)/wechatpay/v3/bill/tradebill?bill_date=\(Self.day)&bill_type=ALL&tar_type=GZIP"])
+            let auth =
+                "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"\(Self.wechatMerchant)\",nonce_str=\"b\",timestamp=\"1\",serial_no=\"b\",signature=\"b\""
+            let answer = try curl([
+                "-H", auth, "\(base)/wechatpay/v3/bill/tradebill?bill_date=\(Self.day)&bill_type=ALL&tar_type=GZIP",
+            ])
             let url = try jsonField(answer, "download_url")
             _ = try curl(["-H", auth, "-o", file, url])
         case "alipay":
             let biz = "{\"bill_type\":\"trade\",\"bill_date\":\"\(Self.day)\"}"
             let answer = try curl([
-                "--data-urlencode", "method=alipay.data.dataservice.bill.downloadurl.query", "--data-urlencode", "app_id=\(Self.alipayApp)",
-                "--data-urlencode", "sign_type=RSA2", "--data-urlencode", "sign=b", "--data-urlencode", "biz_content=\(biz)",
+                "--data-urlencode", "method=alipay.data.dataservice.bill.downloadurl.query", "--data-urlencode",
+                "app_id=\(Self.alipayApp)",
+                "--data-urlencode", "sign_type=RSA2", "--data-urlencode", "sign=b", "--data-urlencode",
+                "biz_content=\(biz)",
                 "\(base)/alipay/gateway.do",
             ])
             _ = try curl(["-o", file, try jsonField(answer, "bill_download_url")])
@@ -219,7 +253,8 @@ struct BillsBenchmark: AsyncParsableCommand {
             // The answer is the file (base64 of the zlib'd ZIP); Recon decodes it, so curl's part is the transfer.
             _ = try curl([
                 "-o", file + ".response", "-d",
-                "version=5.1.0&txnType=76&merId=\(Self.unionpayMerchant)&settleDate=1123&signature=b", "\(base)/unionpay",
+                "version=5.1.0&txnType=76&merId=\(Self.unionpayMerchant)&settleDate=1123&signature=b",
+                "\(base)/unionpay",
             ])
             let elapsed = seconds(ContinuousClock.now - start)
             try decodeUnionPay(file + ".response", to: file)
@@ -233,7 +268,9 @@ struct BillsBenchmark: AsyncParsableCommand {
     /// The ZIP inside a UnionPay answer, for the psql baseline's parse (untimed).
     private func decodeUnionPay(_ response: String, to file: String) throws {
         let text = try String(contentsOfFile: response, encoding: .utf8)
-        guard let range = text.range(of: "fileContent="), let data = Data(base64Encoded: String(text[range.upperBound...].prefix { $0 != "&" })) else {
+        guard let range = text.range(of: "fileContent="),
+            let data = Data(base64Encoded: String(text[range.upperBound...].prefix { $0 != "&" }))
+        else {
             throw ValidationError("no fileContent in the UnionPay answer")
         }
         let zlib = file + ".z"
@@ -300,7 +337,8 @@ struct BillsBenchmark: AsyncParsableCommand {
     }
 
     private func jsonField(_ text: String, _ key: String) throws -> String {
-        guard let range = text.range(of: "\"\(key)\":\""), let end = text[range.upperBound...].firstIndex(of: "\"") else {
+        guard let range = text.range(of: "\"\(key)\":\""), let end = text[range.upperBound...].firstIndex(of: "\"")
+        else {
             throw ValidationError("no \(key) in \(text.prefix(300))")
         }
         return String(text[range.upperBound..<end])
@@ -330,7 +368,8 @@ func runProcess(_ path: String, _ arguments: [String]) throws -> String {
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw ValidationError("\(path) \(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus)")
+        throw ValidationError(
+            "\(path) \(arguments.prefix(3).joined(separator: " ")) exited \(process.terminationStatus)")
     }
     return String(decoding: data, as: UTF8.self)
 }

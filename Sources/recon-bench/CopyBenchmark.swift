@@ -36,11 +36,13 @@ struct CopyBenchmark: AsyncParsableCommand {
         _ = try await pool.withConnection { connection in
             try MigrationRunner(migrations: migrations).migrate(connection)
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-bench-copy-\(getpid()).tsv").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-bench-copy-\(getpid()).tsv")
+            .path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try await BlockingExecutor.shared.run { try writeBillLines(count: rowCount, to: file) }
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-        print("rows: \(rows), file: \(size / 1_048_576) MiB, rounds: \(rounds), server fsync: \(durable ? "on" : "off")")
+        print(
+            "rows: \(rows), file: \(size / 1_048_576) MiB, rounds: \(rounds), server fsync: \(durable ? "on" : "off")")
 
         // The client side alone: encoding the rows with nothing sent, to see what COPY costs us.
         let encodeStart = ContinuousClock.now
@@ -63,26 +65,29 @@ struct CopyBenchmark: AsyncParsableCommand {
             for step in 0..<3 {
                 switch (round + step) % 3 {
                 case 0:
-                    encoded.append(try await timeLoad(pool) { connection in
-                        try connection.copyIn("COPY bench_lines FROM STDIN", chunkSize: chunk) { writer in
-                            var row = PGCopyRow()
-                            for index in 0..<rowCount {
-                                row.reset()
-                                appendBillLine(index, to: &row)
-                                try writer.write(row)
+                    encoded.append(
+                        try await timeLoad(pool) { connection in
+                            try connection.copyIn("COPY bench_lines FROM STDIN", chunkSize: chunk) { writer in
+                                var row = PGCopyRow()
+                                for index in 0..<rowCount {
+                                    row.reset()
+                                    appendBillLine(index, to: &row)
+                                    try writer.write(row)
+                                }
                             }
-                        }
-                    })
+                        })
                 case 1:
-                    passthrough.append(try await timeLoad(pool) { connection in
-                        try connection.copyIn("COPY bench_lines FROM STDIN") { writer in
-                            try streamFile(file) { chunk in try writer.write(raw: chunk) }
-                        }
-                    })
+                    passthrough.append(
+                        try await timeLoad(pool) { connection in
+                            try connection.copyIn("COPY bench_lines FROM STDIN") { writer in
+                                try streamFile(file) { chunk in try writer.write(raw: chunk) }
+                            }
+                        })
                 default:
-                    psql.append(try await timeLoad(pool) { _ in
-                        try runPsql(connectionString, command: "\\copy bench_lines FROM '\(file)'")
-                    })
+                    psql.append(
+                        try await timeLoad(pool) { _ in
+                            try runPsql(connectionString, command: "\\copy bench_lines FROM '\(file)'")
+                        })
                 }
             }
         }
@@ -107,7 +112,8 @@ struct CopyBenchmark: AsyncParsableCommand {
         let expected = rows
         return try await pool.withConnection { connection in
             try connection.execute(
-                script: "DROP TABLE IF EXISTS bench_lines; CREATE TABLE bench_lines (LIKE staged_bill_lines INCLUDING ALL);"
+                script:
+                    "DROP TABLE IF EXISTS bench_lines; CREATE TABLE bench_lines (LIKE staged_bill_lines INCLUDING ALL);"
                     + "CHECKPOINT")
             let start = ContinuousClock.now
             try load(connection)
@@ -147,7 +153,9 @@ func appendBillLine(_ index: Int, to row: inout PGCopyRow) {
 }
 
 /// `prefix` followed by `value` zero-padded to `width` digits, as bytes on the stack.
-private func withIdentifier(_ prefix: StaticString, _ value: Int, _ width: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+private func withIdentifier(
+    _ prefix: StaticString, _ value: Int, _ width: Int, _ body: (UnsafeRawBufferPointer) -> Void
+) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
         var count = 0
         prefix.withUTF8Buffer { bytes in
@@ -201,7 +209,8 @@ func runPsql(_ connectionString: String, command: String) throws {
 func runPsql(_ connectionString: String, commands: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-    process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", connectionString] + commands.flatMap { ["-c", $0] }
+    process.arguments =
+        ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", connectionString] + commands.flatMap { ["-c", $0] }
     process.standardOutput = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()

@@ -23,7 +23,9 @@ struct JobsBenchmark: AsyncParsableCommand {
         let counts = workers.split(separator: ",").compactMap { Int($0) }
         try await EmbeddedPostgres.withCluster(options: .init(durable: !fast, settings: ["synchronous_commit": "on"])) {
             cluster in
-            print("jobs per run: \(jobs), slots per worker: \(slots), fsync: \(fast ? "off" : "on"), synchronous_commit: on")
+            print(
+                "jobs per run: \(jobs), slots per worker: \(slots), fsync: \(fast ? "off" : "on"), synchronous_commit: on"
+            )
             for count in counts {
                 let database = try await BlockingExecutor.shared.run { try cluster.createDatabase("bench_\(count)") }
                 try await measure(database: database, workerCount: count)
@@ -43,7 +45,8 @@ struct JobsBenchmark: AsyncParsableCommand {
         }
         let token = "bench-token-0123456789abcdef"
         let environment = ["RECON_API_TOKEN": token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "info"]
-        let coordinator = try BenchProcess(arguments: ["coordinator", "--listen", "127.0.0.1:0"], environment: environment)
+        let coordinator = try BenchProcess(
+            arguments: ["coordinator", "--listen", "127.0.0.1:0"], environment: environment)
         defer { coordinator.stop() }
         let line = try await coordinator.waitForLine(containing: "coordinator listening on")
         let url = "http://127.0.0.1:" + (line.split(separator: ":").last.map(String.init) ?? "0")
@@ -70,7 +73,8 @@ struct JobsBenchmark: AsyncParsableCommand {
             p99.append(field(summary, "lease.p99_us"))
         }
         // Every job completed exactly once.
-        let completed = try await pool.query("SELECT count(*) FROM recon_jobs WHERE state = 'completed' AND attempt = 1")
+        let completed =
+            try await pool.query("SELECT count(*) FROM recon_jobs WHERE state = 'completed' AND attempt = 1")
             .first?.decode(Int64.self, at: 0) ?? 0
         print(
             "\(workerCount) worker(s): \(total) jobs in \(String(format: "%.2f", seconds)) s = "
@@ -92,7 +96,8 @@ final class BenchProcess {
     init(arguments: [String], environment: [String: String]) throws {
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recon")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "recon")
         process.executableURL = binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import ReconBillJobs
+import ReconBills
 import ReconChannels
 import ReconCore
-import ReconPostgres
-import ReconBills
 import ReconFixtures
-import ReconBillJobs
+import ReconPostgres
 
 /// The parsers alone, on a generated bill held in memory: lines/s per format, no I/O. For
 /// profiling (`perf record .build/release/recon-bench parse --format alipay`) and for telling
@@ -14,7 +14,8 @@ struct ParseBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "parse", abstract: "Bill parsers alone, in memory.")
 
     @Option(help: "Lines in the bill.") var lines = 200_000
-    @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats = "wechatpay,alipay,unionpay,bank"
+    @Option(help: "Formats, comma-separated: wechatpay, alipay, unionpay, bank.") var formats =
+        "wechatpay,alipay,unionpay,bank"
     @Flag(help: "Also encode every line as a COPY row, as the staging thread does.") var encode = false
 
     func run() async throws {
@@ -34,7 +35,8 @@ struct ParseBenchmark: AsyncParsableCommand {
                 var writer = try AlipayDetailsWriter(accountID: "20880000000000420156", day: day, sink: sink)
                 for transaction in bill { try writer.append(transaction) }
                 try writer.finish()
-                parser = AlipayDetailsParser(file: "bench", channel: "bench", billDate: day, accountID: "20880000000000420156")
+                parser = AlipayDetailsParser(
+                    file: "bench", channel: "bench", billDate: day, accountID: "20880000000000420156")
             case "unionpay":
                 var writer = try UnionPayZMWriter(merchantID: "802310048993424", sink: sink)
                 for transaction in bill { try writer.append(transaction) }

@@ -8,7 +8,8 @@ import ReconCLI
 struct ReconMain {
     static func main() async {
         // Logs go to stderr; RECON_LOG_LEVEL picks the level (trace … critical, default info).
-        let level = ProcessInfo.processInfo.environment["RECON_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let level =
+            ProcessInfo.processInfo.environment["RECON_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

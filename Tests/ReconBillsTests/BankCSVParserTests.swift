@@ -1,8 +1,8 @@
 import Foundation
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
 
 @Suite struct BankCSVParserTests {
     static let header = "txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status\r\n"
@@ -42,23 +42,36 @@ import ReconCore
         #expect(try parse(BankCSVParserTests.header + "#TOTAL,0,0.00,0.00\n").isEmpty)
     }
 
-    @Test(arguments: [
-        (good.replacingOccurrences(of: "#TOTAL,2,30.00,0.15\r\n", with: ""), nil as Int?, "trailer", "missing"),
-        (good.replacingOccurrences(of: "#TOTAL,2,", with: "#TOTAL,3,"), 4, "trailer", "says 3 lines, the file has 2"),
-        (good.replacingOccurrences(of: "30.00,0.15", with: "30.01,0.15"), 4, "trailer", "lines add up to 30.00"),
-        (good.replacingOccurrences(of: "0.15\r\n", with: "0.16\r\n"), 4, "trailer", "fee is 0.16"),
-        (good.replacingOccurrences(of: "50.00,0.25", with: "50.005,0.25"), 2, "amount", "more than 2 decimal places"),
-        (good.replacingOccurrences(of: "50.00,0.25", with: "1e3,0.25"), 2, "amount", "exponents"),
-        (good.replacingOccurrences(of: "refund,-20.00", with: "refund,20.00"), 3, "sign", "wrong sign"),
-        (good.replacingOccurrences(of: ",payment,", with: ",purchase,"), 2, "kind", "neither payment nor refund"),
-        (good.replacingOccurrences(of: "09:15:07", with: "9:15"), 2, "time", "not yyyy-MM-dd HH:mm:ss"),
-        (good.replacingOccurrences(of: "CNY,SUCCESS\r\n2026", with: "USD,SUCCESS\r\n2026"), 2, "currency", "USD"),
-        (good.replacingOccurrences(of: ",SUCCESS\r\n2026", with: ",SUCCESS,extra\r\n2026"), 2, "field count", "10 fields"),
-        (good.replacingOccurrences(of: "channel_txn_id", with: "txn"), 1, "header", "no channel_txn_id column"),
-        (good + "2026-11-23 09:15:07,B9,,,payment,1.00,0.00,CNY,SUCCESS\r\n", 5, "trailer", "follows the #TOTAL"),
-        (good.replacingOccurrences(of: "B000000001,", with: "B0\"1,"), 2, "CSV syntax", "a quote inside an unquoted field"),
-        (header + "2026-11-23 09:15:07,\"B1", 2, "CSV syntax", "never closed"),
-    ] as [(String, Int?, String, String)])
+    @Test(
+        arguments: [
+            (good.replacingOccurrences(of: "#TOTAL,2,30.00,0.15\r\n", with: ""), nil as Int?, "trailer", "missing"),
+            (
+                good.replacingOccurrences(of: "#TOTAL,2,", with: "#TOTAL,3,"), 4, "trailer",
+                "says 3 lines, the file has 2"
+            ),
+            (good.replacingOccurrences(of: "30.00,0.15", with: "30.01,0.15"), 4, "trailer", "lines add up to 30.00"),
+            (good.replacingOccurrences(of: "0.15\r\n", with: "0.16\r\n"), 4, "trailer", "fee is 0.16"),
+            (
+                good.replacingOccurrences(of: "50.00,0.25", with: "50.005,0.25"), 2, "amount",
+                "more than 2 decimal places"
+            ),
+            (good.replacingOccurrences(of: "50.00,0.25", with: "1e3,0.25"), 2, "amount", "exponents"),
+            (good.replacingOccurrences(of: "refund,-20.00", with: "refund,20.00"), 3, "sign", "wrong sign"),
+            (good.replacingOccurrences(of: ",payment,", with: ",purchase,"), 2, "kind", "neither payment nor refund"),
+            (good.replacingOccurrences(of: "09:15:07", with: "9:15"), 2, "time", "not yyyy-MM-dd HH:mm:ss"),
+            (good.replacingOccurrences(of: "CNY,SUCCESS\r\n2026", with: "USD,SUCCESS\r\n2026"), 2, "currency", "USD"),
+            (
+                good.replacingOccurrences(of: ",SUCCESS\r\n2026", with: ",SUCCESS,extra\r\n2026"), 2, "field count",
+                "10 fields"
+            ),
+            (good.replacingOccurrences(of: "channel_txn_id", with: "txn"), 1, "header", "no channel_txn_id column"),
+            (good + "2026-11-23 09:15:07,B9,,,payment,1.00,0.00,CNY,SUCCESS\r\n", 5, "trailer", "follows the #TOTAL"),
+            (
+                good.replacingOccurrences(of: "B000000001,", with: "B0\"1,"), 2, "CSV syntax",
+                "a quote inside an unquoted field"
+            ),
+            (header + "2026-11-23 09:15:07,\"B1", 2, "CSV syntax", "never closed"),
+        ] as [(String, Int?, String, String)])
     func aBrokenBillIsRefusedNamingFileLineAndCheck(text: String, line: Int?, check: String, reason: String) {
         let error = #expect(throws: BillError.self) { try parse(text) }
         #expect(error?.file == "bank/20261123.csv")

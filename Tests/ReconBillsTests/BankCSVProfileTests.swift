@@ -1,9 +1,9 @@
 import Foundation
+import ReconConfig
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconConfig
-import ReconCore
 
 @Suite struct BankCSVProfileTests {
     /// A GBK, tab-separated bank with fen amounts, refunds written positive, fees written negative

@@ -1,7 +1,7 @@
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
 @testable import ReconFixtures
 
 @Suite struct BillStreamingTests {

@@ -1,8 +1,8 @@
+import ReconCalendar
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
-import ReconCalendar
 
 /// Feeds `bytes` to the parser `chunk` bytes at a time and collects what it emits.
 func parseAll<Parser: BillParser>(_ parser: inout Parser, _ bytes: [UInt8], chunk: Int = 1 << 20) throws(BillError)

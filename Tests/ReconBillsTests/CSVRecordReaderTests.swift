@@ -1,7 +1,7 @@
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
 
 @Suite struct CSVRecordReaderTests {
     func read(_ text: String, delimiter: Character = ",", chunk: Int = 1 << 20) throws -> [([String], Int)] {
@@ -13,7 +13,9 @@ import ReconCore
                 records.append((record.fields.map { String(decoding: $0, as: UTF8.self) }, record.line))
             }
         }
-        try reader.finish { record in records.append((record.fields.map { String(decoding: $0, as: UTF8.self) }, record.line)) }
+        try reader.finish { record in
+            records.append((record.fields.map { String(decoding: $0, as: UTF8.self) }, record.line))
+        }
         return records
     }
 

@@ -1,7 +1,7 @@
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
 
 @Suite struct TextCodingTests {
     static let subjectGBK: [UInt8] = [0xB2, 0xE2, 0xCA, 0xD4, 0xC9, 0xCC, 0xC6, 0xB7, 0x41]

@@ -1,9 +1,9 @@
 import Foundation
+import ReconCalendar
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
-import ReconCalendar
 
 @Suite struct UnionPayZMParserTests {
     static let merchant = "777290058110048"

@@ -1,8 +1,8 @@
 import Foundation
+import ReconCore
 import Testing
 
 @testable import ReconBills
-import ReconCore
 
 @Suite struct WeChatBillParserTests {
     static let header =

@@ -1,4 +1,6 @@
 import Foundation
+import ReconBillJobs
+import ReconCalendar
 import ReconChannels
 import ReconConfig
 import ReconCore
@@ -7,8 +9,6 @@ import ReconMockChannel
 import ReconPostgres
 import ReconTestSupport
 import Testing
-import ReconCalendar
-import ReconBillJobs
 
 /// The shared limits against a real cluster and real transfers.
 @Suite struct ChannelLimiterTests {
@@ -38,7 +38,8 @@ import ReconBillJobs
             // Mid-body: the slot taken and bytes on disk.
             let partial = session.workFolder + "/bill.part"
             try await eventually("the download is under way", timeout: .seconds(20)) {
-                let bytes = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? NSNumber)?.intValue ?? 0
+                let bytes =
+                    (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? NSNumber)?.intValue ?? 0
                 return try await heldSlots() == 1 && bytes > 0
             }
             #expect(mock.server.stats.snapshot.inFlight["bank"] == 1)

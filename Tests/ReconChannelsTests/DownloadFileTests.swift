@@ -1,10 +1,10 @@
 import Foundation
+import ReconCalendar
 import ReconChannels
 import ReconCore
 import ReconHTTP
 import ReconMockChannel
 import Testing
-import ReconCalendar
 
 /// `FetchSession.downloadFile` against the mock's file server: what a part file left behind
 /// turns into.

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
+import ReconBillJobs
 import ReconChannels
+import ReconConfig
 import ReconCore
 import ReconHTTP
 import ReconMockChannel
 import ReconTestSupport
-import ReconConfig
-import ReconBillJobs
 
 /// `recon mock-channel` served in this process on a free loopback port, with a data folder of its
 /// own, for as long as `body` runs; then stopped and the folder removed.

@@ -1,12 +1,12 @@
 import Foundation
+import ReconBillJobs
+import ReconBills
+import ReconCalendar
 import ReconChannels
 import ReconCore
 import ReconPostgres
 import ReconTestSupport
 import Testing
-import ReconBills
-import ReconCalendar
-import ReconBillJobs
 
 /// Staging a channel-day against a real cluster.
 @Suite struct StagedBillTests {
@@ -16,14 +16,16 @@ import ReconBillJobs
     /// A staging by job `job`: `lines` payments of `amountFen` each, ids `J<job>-<n>`.
     static func staging(job: Int64, lines: Int, amountFen: Int64, day: LocalDay = day) -> StagedBill {
         let bill = DownloadedBill(
-            path: "/nonexistent/job-\(job).csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv"
+            path: "/nonexistent/job-\(job).csv", sha256: String(repeating: "0", count: 64), bytes: 0,
+            fileExtension: "csv"
         ) { _, emit in
             var summary = BillSummary()
             for number in 1...lines {
                 let line = BillLine(
                     channel: "bank-a", billDate: day, channelTransactionID: "J\(job)-\(number)", merchantOrderID: nil,
                     refundID: nil, kind: .payment, amountFen: amountFen, feeFen: 0, channelStatus: "SUCCESS",
-                    timeMicroseconds: (Int64(day.dayNumber) * 86_400 + Int64(number)) * 1_000_000, lineNumber: number + 1)
+                    timeMicroseconds: (Int64(day.dayNumber) * 86_400 + Int64(number)) * 1_000_000,
+                    lineNumber: number + 1)
                 try emit(line)
                 summary.count(line)
             }
@@ -33,7 +35,9 @@ import ReconBillJobs
     }
 
     /// Rows of a channel-day: count, Σ amount, and how many carry job `job`'s ids.
-    static func staged(_ pool: PGPool, _ day: LocalDay, job: Int64) async throws -> (lines: Int64, amount: Int64, ofJob: Int64) {
+    static func staged(_ pool: PGPool, _ day: LocalDay, job: Int64) async throws -> (
+        lines: Int64, amount: Int64, ofJob: Int64
+    ) {
         let row = try #require(
             try await pool.query(
                 """
@@ -80,22 +84,25 @@ import ReconBillJobs
         let competing = Task {
             try await pool.transaction { connection in
                 defer { backendSink.finish() }
-                backendSink.yield(try connection.query("SELECT pg_backend_pid()::int8").first?.decode(Int64.self, at: 0) ?? 0)
+                backendSink.yield(
+                    try connection.query("SELECT pg_backend_pid()::int8").first?.decode(Int64.self, at: 0) ?? 0)
                 try second.write(on: connection)
             }
         }
         var backendEvents = backends.makeAsyncIterator()
         let backend = await backendEvents.next() ?? 0
-        let secondWaited = (try? await eventually("the second staging waits for a lock", timeout: .seconds(20)) {
-            try await pool.query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [backend])
-                .first?.decode(String?.self, at: 0) == "Lock"
-        }) != nil
+        let secondWaited =
+            (try? await eventually("the second staging waits for a lock", timeout: .seconds(20)) {
+                try await pool.query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [backend])
+                    .first?.decode(String?.self, at: 0) == "Lock"
+            }) != nil
         #expect(secondWaited, "the second staging ran while the first held the channel-day")
 
         let otherStaging = Task { try await pool.transaction { try otherDay.write(on: $0) } }
-        let otherDayCommitted = (try? await eventually("another day's staging commits", timeout: .seconds(20)) {
-            try await Self.staged(pool, Self.otherDay, job: 4).lines == 5
-        }) != nil
+        let otherDayCommitted =
+            (try? await eventually("another day's staging commits", timeout: .seconds(20)) {
+                try await Self.staged(pool, Self.otherDay, job: 4).lines == 5
+            }) != nil
         #expect(otherDayCommitted, "a staging of another day waited for this one's lock")
 
         gate.signal()

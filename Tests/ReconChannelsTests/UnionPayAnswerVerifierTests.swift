@@ -5,8 +5,8 @@ import Testing
 import _CryptoExtras
 
 @testable import ReconChannels
-@testable import ReconCore
 @testable import ReconConfig
+@testable import ReconCore
 
 /// UnionPay answers written and signed by the mock's signer (its own implementation of the
 /// signing, checked against openssl when it was written), read by `UnionPayResponse` and checked
@@ -24,9 +24,11 @@ import _CryptoExtras
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
 
-    func signer(commonName: String = MockUnionPaySigner.commonName, expired: Bool = false) throws -> MockUnionPaySigner {
+    func signer(commonName: String = MockUnionPaySigner.commonName, expired: Bool = false) throws -> MockUnionPaySigner
+    {
         guard expired else { return try MockUnionPaySigner(keys: .shared(), commonName: commonName) }
-        return try MockUnionPaySigner(keys: .shared(), notValidBefore: Date() - 30 * 86_400, notValidAfter: Date() - 86_400)
+        return try MockUnionPaySigner(
+            keys: .shared(), notValidBefore: Date() - 30 * 86_400, notValidAfter: Date() - 86_400)
     }
 
     func verifier(trusting signer: MockUnionPaySigner) throws -> UnionPayAnswerVerifier {
@@ -52,7 +54,8 @@ import _CryptoExtras
 
     /// Reads the answer at `path` as the adapter does and verifies it: nil when it passes.
     func refusal(_ path: String, _ verifier: UnionPayAnswerVerifier) async throws -> UnionPayAnswerVerifier.Refusal? {
-        let response = try UnionPayResponse.read(path, zipTo: "\(folder)/bill.zip", maxBytes: 1 << 20, label: "test answer")
+        let response = try UnionPayResponse.read(
+            path, zipTo: "\(folder)/bill.zip", maxBytes: 1 << 20, label: "test answer")
         do {
             try await verifier.verify(response, answerFile: path)
             return nil
@@ -74,10 +77,13 @@ import _CryptoExtras
         #expect(try await refusal(path, verifier(trusting: signer)) == nil)
         #expect(try Array(Data(contentsOf: URL(fileURLWithPath: "\(folder)/bill.zip"))) == Self.payload)
         // fileContent was found where it is in the file, not kept in memory.
-        let response = try UnionPayResponse.read(path, zipTo: "\(folder)/again.zip", maxBytes: 1 << 20, label: "test answer")
+        let response = try UnionPayResponse.read(
+            path, zipTo: "\(folder)/again.zip", maxBytes: 1 << 20, label: "test answer")
         let range = try #require(response.fileContentBytes)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(String(decoding: bytes[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self) == (try Self.base64(Self.payload)))
+        #expect(
+            String(decoding: bytes[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self)
+                == (try Self.base64(Self.payload)))
         #expect(response.fields["fileContent"] == nil)
     }
 
@@ -113,7 +119,9 @@ import _CryptoExtras
         // The same names and signing key, issued by a root and middle of someone else's.
         let shared = try MockUnionPaySigner.Keys.shared()
         let stranger = try MockUnionPaySigner(
-            keys: .init(root: try _RSA.Signing.PrivateKey(keySize: .bits2048), middle: try _RSA.Signing.PrivateKey(keySize: .bits2048),
+            keys: .init(
+                root: try _RSA.Signing.PrivateKey(keySize: .bits2048),
+                middle: try _RSA.Signing.PrivateKey(keySize: .bits2048),
                 signing: shared.signing))
         let refusal = try #require(try await refusal(try answer(stranger), verifier(trusting: signer())))
         #expect(refusal.check == .chain)
@@ -148,8 +156,11 @@ import _CryptoExtras
         let verifier = try verifier(trusting: signer)
         for (tampered, expected) in [(false, nil), (true, UnionPayAnswerVerifier.Check.signature)] {
             let path = "\(folder)/98-\(tampered).txt"
-            try signer.answer(["respCode": "98", "respMsg": "文件不存在", "merId": "802310048993424", "txnType": "76"], badSignature: tampered)
-                .write(toFile: path, atomically: true, encoding: .utf8)
+            try signer.answer(
+                ["respCode": "98", "respMsg": "文件不存在", "merId": "802310048993424", "txnType": "76"],
+                badSignature: tampered
+            )
+            .write(toFile: path, atomically: true, encoding: .utf8)
             #expect(try await refusal(path, verifier)?.check == expected)
         }
         // Unsigned: no certificate to check the signature with.
@@ -183,10 +194,16 @@ import _CryptoExtras
             toFile: root, atomically: true, encoding: .utf8)
         let options = UnionPayOptions(
             certificateID: "1", privateKey: .file("/unused.pem"), rootCertificate: .file(root), middleCertificate: nil)
-        #expect(throws: ChannelError.permanent("the certificate in root_cert (file \(root)) is not an X.509 certificate in PEM form")) {
+        #expect(
+            throws: ChannelError.permanent(
+                "the certificate in root_cert (file \(root)) is not an X.509 certificate in PEM form")
+        ) {
             _ = try UnionPayAnswerVerifier.configured(options, secrets: SecretResolver(), channel: "unionpay-main")
         }
-        let unverified = UnionPayOptions(certificateID: "1", privateKey: .file("/unused.pem"), rootCertificate: nil, middleCertificate: nil)
-        #expect(try UnionPayAnswerVerifier.configured(unverified, secrets: SecretResolver(), channel: "unionpay-main") == nil)
+        let unverified = UnionPayOptions(
+            certificateID: "1", privateKey: .file("/unused.pem"), rootCertificate: nil, middleCertificate: nil)
+        #expect(
+            try UnionPayAnswerVerifier.configured(unverified, secrets: SecretResolver(), channel: "unionpay-main")
+                == nil)
     }
 }

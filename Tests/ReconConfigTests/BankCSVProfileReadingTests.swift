@@ -1,6 +1,7 @@
 import ReconBills
-@testable import ReconConfig
 import Testing
+
+@testable import ReconConfig
 
 /// A `[[channel]]` table's bank profile keys, read from TOML: every bad value is refused naming
 /// the file, line and key. (How a profile parses is ReconBillsTests' BankCSVProfileTests.)

@@ -1,9 +1,9 @@
 import Foundation
+import ReconBills
+import ReconCore
 import Testing
 
 @testable import ReconConfig
-import ReconBills
-import ReconCore
 
 /// `[[channel]]` tables: what they read into, and every refusal naming file, line and key.
 @Suite struct ChannelDefinitionTests {
@@ -60,7 +60,9 @@ import ReconCore
         guard case .bankCSV(let bank) = channels[1].adapter else { Issue.record("not bank_csv"); return }
         #expect(bank.authHeader?.name == "X-Api-Key")
         #expect(bank.authHeader?.secret == .environment("RECON_ICBC_KEY"))
-        #expect(bank.url(merchant: "m-42", day: try #require(LocalDay("2026-11-03"))) == "https://bank.example/bills/m-42/20261103.csv")
+        #expect(
+            bank.url(merchant: "m-42", day: try #require(LocalDay("2026-11-03")))
+                == "https://bank.example/bills/m-42/20261103.csv")
     }
 
     @Test(arguments: [
@@ -68,11 +70,23 @@ import ReconCore
         ("adapter = \"wechatpay\"", "adapter = \"paypal\"", 3, "unknown adapter \"paypal\""),
         ("shards = 4", "shards = 4\nshard_count = 2", 11, "unknown key `channel[0].shard_count`"),
         ("merchant_id = \"1900000000\"\n", "", 1, "missing key `channel[0].merchant_id`"),
-        ("base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"api.mch.weixin.qq.com\"", 4, "`channel[0].base_url` is not an http(s) URL"),
-        ("base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"https://bob:pw@api.mch.weixin.qq.com\"", 4, "must not carry a user or password"),
+        (
+            "base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"api.mch.weixin.qq.com\"", 4,
+            "`channel[0].base_url` is not an http(s) URL"
+        ),
+        (
+            "base_url = \"https://api.mch.weixin.qq.com\"", "base_url = \"https://bob:pw@api.mch.weixin.qq.com\"", 4,
+            "must not carry a user or password"
+        ),
         ("deadline = \"14:30\"", "deadline = \"2pm\"", 9, "`channel[0].deadline` must be a local time HH:MM"),
-        ("limits = { concurrent_requests = 3,", "limits = { concurrent_requests = 0,", 12, "`channel[0].limits.concurrent_requests` must be between 1 and 1000"),
-        ("private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = { path = \"/x\" }", 7, "unknown key `channel[0].private_key.path`"),
+        (
+            "limits = { concurrent_requests = 3,", "limits = { concurrent_requests = 0,", 12,
+            "`channel[0].limits.concurrent_requests` must be between 1 and 1000"
+        ),
+        (
+            "private_key = { file = \"/etc/recon/wechat-main.pem\" }", "private_key = { path = \"/x\" }", 7,
+            "unknown key `channel[0].private_key.path`"
+        ),
     ])
     func aWrongChannelIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
         try expectRefusal(of: Self.file, changing: from, to: to, line: line, words: words)
@@ -99,15 +113,19 @@ import ReconCore
             ("shards = 4", "shards = 4\nnote = \"-----BEGIN PRIVATE KEY-----\(secret)\""),
         ] {
             let error = try #require(refusal(Self.file.replacingOccurrences(of: from, with: to)))
-            #expect(error.message.contains("secret inline") || error.message.contains("never the secret itself"), "\(error)")
+            #expect(
+                error.message.contains("secret inline") || error.message.contains("never the secret itself"), "\(error)"
+            )
             #expect(!error.description.contains(secret))
         }
     }
 
     @Test func aRelativeSecretFileAndAnEmptyReferenceAreRefused() throws {
-        let relative = try #require(refusal(Self.file.replacingOccurrences(of: "/etc/recon/wechat-main.pem", with: "wechat.pem")))
+        let relative = try #require(
+            refusal(Self.file.replacingOccurrences(of: "/etc/recon/wechat-main.pem", with: "wechat.pem")))
         #expect(relative.message.contains("must be an absolute path"))
-        let empty = try #require(refusal(Self.file.replacingOccurrences(of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{}")))
+        let empty = try #require(
+            refusal(Self.file.replacingOccurrences(of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{}")))
         #expect(empty.message.contains("exactly one of `file` or `env`"))
     }
 
@@ -125,29 +143,47 @@ import ReconCore
 
     @Test func unionpayTakesItsRootAndMiddleCertificatesAsReferences() throws {
         let channels = try JobFile.parse(Self.unionpay, file: "jobs/channels.toml").channels
-        guard case .unionpay(let options) = try #require(channels.first).adapter else { Issue.record("not unionpay"); return }
+        guard case .unionpay(let options) = try #require(channels.first).adapter else {
+            Issue.record("not unionpay"); return
+        }
         #expect(options.rootCertificate == .file("/etc/recon/unionpay-root.pem"))
         #expect(options.middleCertificate == .environment("RECON_UNIONPAY_MIDDLE"))
 
         // Without them answers are not verified: both absent reads, as before.
-        let plain = Self.unionpay.replacingOccurrences(of: "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", with: "")
-            .replacingOccurrences(of: "middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", with: "")
-        guard case .unionpay(let bare) = try #require(try JobFile.parse(plain, file: "jobs/channels.toml").channels.first).adapter
+        let plain = Self.unionpay.replacingOccurrences(
+            of: "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", with: ""
+        )
+        .replacingOccurrences(of: "middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", with: "")
+        guard
+            case .unionpay(let bare) = try #require(try JobFile.parse(plain, file: "jobs/channels.toml").channels.first)
+                .adapter
         else { Issue.record("not unionpay"); return }
         #expect(bare.rootCertificate == nil && bare.middleCertificate == nil)
     }
 
     @Test(arguments: [
         // (change, expected line, words the message must hold)
-        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", "", 8, "`channel[0].middle_cert` needs `root_cert`"),
-        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = \"/etc/recon/unionpay-root.pem\"", 8,
-         "`channel[0].root_cert` must be a reference"),
-        ("root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = { path = \"/x.pem\" }", 8,
-         "unknown key `channel[0].root_cert.path`"),
-        ("middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", "middle_cert = { file = \"middle.pem\" }", 9,
-         "`channel[0].middle_cert.file` must be an absolute path"),
+        (
+            "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }\n", "", 8,
+            "`channel[0].middle_cert` needs `root_cert`"
+        ),
+        (
+            "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = \"/etc/recon/unionpay-root.pem\"",
+            8,
+            "`channel[0].root_cert` must be a reference"
+        ),
+        (
+            "root_cert = { file = \"/etc/recon/unionpay-root.pem\" }", "root_cert = { path = \"/x.pem\" }", 8,
+            "unknown key `channel[0].root_cert.path`"
+        ),
+        (
+            "middle_cert = { env = \"RECON_UNIONPAY_MIDDLE\" }", "middle_cert = { file = \"middle.pem\" }", 9,
+            "`channel[0].middle_cert.file` must be an absolute path"
+        ),
     ])
-    func aWrongUnionPayCertificateKeyIsRefusedWithItsLineAndKey(_ from: String, _ to: String, _ line: Int, _ words: String) throws {
+    func aWrongUnionPayCertificateKeyIsRefusedWithItsLineAndKey(
+        _ from: String, _ to: String, _ line: Int, _ words: String
+    ) throws {
         try expectRefusal(of: Self.unionpay, changing: from, to: to, line: line, words: words)
     }
 
@@ -170,7 +206,8 @@ import ReconCore
 /// The example shipped in jobs/ stays valid as the reader changes.
 @Suite struct ChannelExampleTests {
     @Test func theShippedChannelsExampleReads() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let path = root.appendingPathComponent("jobs/channels.toml.example").path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let channels = try JobFile.parse(text, file: path).channels

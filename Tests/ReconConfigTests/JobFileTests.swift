@@ -1,8 +1,8 @@
 import Foundation
+import ReconCore
 import Testing
 
 @testable import ReconConfig
-import ReconCore
 
 @Suite struct JobFileTests {
     static let file = """
@@ -59,7 +59,9 @@ import ReconCore
     ])
     func badSchedulesNameFileLineAndKey(change: String, location: String, message: String) throws {
         var lines = ["[[schedule]]", "name = \"n\"", "cron = \"0 0 * * *\"", "time_zone = \"UTC\"", "kind = \"probe\""]
-        if let key = change.split(separator: " ").first, let index = lines.firstIndex(where: { $0.hasPrefix(key + " ") }) {
+        if let key = change.split(separator: " ").first,
+            let index = lines.firstIndex(where: { $0.hasPrefix(key + " ") })
+        {
             lines[index] = change
         } else {
             lines.append(change)

@@ -1,6 +1,7 @@
-@testable import ReconConfig
 import ReconCore
 import Testing
+
+@testable import ReconConfig
 
 /// The error `TOML.parse` throws for `text`, or nil (and a recorded issue) if it parsed.
 func parseError(_ text: String, file: String = "jobs/daily.toml") -> TOMLError? {

@@ -1,6 +1,7 @@
-@testable import ReconConfig
 import ReconCore
 import Testing
+
+@testable import ReconConfig
 
 /// A job file as operators write them: jobs as an array of tables, channels as nested tables.
 let dailyJobFile = """

@@ -1,6 +1,7 @@
-@testable import ReconConfig
 import ReconCore
 import Testing
+
+@testable import ReconConfig
 
 /// The `TOMLError` `body` throws, or nil (and a recorded issue) if it throws nothing or
 /// something else. (Closures do not infer typed throws, hence the cast.)

@@ -3,10 +3,11 @@ import Testing
 @testable import ReconCore
 
 @Suite struct MoneyTests {
-    @Test(arguments: [
-        ("12.34", 1234), ("12.3", 1230), ("12", 1200), ("0.01", 1), ("-20.00", -2000), ("-0.00", 0), ("0", 0),
-        ("50.00", 5000), ("92233720368547758.07", Int64.max),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("12.34", 1234), ("12.3", 1230), ("12", 1200), ("0.01", 1), ("-20.00", -2000), ("-0.00", 0), ("0", 0),
+            ("50.00", 5000), ("92233720368547758.07", Int64.max),
+        ] as [(String, Int64)])
     func yuanTextBecomesExactFen(text: String, fen: Int64) throws {
         #expect(try Money.fen(fromYuan: text) == fen)
     }

@@ -22,7 +22,9 @@ import Testing
         #expect(wrong.status == 401)
         let shortPrefix = try await post(LeaseAPI.leasePath, lease, token: "test-token")
         #expect(shortPrefix.status == 401)
-        for body in [#"{"worker":"w","queues":"default""#, #"{"queues":["default"],"count":1,"waitMilliseconds":0}"#, "[]"] {
+        for body in [
+            #"{"worker":"w","queues":"default""#, #"{"queues":["default"],"count":1,"waitMilliseconds":0}"#, "[]",
+        ] {
             let malformed = try await post(LeaseAPI.leasePath, Data(body.utf8), token: harness.token)
             #expect(malformed.status == 400, "body \(body)")
             let answer = try JSONDecoder().decode(APIErrorBody.self, from: malformed.body)

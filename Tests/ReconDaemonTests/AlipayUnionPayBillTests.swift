@@ -7,7 +7,9 @@ import Testing
 
 /// `fetch_bill` for Alipay and UnionPay against the mock, through real processes.
 @Suite(.serialized) struct AlipayUnionPayBillTests {
-    func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String) async throws {
+    func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String)
+        async throws
+    {
         let truth = try await fixture.expectStagedTruth(channel, date: date, mock: mockChannel, merchant: merchant)
         #expect(truth.payments > 0 && truth.refunds > 0)
     }
@@ -16,7 +18,8 @@ import Testing
         let yesterday = BankFaultTests.beijingDay(offset: -1)
         let appID = "2021000000000042"
         let fixture = try await BillFixture(label: "alipay")
-        let key = try fixture.makeKey(name: "alipay-app", publicPath: "\(fixture.data)/alipay/\(appID)/app_public_key.pem")
+        let key = try fixture.makeKey(
+            name: "alipay-app", publicPath: "\(fixture.data)/alipay/\(appID)/app_public_key.pem")
         let stranger = try fixture.makeKey(name: "stranger", publicPath: nil)
         try await fixture.startMock(
             lines: 300,
@@ -45,7 +48,9 @@ import Testing
         try fixture.writeJobFile(channel("alipay-main", key: key) + channel("alipay-stranger", key: stranger))
         try await fixture.startDaemons(workers: 2)
         var jobs: [String: Int64] = [:]
-        for date in ["2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"] {
+        for date in [
+            "2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07",
+        ] {
             jobs[date] = try await fixture.enqueueFetch(channel: "alipay-main", date: date)
         }
         let strangerJob = try await fixture.enqueueFetch(channel: "alipay-stranger", date: "2026-11-01")
@@ -82,12 +87,15 @@ import Testing
     @Test func unionpayFilesRoundTripAndFaultsEndAsTheTableSays() async throws {
         let merId = "802310048993424"
         let fixture = try await BillFixture(label: "unionpay")
-        let key = try fixture.makeKey(name: "unionpay", publicPath: "\(fixture.data)/unionpay/\(merId)/merchant_public_key.pem")
+        let key = try fixture.makeKey(
+            name: "unionpay", publicPath: "\(fixture.data)/unionpay/\(merId)/merchant_public_key.pem")
         try await fixture.startMock(
             lines: 300,
             faults: [
-                "unionpay:2026-11-02:fail_503:1", "unionpay:2026-11-03:corrupt_archive:1", "unionpay:2026-11-04:truncated_body:1",
-                "unionpay:2026-11-05:auth_error:0", "unionpay:2026-11-06:cut_body:1", "unionpay:2026-11-07:bad_signature:0",
+                "unionpay:2026-11-02:fail_503:1", "unionpay:2026-11-03:corrupt_archive:1",
+                "unionpay:2026-11-04:truncated_body:1",
+                "unionpay:2026-11-05:auth_error:0", "unionpay:2026-11-06:cut_body:1",
+                "unionpay:2026-11-07:bad_signature:0",
             ])
         // unionpay-main verifies every answer with the mock's chain; unionpay-unverified, without
         // root_cert, does not, and takes a tampered answer as it comes.
@@ -106,7 +114,8 @@ import Testing
             """
         }
         try fixture.writeJobFile(
-            channel("unionpay-main", certificates: fixture.unionPayCertificates) + channel("unionpay-unverified", certificates: ""))
+            channel("unionpay-main", certificates: fixture.unionPayCertificates)
+                + channel("unionpay-unverified", certificates: ""))
         try await fixture.startDaemons(workers: 2)
         var jobs: [String: Int64] = [:]
         for date in ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"] {
@@ -118,7 +127,8 @@ import Testing
             let state = try await fixture.waitUntilFinished(id)
             let errors = try await fixture.jobErrors(id)
             #expect(state == "completed", "\(date): \(errors)")
-            try await expectTruth(fixture, channel: "unionpay-main", mockChannel: "unionpay", merchant: merId, date: date)
+            try await expectTruth(
+                fixture, channel: "unionpay-main", mockChannel: "unionpay", merchant: merId, date: date)
         }
         #expect(try await fixture.jobErrors(try #require(jobs["2026-11-02"])).contains("HTTP 503"))
         let corrupted = try await fixture.jobErrors(try #require(jobs["2026-11-03"]))
@@ -135,13 +145,16 @@ import Testing
         #expect(try await fixture.waitUntilFinished(tampered) == "dead")
         #expect(try await fixture.harness.jobState(tampered).attempt == 1)
         let errors = try await fixture.jobErrors(tampered)
-        #expect(errors.contains("unionpay-main UnionPay file 2026-11-07") && errors.contains("signature check failed"), "\(errors)")
+        #expect(
+            errors.contains("unionpay-main UnionPay file 2026-11-07") && errors.contains("signature check failed"),
+            "\(errors)")
         #expect(!errors.contains("BEGIN"), "\(errors)")
         #expect(try await fixture.staged("unionpay-main", "2026-11-07").lines == 0)
         let unverifiedState = try await fixture.waitUntilFinished(unverified)
         let unverifiedErrors = try await fixture.jobErrors(unverified)
         #expect(unverifiedState == "completed", "\(unverifiedErrors)")
-        try await expectTruth(fixture, channel: "unionpay-unverified", mockChannel: "unionpay", merchant: merId, date: "2026-11-07")
+        try await expectTruth(
+            fixture, channel: "unionpay-unverified", mockChannel: "unionpay", merchant: merId, date: "2026-11-07")
         await fixture.stop()
     }
 }

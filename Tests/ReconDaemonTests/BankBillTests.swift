@@ -60,7 +60,8 @@ import Testing
                 "SELECT fetch_ms, stage_ms, parse_cpu_ms FROM bill_fetches WHERE channel = 'bank-a' AND bill_date = '2026-11-23'"
             ).first)
         let (fetchMS, stageMS, parseMS) = (
-            try timings.decode(Int64?.self, at: 0), try timings.decode(Int64?.self, at: 1), try timings.decode(Int64?.self, at: 2)
+            try timings.decode(Int64?.self, at: 0), try timings.decode(Int64?.self, at: 1),
+            try timings.decode(Int64?.self, at: 2)
         )
         #expect(fetchMS.map { $0 >= 0 } == true && stageMS.map { $0 >= 0 } == true && parseMS.map { $0 >= 0 } == true)
         #expect(shown.output.contains("ms to download and verify, \(stageMS ?? -1) ms to stage"), "\(shown.output)")
@@ -80,12 +81,17 @@ import Testing
             lines: 50, faults: ["bank:2026-11-10:fail_503:1", "bank:2026-11-11:auth_error:0"],
             arguments: ["--bank-api-key-env", "MOCK_BANK_KEY"], environment: ["MOCK_BANK_KEY": secret])
         try fixture.writeJobFile(
-            Self.channel(fixture.mockURL, extra: "auth_header = { name = \"X-Api-Key\", secret = { env = \"RECON_TEST_BANK_KEY\" } }"))
+            Self.channel(
+                fixture.mockURL,
+                extra: "auth_header = { name = \"X-Api-Key\", secret = { env = \"RECON_TEST_BANK_KEY\" } }"))
         try await fixture.startDaemons(environment: ["RECON_TEST_BANK_KEY": secret, "RECON_LOG_LEVEL": "trace"])
 
         // `recon fetch-bill` enqueues, follows the job through its retry, and prints the staged totals.
         let fetched = try runRecon(
-            ["fetch-bill", "--channel", "bank-a", "--date", "2026-11-10", "--jobs", fixture.jobs, "--timeout-seconds", "60"],
+            [
+                "fetch-bill", "--channel", "bank-a", "--date", "2026-11-10", "--jobs", fixture.jobs,
+                "--timeout-seconds", "60",
+            ],
             environment: fixture.harness.environment)
         #expect(fetched.status == 0, "\(fetched.output)")
         #expect(fetched.output.contains("attempt 1 failed"))
@@ -93,33 +99,42 @@ import Testing
         #expect(fetched.output.contains("50 lines"))
         // A dead fetch exits non-zero and says why.
         let refused = try runRecon(
-            ["fetch-bill", "--channel", "bank-a", "--date", "2026-11-11", "--jobs", fixture.jobs, "--timeout-seconds", "60"],
+            [
+                "fetch-bill", "--channel", "bank-a", "--date", "2026-11-11", "--jobs", fixture.jobs,
+                "--timeout-seconds", "60",
+            ],
             environment: fixture.harness.environment)
         #expect(refused.status == 1)
         #expect(refused.output.contains("HTTP 401"))
         // An unknown channel is refused before anything is enqueued.
         let unknown = try runRecon(
-            ["fetch-bill", "--channel", "nope", "--date", "2026-11-10", "--jobs", fixture.jobs], environment: fixture.harness.environment)
+            ["fetch-bill", "--channel", "nope", "--date", "2026-11-10", "--jobs", fixture.jobs],
+            environment: fixture.harness.environment)
         #expect(unknown.status != 0)
         #expect(unknown.output.contains("no channel named nope"))
 
         let shown = try runRecon(
-            ["bills", "show", "--channel", "bank-a", "--date", "2026-11-11", "--json"], environment: fixture.harness.environment)
-        let records = try await fixture.harness.pool.query(
-            "SELECT coalesce(string_agg(errors::text, ' '), '') FROM recon_jobs"
-        ).first?.decode(String.self, at: 0) ?? ""
-        let attempts = try await fixture.harness.pool.query(
-            "SELECT coalesce(string_agg(url || ' ' || coalesce(detail, ''), ' '), '') FROM bill_fetch_attempts"
-        ).first?.decode(String.self, at: 0) ?? ""
+            ["bills", "show", "--channel", "bank-a", "--date", "2026-11-11", "--json"],
+            environment: fixture.harness.environment)
+        let records =
+            try await fixture.harness.pool.query(
+                "SELECT coalesce(string_agg(errors::text, ' '), '') FROM recon_jobs"
+            ).first?.decode(String.self, at: 0) ?? ""
+        let attempts =
+            try await fixture.harness.pool.query(
+                "SELECT coalesce(string_agg(url || ' ' || coalesce(detail, ''), ' '), '') FROM bill_fetch_attempts"
+            ).first?.decode(String.self, at: 0) ?? ""
         #expect(attempts.contains("/bank/m001/20261111.csv"))
         await fixture.stop()
-        let logs = (fixture.harness.workers + fixture.harness.coordinators).map(\.output).joined() + (fixture.mock?.output ?? "")
+        let logs =
+            (fixture.harness.workers + fixture.harness.coordinators).map(\.output).joined()
+            + (fixture.mock?.output ?? "")
         #expect(logs.contains("bank-a"))  // the logs are there, and say things
-        for (place, text) in [("logs", logs), ("job errors", records), ("attempts", attempts), ("bills show", shown.output),
-            ("fetch-bill", fetched.output + refused.output)]
-        {
+        for (place, text) in [
+            ("logs", logs), ("job errors", records), ("attempts", attempts), ("bills show", shown.output),
+            ("fetch-bill", fetched.output + refused.output),
+        ] {
             #expect(!text.contains(secret), "the secret appears in \(place)")
         }
     }
 }
-

@@ -48,7 +48,10 @@ import Testing
         try await fixture.startDaemons(workers: 2)
 
         var jobs: [String: Int64] = [:]
-        for date in ["2026-11-01", "2026-11-02", yesterday, "2026-11-03", "2026-11-04", "2026-11-06", "2026-11-07", "2026-11-08", today] {
+        for date in [
+            "2026-11-01", "2026-11-02", yesterday, "2026-11-03", "2026-11-04", "2026-11-06", "2026-11-07", "2026-11-08",
+            today,
+        ] {
             jobs[date] = try await fixture.enqueueFetch(channel: "bank-a", date: date)
         }
         let truncated = try await fixture.enqueueFetch(channel: "bank-b", date: "2026-11-05")
@@ -116,7 +119,8 @@ import Testing
         let jobEmpty = try #require(jobs["2026-11-08"])
         #expect(try await fixture.waitUntilFinished(jobEmpty) == "completed")
         #expect(try await fixture.staged("bank-a", "2026-11-08").lines == 0)
-        let outcome = try await pool.query("SELECT outcome FROM bill_fetches WHERE bill_date = '2026-11-08'").first?.decode(String.self, at: 0)
+        let outcome = try await pool.query("SELECT outcome FROM bill_fetches WHERE bill_date = '2026-11-08'").first?
+            .decode(String.self, at: 0)
         #expect(outcome == "empty")
 
         // Today's bill is not due until tomorrow: the job waits for the ready time, no attempt used.
@@ -138,8 +142,11 @@ import Testing
         // Hostile archives, given to the mock as files: an entry escaping the folder, and a bomb.
         let folder = fixture.data + "/bank/m001"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try ZipWriter.write(path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
-        try ZipWriter.write(path: folder + "/20261113.csv.zip", entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
+        try ZipWriter.write(
+            path: folder + "/20261112.csv.zip", entries: [(Array("../x.csv".utf8), Array("a,b\n".utf8))])
+        try ZipWriter.write(
+            path: folder + "/20261113.csv.zip",
+            entries: [(Array("bomb.csv".utf8), [UInt8](repeating: 48, count: 5 << 20))])
         // A bill whose trailer disagrees with its lines (the sum is one fen off).
         try fixture.giveBankFile(
             "20261115",
@@ -192,8 +199,10 @@ import Testing
         #expect(try await fixture.jobErrors(bomb).contains("size cap"))
         #expect(try await fixture.staged("bank-zip", "2026-11-13").lines == 0)
         // Nothing of the bomb was written out past the cap.
-        let written = try FileManager.default.subpathsOfDirectory(atPath: fixture.downloads).compactMap { path -> Int? in
-            (try? FileManager.default.attributesOfItem(atPath: fixture.downloads + "/" + path)[.size] as? NSNumber)?.intValue
+        let written = try FileManager.default.subpathsOfDirectory(atPath: fixture.downloads).compactMap {
+            path -> Int? in
+            (try? FileManager.default.attributesOfItem(atPath: fixture.downloads + "/" + path)[.size] as? NSNumber)?
+                .intValue
         }
         #expect((written.max() ?? 0) < 1_000_000)
         // A flipped byte in the gzip stream: caught (hash or gzip CRC), refetched whole, staged.
@@ -203,9 +212,12 @@ import Testing
         // Totals that disagree: refused with the trailer's line, nothing staged, no bill_fetches row.
         #expect(try await fixture.waitUntilFinished(disagreeing) == "dead")
         let disagreement = try await fixture.jobErrors(disagreeing)
-        #expect(disagreement.contains("nothing staged") && disagreement.contains(":4") && disagreement.contains("30.01"), "\(disagreement)")
+        #expect(
+            disagreement.contains("nothing staged") && disagreement.contains(":4") && disagreement.contains("30.01"),
+            "\(disagreement)")
         #expect(try await fixture.staged("bank-plain", "2026-11-15").lines == 0)
-        #expect(try await fixture.harness.count("SELECT count(*) FROM bill_fetches WHERE bill_date = '2026-11-15'") == 0)
+        #expect(
+            try await fixture.harness.count("SELECT count(*) FROM bill_fetches WHERE bill_date = '2026-11-15'") == 0)
         await fixture.stop()
     }
 
@@ -250,7 +262,9 @@ import Testing
                 return state.state == "retryable" && state.attempt == 1
             }
             #expect(try await fixture.downloadAttempts(date).map(\.outcome) == Array(repeating: "cut_off", count: 4))
-            #expect(FileManager.default.fileExists(atPath: try validatorFile(date)), "no validator beside the part file of \(date)")
+            #expect(
+                FileManager.default.fileExists(atPath: try validatorFile(date)),
+                "no validator beside the part file of \(date)")
         }
 
         // Between the attempts: the bank replaces one file, and one validator is lost.

@@ -1,8 +1,8 @@
 import Foundation
 import ReconCore
 import ReconJobs
-import ReconPostgres
 import ReconMockChannel
+import ReconPostgres
 import ReconTestSupport
 import Testing
 import _CryptoExtras
@@ -32,7 +32,9 @@ final class BillFixture: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     /// Starts `recon mock-channel` on a free port.
-    func startMock(lines: Int = 200, faults: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) async throws {
+    func startMock(
+        lines: Int = 200, faults: [String] = [], arguments: [String] = [], environment: [String: String] = [:]
+    ) async throws {
         let process = try DaemonProcess(
             name: "mock-channel",
             arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", data, "--lines", String(lines)]
@@ -74,7 +76,8 @@ final class BillFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let header = "txn_time,channel_txn_id,merchant_order_id,refund_id,kind,amount,fee,currency,status"
         let path = "\(folder)/\(compactDate).csv"
-        try ([header] + rows + [trailer, ""]).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try ([header] + rows + [trailer, ""]).joined(separator: "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -88,12 +91,16 @@ final class BillFixture: @unchecked Sendable {
         for index in 0..<count {
             try await harness.startWorker(
                 slots: slots, id: "bills\(index)",
-                extraArguments: ["--jobs", jobs, "--download-dir", downloads, "--archive-dir", archive, "--queues", "bills"],
+                extraArguments: [
+                    "--jobs", jobs, "--download-dir", downloads, "--archive-dir", archive, "--queues", "bills",
+                ],
                 extraEnvironment: environment)
         }
     }
 
-    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5, retry: RetryPolicy? = nil) async throws -> Int64 {
+    func enqueueFetch(channel: String, date: String, maxAttempts: Int = 5, retry: RetryPolicy? = nil) async throws
+        -> Int64
+    {
         let job = NewJob(
             kind: "fetch_bill", queue: "bills", args: "{\"channel\":\"\(channel)\",\"date\":\"\(date)\"}",
             retry: retry ?? RetryPolicy(maxAttempts: maxAttempts, baseMilliseconds: 200, capMilliseconds: 1000))
@@ -112,7 +119,8 @@ final class BillFixture: @unchecked Sendable {
     }
 
     func jobErrors(_ id: Int64) async throws -> String {
-        try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0) ?? ""
+        try await harness.pool.query("SELECT errors::text FROM recon_jobs WHERE id = $1", [id]).first?.decode(
+            String.self, at: 0) ?? ""
     }
 
     /// A date's `download` requests in order: status, outcome, start (µs since 1970).
@@ -122,17 +130,21 @@ final class BillFixture: @unchecked Sendable {
             SELECT http_status, outcome, (extract(epoch FROM started_at) * 1000000)::int8 FROM bill_fetch_attempts
             WHERE bill_date = $1::date AND step = 'download' ORDER BY id
             """, [date]
-        ).rows.map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2)) }
+        ).rows.map {
+            (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2))
+        }
     }
 
     /// Expects a channel-day's staged rows to match the truth the mock wrote beside the bill it
     /// generated (count, Σ amount, Σ fee), and returns that truth for further checks.
     @discardableResult
     func expectStagedTruth(
-        _ channel: String, date: String, mock: String, merchant: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ channel: String, date: String, mock: String, merchant: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> MockBillStore.Truth {
         let truth = try MockBillStore.truth(
-            folder: data, channel: mock, merchant: merchant, day: try #require(LocalDay(date), sourceLocation: sourceLocation))
+            folder: data, channel: mock, merchant: merchant,
+            day: try #require(LocalDay(date), sourceLocation: sourceLocation))
         let staged = try await self.staged(channel, date)
         #expect(
             staged.lines == truth.lines && staged.amount == truth.amountFen && staged.fee == truth.feeFen,

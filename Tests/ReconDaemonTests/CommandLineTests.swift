@@ -12,8 +12,10 @@ import Testing
     @Test func enqueueStatusShowCancelAndRetry() async throws {
         let database = try await TestPostgres.migratedDatabase("cli")
         let first = try recon(
-            ["enqueue", "fetch_bill", "--args", #"{"channel":"alipay","date":"2026-11-23"}"#, "--unique-key",
-             "fetch_bill:alipay:2026-11-23", "--json"], database: database)
+            [
+                "enqueue", "fetch_bill", "--args", #"{"channel":"alipay","date":"2026-11-23"}"#, "--unique-key",
+                "fetch_bill:alipay:2026-11-23", "--json",
+            ], database: database)
         #expect(first.status == 0, "\(first.output)")
         let enqueued = try JSONDecoder().decode(EnqueueResult.self, from: Data(first.output.utf8))
         #expect(enqueued.inserted)

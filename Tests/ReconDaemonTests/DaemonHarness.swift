@@ -68,9 +68,12 @@ final class DaemonHarness: @unchecked Sendable {
 
     func jobState(_ id: Int64) async throws -> (state: String, attempt: Int, owner: String?) {
         guard
-            let row = try await pool.query("SELECT state, attempt, lease_owner FROM recon_jobs WHERE id = $1", [id]).first
+            let row = try await pool.query("SELECT state, attempt, lease_owner FROM recon_jobs WHERE id = $1", [id])
+                .first
         else { throw DaemonError("no job \(id)") }
-        return (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(String?.self, at: 2))
+        return (
+            try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(String?.self, at: 2)
+        )
     }
 
     /// SIGTERM to every process, then waits for each to exit.

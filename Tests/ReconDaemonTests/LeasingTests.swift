@@ -31,7 +31,8 @@ import Testing
         #expect(try await harness.count("SELECT count(DISTINCT worker) FROM recon_probe_runs") == 2)
         await harness.stopAll()
         for process in harness.workers + harness.coordinators {
-            #expect(process.process.terminationStatus == 0, "\(process.name) exited \(process.process.terminationStatus)")
+            #expect(
+                process.process.terminationStatus == 0, "\(process.name) exited \(process.process.terminationStatus)")
         }
     }
 
@@ -52,7 +53,8 @@ import Testing
         #expect(job.attempt == 2)
         #expect(job.owner == "survivor")
         #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs WHERE job_id = $1", [id]) == 1)
-        let error = try await harness.pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [id]).first?
+        let error = try await harness.pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [id])
+            .first?
             .decode(String.self, at: 0)
         #expect(error?.contains("lease expired: worker doomed") == true)
         await harness.stopAll()
@@ -100,7 +102,8 @@ import Testing
         let long = try await harness.jobState(ids[0])
         #expect(long.state == "available", "worker output: \(worker.output)")
         #expect(long.attempt == 0)
-        #expect(try await harness.count("SELECT jsonb_array_length(errors) FROM recon_jobs WHERE id = $1", [ids[0]]) == 0)
+        #expect(
+            try await harness.count("SELECT jsonb_array_length(errors) FROM recon_jobs WHERE id = $1", [ids[0]]) == 0)
         await harness.stopAll()
     }
 
@@ -108,13 +111,15 @@ import Testing
         let harness = try await DaemonHarness(label: "timeout")
         try await harness.startCoordinator()
         let id = try await harness.enqueue([
-            NewJob(kind: "probe", args: #"{"sleep_ms": 600000}"#, retry: RetryPolicy(maxAttempts: 2, baseMilliseconds: 0))
+            NewJob(
+                kind: "probe", args: #"{"sleep_ms": 600000}"#, retry: RetryPolicy(maxAttempts: 2, baseMilliseconds: 0))
         ])[0]
         try await harness.startWorker(slots: 1, id: "patient", jobTimeoutSeconds: 1)
         try await eventually("the job was stopped twice and is dead", timeout: .seconds(30)) {
             try await harness.jobState(id).state == "dead"
         }
-        let error = try await harness.pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [id]).first?
+        let error = try await harness.pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [id])
+            .first?
             .decode(String.self, at: 0)
         #expect(error?.contains("ran longer than its limit of 1") == true, "\(error ?? "")")
         #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs") == 0)

@@ -1,9 +1,9 @@
 import Foundation
+import ReconConfig
 import ReconCore
 import ReconPostgres
 import ReconTestSupport
 import Testing
-import ReconConfig
 
 @Suite(.serialized) struct SchedulerTests {
     static let jobFile = """
@@ -37,7 +37,8 @@ import ReconConfig
         }
         // A few more ticks of both schedulers change nothing.
         try await Task.sleep(for: .seconds(3))
-        #expect(try await harness.count("SELECT count(*) FROM recon_jobs WHERE queue = 'nightly'") == Int64(expected.count))
+        #expect(
+            try await harness.count("SELECT count(*) FROM recon_jobs WHERE queue = 'nightly'") == Int64(expected.count))
         // One job per Shanghai day, named for the day before the midnight it fired at.
         let days = try await harness.pool.query(
             "SELECT args->>'day', unique_key FROM recon_jobs WHERE queue = 'nightly' ORDER BY 1"
@@ -49,7 +50,8 @@ import ReconConfig
         await harness.stopAll()
         try await harness.startCoordinator(jobs: folder)
         try await Task.sleep(for: .seconds(3))
-        #expect(try await harness.count("SELECT count(*) FROM recon_jobs WHERE queue = 'nightly'") == Int64(expected.count))
+        #expect(
+            try await harness.count("SELECT count(*) FROM recon_jobs WHERE queue = 'nightly'") == Int64(expected.count))
         await harness.stopAll()
     }
 

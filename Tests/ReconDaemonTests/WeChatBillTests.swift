@@ -10,7 +10,8 @@ import Testing
 @Suite(.serialized) struct WeChatBillTests {
     static let merchant = "1900000001"
 
-    static func channel(_ name: String, base: String, data: String, key: String, merchant: String = merchant) -> String {
+    static func channel(_ name: String, base: String, data: String, key: String, merchant: String = merchant) -> String
+    {
         """
         [[channel]]
         name = "\(name)"
@@ -31,13 +32,16 @@ import Testing
     @Test func wechatBillsRoundTripAndEveryFaultEndsAsTheTableSays() async throws {
         let yesterday = BankFaultTests.beijingDay(offset: -1)
         let fixture = try await BillFixture(label: "wechat")
-        let key = try fixture.makeKey(name: "wechat", publicPath: "\(fixture.data)/wechatpay/\(Self.merchant)/merchant_public_key.pem")
+        let key = try fixture.makeKey(
+            name: "wechat", publicPath: "\(fixture.data)/wechatpay/\(Self.merchant)/merchant_public_key.pem")
         let strangerKey = try fixture.makeKey(name: "stranger", publicPath: nil)
         try await fixture.startMock(
             lines: 400,
             faults: [
-                "wechatpay:2026-11-02:fail_503:1", "wechatpay:2026-11-03:rate_limit_429:1:1", "wechatpay:\(yesterday):not_ready:2",
-                "wechatpay:2026-11-04:no_business:1", "wechatpay:2026-11-05:wrong_hash:1", "wechatpay:2026-11-06:corrupt_archive:1",
+                "wechatpay:2026-11-02:fail_503:1", "wechatpay:2026-11-03:rate_limit_429:1:1",
+                "wechatpay:\(yesterday):not_ready:2",
+                "wechatpay:2026-11-04:no_business:1", "wechatpay:2026-11-05:wrong_hash:1",
+                "wechatpay:2026-11-06:corrupt_archive:1",
                 "wechatpay:2026-11-07:cut_body:1", "wechatpay:2026-11-08:auth_error:0",
             ])
         try fixture.writeJobFile(
@@ -45,17 +49,22 @@ import Testing
                 + Self.channel("wechat-stranger", base: fixture.mockURL, data: fixture.data, key: strangerKey))
         try await fixture.startDaemons(workers: 2, environment: ["RECON_LOG_LEVEL": "debug"])
 
-        let dates = ["2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07", "2026-11-08"]
+        let dates = [
+            "2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07",
+            "2026-11-08",
+        ]
         var jobs: [String: Int64] = [:]
         for date in dates { jobs[date] = try await fixture.enqueueFetch(channel: "wechat-main", date: date) }
         // Signed with a key the mock does not know for that merchant: SIGN_ERROR, dead at once.
         let stranger = try await fixture.enqueueFetch(channel: "wechat-stranger", date: "2026-11-01")
 
         func expectTruth(_ date: String) async throws {
-            let truth = try await fixture.expectStagedTruth("wechat-main", date: date, mock: "wechatpay", merchant: Self.merchant)
+            let truth = try await fixture.expectStagedTruth(
+                "wechat-main", date: date, mock: "wechatpay", merchant: Self.merchant)
             #expect(truth.payments > 0 && truth.refunds > 0)
             let rounding = try await fixture.harness.pool.query(
-                "SELECT fee_rounding_units FROM bill_fetches WHERE channel = 'wechat-main' AND bill_date = $1::date", [date]
+                "SELECT fee_rounding_units FROM bill_fetches WHERE channel = 'wechat-main' AND bill_date = $1::date",
+                [date]
             ).first?.decode(Int64.self, at: 0)
             #expect(rounding == truth.feeUnits - truth.feeFen * 1000)
         }
@@ -89,9 +98,10 @@ import Testing
         // The download URL's token and the keys reach no log and no record.
         await fixture.stop()
         let logs = (fixture.harness.workers + fixture.harness.coordinators).map(\.output).joined()
-        let attempts = try await fixture.harness.pool.query(
-            "SELECT string_agg(url || coalesce(detail, ''), ' ') FROM bill_fetch_attempts"
-        ).first?.decode(String.self, at: 0) ?? ""
+        let attempts =
+            try await fixture.harness.pool.query(
+                "SELECT string_agg(url || coalesce(detail, ''), ' ') FROM bill_fetch_attempts"
+            ).first?.decode(String.self, at: 0) ?? ""
         #expect(attempts.contains("/wechatpay/v3/billdownload/file"))
         #expect(!attempts.contains("token="))
         let pem = try String(contentsOfFile: key, encoding: .utf8)

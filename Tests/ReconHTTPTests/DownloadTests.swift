@@ -6,7 +6,7 @@ import ReconHTTP
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct DownloadTests {
@@ -174,12 +174,15 @@ import Glibc
                     let ifRange = request.headers[.ifRange]
                     await log.record("\(range ?? "-") \(ifRange ?? "-")")
                     guard let range, ifRange == nil || ifRange == "\"v2\"" else {
-                        return Response(status: .ok, headers: [.eTag: "\"v2\""], body: ResponseBody(byteBuffer: payload))
+                        return Response(
+                            status: .ok, headers: [.eTag: "\"v2\""], body: ResponseBody(byteBuffer: payload))
                     }
                     let start = try rangeStart(range)
                     return Response(
-                        status: .partialContent, headers: [.eTag: "\"v2\"", .contentRange: "bytes \(start)-\(total - 1)/\(total)"],
-                        body: ResponseBody(byteBuffer: payload.getSlice(at: start, length: total - start) ?? ByteBuffer()))
+                        status: .partialContent,
+                        headers: [.eTag: "\"v2\"", .contentRange: "bytes \(start)-\(total - 1)/\(total)"],
+                        body: ResponseBody(
+                            byteBuffer: payload.getSlice(at: start, length: total - start) ?? ByteBuffer()))
                 }
             }) { base in
                 let file = directory.appendingPathComponent("versioned.part")
@@ -223,7 +226,8 @@ import Glibc
         try await withTemporaryDirectory { directory in
             try await withTestServer({ router in
                 router.get("unavailable") { _, _ in
-                    Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "try later")))
+                    Response(
+                        status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "try later")))
                 }
             }) { base in
                 let file = directory.appendingPathComponent("kept.part")

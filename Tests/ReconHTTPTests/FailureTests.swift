@@ -109,7 +109,8 @@ import Testing
             router.get("plain") { _, _ in "plain" }
         }) { base in
             let url = base.replacingOccurrences(of: "http://", with: "https://") + "/plain"
-            let result = try await HTTPClient(options: HTTPOptions(totalTimeout: .seconds(5))).send(HTTPRequest(url: url))
+            let result = try await HTTPClient(options: HTTPOptions(totalTimeout: .seconds(5))).send(
+                HTTPRequest(url: url))
 
             #expect(result.outcome == .tlsFailure)
             #expect([35, 77].contains(result.curlCode))  // SSL_CONNECT_ERROR, or no CA bundle

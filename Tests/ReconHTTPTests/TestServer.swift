@@ -7,7 +7,7 @@ import NIOCore
 import ReconHTTP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hummingbird re-exports swift-http-types' `HTTPRequest`; in these tests the name means ours.
@@ -127,6 +127,7 @@ func rangeStart(_ header: String) throws -> Int {
 }
 
 extension HTTPField.Name {
+    // swift-format-ignore: NeverForceUnwrap
     static let contentSHA256 = HTTPField.Name("X-Content-SHA256")!
 }
 

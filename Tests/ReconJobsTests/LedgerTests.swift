@@ -20,7 +20,9 @@ func ledger() async throws -> PGPool {
     PGPool(connectionString: try await TestPostgres.migratedDatabase("jobs"), maxConnections: 4)
 }
 
-func claim(_ pool: PGPool, worker: String = "w1", queues: [String] = ["default"], limit: Int = 10, leaseMs: Int64 = 30_000)
+func claim(
+    _ pool: PGPool, worker: String = "w1", queues: [String] = ["default"], limit: Int = 10, leaseMs: Int64 = 30_000
+)
     async throws -> [LeasedJob]
 {
     try await pool.transaction { connection in
@@ -48,7 +50,8 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         #expect(first.map(\.inserted) == [true, true, false, true])
         #expect(first[0].id == first[2].id)
         let again = try await pool.transaction { connection in
-            try JobLedger.enqueue([NewJob(kind: "reconcile", uniqueKey: "reconcile:alipay:2026-11-23:1/8")], on: connection)
+            try JobLedger.enqueue(
+                [NewJob(kind: "reconcile", uniqueKey: "reconcile:alipay:2026-11-23:1/8")], on: connection)
         }
         #expect(again == [EnqueueResult(id: first[1].id, inserted: false)])
         #expect(try await pool.query("SELECT count(*) FROM recon_jobs").first?.decode(Int64.self, at: 0) == 3)
@@ -83,11 +86,15 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         let refused = try await pool.transaction { try JobLedger.complete([stale], on: $0) }
         #expect(refused.completed.isEmpty && refused.lost == [job.id])
         #expect(try await state(pool, job.id) == "running")
-        let accepted = try await pool.transaction { try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0) }
+        let accepted = try await pool.transaction {
+            try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0)
+        }
         #expect(accepted.completed == [job.id])
         #expect(try await state(pool, job.id) == "completed")
         // Completing twice is refused: the lease ended with the first completion.
-        let twice = try await pool.transaction { try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0) }
+        let twice = try await pool.transaction {
+            try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0)
+        }
         #expect(twice.lost == [job.id])
     }
 
@@ -95,7 +102,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         let pool = try await ledger()
         defer { pool.close() }
         let policy = RetryPolicy(maxAttempts: 3, baseMilliseconds: 60_000, capMilliseconds: 100_000)
-        let id = try await pool.transaction { try JobLedger.enqueue([NewJob(kind: "fetch_bill", retry: policy)], on: $0) }[0].id
+        let id = try await pool.transaction {
+            try JobLedger.enqueue([NewJob(kind: "fetch_bill", retry: policy)], on: $0)
+        }[0].id
         var expected = CountingGenerator(state: 7)
         var generator = CountingGenerator(state: 7)
         for attempt in 1...3 {
@@ -103,13 +112,15 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             try await pool.query("UPDATE recon_jobs SET run_at = now() WHERE id = $1", [id])
             let job = try #require(try await claim(pool).first)
             #expect(job.attempt == attempt)
-            let before = PGTimestamp(microsecondsSince1970: try await pool.query("SELECT clock_timestamp()").first?
-                .decode(PGTimestamp.self, at: 0).microsecondsSince1970 ?? 0)
+            let before = PGTimestamp(
+                microsecondsSince1970: try await pool.query("SELECT clock_timestamp()").first?
+                    .decode(PGTimestamp.self, at: 0).microsecondsSince1970 ?? 0)
             let generatorCopy = generator
             let outcome = try await pool.transaction { connection in
                 var local = generatorCopy
                 let result = try JobLedger.fail(
-                    LeaseRef(id: job.id, token: job.token), worker: "w1", error: "HTTP 503 from channel (try \(attempt))",
+                    LeaseRef(id: job.id, token: job.token), worker: "w1",
+                    error: "HTTP 503 from channel (try \(attempt))",
                     retryable: true, on: connection, random: &local)
                 return (result, local)
             }
@@ -173,7 +184,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         let third = try #require(try await claim(pool).first)
         #expect(third.attempt == 1)
         // The old tokens are dead.
-        let stale = try await pool.transaction { try JobLedger.reschedule(LeaseRef(id: id, token: first.token), runAt: nil, on: $0) }
+        let stale = try await pool.transaction {
+            try JobLedger.reschedule(LeaseRef(id: id, token: first.token), runAt: nil, on: $0)
+        }
         #expect(stale == .leaseLost)
     }
 
@@ -218,7 +231,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         #expect(try await state(pool, settle) == "pending")
         let leased = try await claim(pool, limit: 10)
         #expect(Set(leased.map(\.id)) == Set(upstream))
-        _ = try await pool.transaction { try JobLedger.complete([LeaseRef(id: leased[0].id, token: leased[0].token)], on: $0) }
+        _ = try await pool.transaction {
+            try JobLedger.complete([LeaseRef(id: leased[0].id, token: leased[0].token)], on: $0)
+        }
         #expect(try await state(pool, settle) == "pending")
         _ = try await pool.transaction { connection in
             var generator = CountingGenerator(state: 9)
@@ -231,7 +246,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         _ = try await pool.transaction { try JobLedger.retry(leased[1].id, on: $0) }
         let retried = try #require(try await claim(pool).first)
         #expect(retried.id == leased[1].id)
-        _ = try await pool.transaction { try JobLedger.complete([LeaseRef(id: retried.id, token: retried.token)], on: $0) }
+        _ = try await pool.transaction {
+            try JobLedger.complete([LeaseRef(id: retried.id, token: retried.token)], on: $0)
+        }
         #expect(try await state(pool, settle) == "available")
     }
 
@@ -240,14 +257,19 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         defer { pool.close() }
         for _ in 0..<20 {
             let upstream = try await pool.transaction { connection in
-                try JobLedger.enqueue([NewJob(kind: "x", queue: "race"), NewJob(kind: "y", queue: "race")], on: connection)
+                try JobLedger.enqueue(
+                    [NewJob(kind: "x", queue: "race"), NewJob(kind: "y", queue: "race")], on: connection)
             }.map(\.id)
-            let down = try await pool.transaction { try JobLedger.enqueue([NewJob(kind: "z", queue: "after", dependsOn: upstream)], on: $0) }[0].id
+            let down = try await pool.transaction {
+                try JobLedger.enqueue([NewJob(kind: "z", queue: "after", dependsOn: upstream)], on: $0)
+            }[0].id
             let leased = try await claim(pool, queues: ["race"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for job in leased {
                     group.addTask {
-                        _ = try await pool.transaction { try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0) }
+                        _ = try await pool.transaction {
+                            try JobLedger.complete([LeaseRef(id: job.id, token: job.token)], on: $0)
+                        }
                     }
                 }
                 try await group.waitForAll()
@@ -274,13 +296,18 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
         let pool = try await ledger()
         defer { pool.close() }
         let ids = try await pool.transaction { connection in
-            try JobLedger.enqueue([NewJob(kind: "old"), NewJob(kind: "needed"), NewJob(kind: "blocker")], on: connection)
+            try JobLedger.enqueue(
+                [NewJob(kind: "old"), NewJob(kind: "needed"), NewJob(kind: "blocker")], on: connection)
         }.map(\.id)
-        _ = try await pool.transaction { try JobLedger.enqueue([NewJob(kind: "waits", dependsOn: [ids[1], ids[2]])], on: $0) }
+        _ = try await pool.transaction {
+            try JobLedger.enqueue([NewJob(kind: "waits", dependsOn: [ids[1], ids[2]])], on: $0)
+        }
         try await pool.query(
             "UPDATE recon_jobs SET state = 'completed', finalized_at = now() - interval '40 days' WHERE id = ANY($1::int8[])",
             [PGArray([ids[0], ids[1]])])
-        let pruned = try await pool.withConnection { try JobLedger.prune(olderThanMilliseconds: 30 * 86_400_000, on: $0) }
+        let pruned = try await pool.withConnection {
+            try JobLedger.prune(olderThanMilliseconds: 30 * 86_400_000, on: $0)
+        }
         #expect(pruned == 1)
         #expect(try await state(pool, ids[0]) == nil)
         #expect(try await state(pool, ids[1]) == "completed")
@@ -319,7 +346,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
                 let mine = leased.enumerated().filter { $0.offset % 6 == part }.map(\.element)
                 group.addTask {
                     for start in stride(from: 0, to: mine.count, by: 10) {
-                        let batch = mine[start..<min(start + 10, mine.count)].map { LeaseRef(id: $0.id, token: $0.token) }
+                        let batch = mine[start..<min(start + 10, mine.count)].map {
+                            LeaseRef(id: $0.id, token: $0.token)
+                        }
                         _ = try await pool.transaction { try JobLedger.complete(batch, on: $0) }
                     }
                 }
@@ -327,7 +356,8 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             try await group.waitForAll()
         }
         #expect(try await state(pool, settle) == "available")
-        #expect(try await pool.query("SELECT pending_dependencies FROM recon_jobs WHERE id = $1", [settle]).first?
-            .decode(Int32.self, at: 0) == 0)
+        #expect(
+            try await pool.query("SELECT pending_dependencies FROM recon_jobs WHERE id = $1", [settle]).first?
+                .decode(Int32.self, at: 0) == 0)
     }
 }

@@ -24,13 +24,17 @@ import Testing
     @Test func binaryRowsRoundTripEveryType() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("copybin"), maxConnections: 1)
         defer { pool.close() }
-        try await pool.query("CREATE TABLE lines (id int8 PRIMARY KEY, amount_fen int8, note text, day date, at timestamptz)")
+        try await pool.query(
+            "CREATE TABLE lines (id int8 PRIMARY KEY, amount_fen int8, note text, day date, at timestamptz)")
         let count = 3_000
         @Sendable func at(_ index: Int) -> PGTimestamp? {
-            index % 5 == 0 ? nil : PGTimestamp(microsecondsSince1970: Int64(index - 1_500) * 987_654_321_123 + 946_684_800_000_000)
+            index % 5 == 0
+                ? nil : PGTimestamp(microsecondsSince1970: Int64(index - 1_500) * 987_654_321_123 + 946_684_800_000_000)
         }
         let loaded = try await pool.withConnection { connection in
-            try connection.copyIn("COPY lines (id, amount_fen, note, day, at) FROM STDIN \(PGBinaryCopyRow.copyOptions)") { writer in
+            try connection.copyIn(
+                "COPY lines (id, amount_fen, note, day, at) FROM STDIN \(PGBinaryCopyRow.copyOptions)"
+            ) { writer in
                 try PGBinaryCopyRow.header.withUnsafeBytes { try writer.write(raw: $0) }
                 var row = PGBinaryCopyRow()
                 for index in 0..<count {

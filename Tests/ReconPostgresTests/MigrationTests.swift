@@ -65,14 +65,17 @@ import Testing
         try await BlockingExecutor.shared.run {
             let connection = try PGConnection(connectionString: database)
             defer { connection.close() }
-            let error = try #require(throws: PGError.self) { try MigrationRunner(migrations: migrations).migrate(connection) }
+            let error = try #require(throws: PGError.self) {
+                try MigrationRunner(migrations: migrations).migrate(connection)
+            }
             #expect(error.sqlState == "22012")
             #expect(error.statement == "migration 0002_bad.sql")
             let tables = try connection.query(
                 "SELECT to_regclass('ok') IS NOT NULL, to_regclass('half') IS NULL, to_regclass('later') IS NULL")
             let row = try #require(tables.first)
             #expect(try row.decode(Bool.self, at: 0) && row.decode(Bool.self, at: 1) && row.decode(Bool.self, at: 2))
-            let recorded = try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int64.self, at: 0)
+            let recorded = try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(
+                Int64.self, at: 0)
             #expect(recorded == 1)
         }
     }

@@ -82,7 +82,9 @@ public func eventually(
 
 /// Runs the built `recon` with `arguments` to its end; returns its exit status and everything it
 /// printed (stdout and stderr together).
-public func runRecon(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+public func runRecon(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: BuiltProducts.recon)
     process.arguments = arguments

@@ -1,6 +1,6 @@
 public import Foundation
-public import ReconEmbeddedPostgres
 import ReconBlocking
+public import ReconEmbeddedPostgres
 import ReconPostgres
 import ReconStore
 import Synchronization

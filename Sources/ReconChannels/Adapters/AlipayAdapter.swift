@@ -1,9 +1,9 @@
 import Foundation
 import ReconArchive
-import ReconCore
-import ReconHTTP
 import ReconBills
 import ReconConfig
+import ReconCore
+import ReconHTTP
 
 /// Alipay's daily trade bill (CHANNELS.md §1): ask the gateway for a download URL
 /// (`alipay.data.dataservice.bill.downloadurl.query`, signed RSA2), download the ZIP it points to,
@@ -26,13 +26,16 @@ struct AlipayAdapter: ChannelAdapter {
         let channel = session.channel
         let what = "Alipay trade bill for \(session.day)"
         let signer = try RSASigner(
-            pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+            pem: try session.secrets.resolve(options.privateKey, for: channel.name),
+            describedAs: options.privateKey.description)
         var parameters = [
             "app_id": options.appID, "method": Self.method, "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
             "timestamp": LocalTime.text(LocalTime.beijingNow()), "version": "1.0",
             "biz_content": "{\"bill_type\":\"trade\",\"bill_date\":\"\(session.day)\"}",
         ]
-        if let token = options.appAuthToken { parameters["app_auth_token"] = try session.secrets.resolve(token, for: channel.name) }
+        if let token = options.appAuthToken {
+            parameters["app_auth_token"] = try session.secrets.resolve(token, for: channel.name)
+        }
         parameters["sign"] = try signer.sign(AlipaySignature.content(parameters))
         let body = FormBody.encode(parameters)
         let asked = try await session.send(
@@ -64,14 +67,17 @@ struct AlipayAdapter: ChannelAdapter {
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
         guard let head, ZipArchive.looksLikeZip(head) else {
             session.discard(path)
-            throw ChannelError.transient("\(what): the download is not a ZIP archive (an error page?); asking for a new URL")
+            throw ChannelError.transient(
+                "\(what): the download is not a ZIP archive (an error page?); asking for a new URL")
         }
         let label = "\(channel.name) Alipay bill \(session.day)"
         let (channelName, day, maxBytes) = (channel.name, session.day, channel.maxBillBytes)
         let account = channel.merchantID + "0156"
         return .ready(
             try await DownloadedBill.measuring(path: path, fileExtension: "csv.zip") { path, emit in
-                try Self.parse(path, label: label, channel: channelName, day: day, accountID: account, maxBytes: maxBytes, emit: emit)
+                try Self.parse(
+                    path, label: label, channel: channelName, day: day, accountID: account, maxBytes: maxBytes,
+                    emit: emit)
             })
     }
 
@@ -85,12 +91,14 @@ struct AlipayAdapter: ChannelAdapter {
         let summaryEntry = try entry(in: archive, suffix: "(汇总).csv", label: label)
         // The summary is a few lines per store: read whole, but never more than 16 MiB of it.
         guard summaryEntry.uncompressedSize <= 16 << 20 else {
-            throw BillError(file: label, line: nil, column: nil, check: "archive", reason: "the summary entry is over 16 MiB")
+            throw BillError(
+                file: label, line: nil, column: nil, check: "archive", reason: "the summary entry is over 16 MiB")
         }
         var summaryBytes: [UInt8] = []
         try archive.read(summaryEntry) { summaryBytes.append(contentsOf: $0) }
         let summary = try AlipaySummary.parse(summaryBytes, file: "\(label) \(name(summaryEntry))")
-        var parser = AlipayDetailsParser(file: "\(label) \(name(details))", channel: channel, billDate: day, accountID: accountID)
+        var parser = AlipayDetailsParser(
+            file: "\(label) \(name(details))", channel: channel, billDate: day, accountID: accountID)
         try archive.read(details) { chunk in try parser.feed(chunk, emit: emit) }
         try parser.finish(emit: emit)
         try parser.check(against: summary)
@@ -105,7 +113,9 @@ struct AlipayAdapter: ChannelAdapter {
     /// Reads the gateway's answer (errors come with HTTP 200 too) and checks its signature.
     private func downloadURL(_ result: HTTPResult, what: String, session: FetchSession) throws -> Answer {
         let body = [UInt8](result.body)
-        let raw = AlipaySignature.rawValue(of: Self.responseKey, in: body) ?? AlipaySignature.rawValue(of: "error_response", in: body)
+        let raw =
+            AlipaySignature.rawValue(of: Self.responseKey, in: body)
+            ?? AlipaySignature.rawValue(of: "error_response", in: body)
         guard let raw, let node = try? JSONDecoder().decode(Node.self, from: Data(raw)) else {
             throw ChannelError.transient("\(what): the gateway's answer has no response node")
         }
@@ -118,7 +128,8 @@ struct AlipayAdapter: ChannelAdapter {
         }
         if let publicKey = options.alipayPublicKey {
             let verifier = try RSAVerifier(
-                pem: try session.secrets.resolve(publicKey, for: session.channel.name), describedAs: publicKey.description)
+                pem: try session.secrets.resolve(publicKey, for: session.channel.name),
+                describedAs: publicKey.description)
             struct Envelope: Decodable { var sign: String? }
             let sign = (try? JSONDecoder().decode(Envelope.self, from: result.body))?.sign ?? ""
             guard verifier.isValid(signature: sign, for: String(decoding: raw, as: UTF8.self)) else {
@@ -145,7 +156,9 @@ struct AlipayAdapter: ChannelAdapter {
         guard matches.count == 1, let entry = matches.first else {
             throw BillError(
                 file: label, line: nil, column: nil, check: "archive",
-                reason: "\(matches.count) entries end with \(suffix); exactly one must (the archive holds \(archive.entries.count))")
+                reason:
+                    "\(matches.count) entries end with \(suffix); exactly one must (the archive holds \(archive.entries.count))"
+            )
         }
         return entry
     }

@@ -1,8 +1,8 @@
 import Foundation
-import ReconCore
-import ReconHTTP
 import ReconBills
 import ReconConfig
+import ReconCore
+import ReconHTTP
 
 /// `bank_csv` (CHANNELS.md §4): a flat file at a URL built from the template. `200` with the
 /// file is ready (a count-0 trailer is an empty day), `404` or an empty body is not ready yet,
@@ -26,8 +26,11 @@ struct BankCSVAdapter: ChannelAdapter {
         guard let path else {
             let what = "bank file for \(session.day)"
             if let failure = result.statusFailure(what, detail: result.bodySnippet) { throw failure }
-            if result.status == 404 { return .notReady("\(what): not published yet (HTTP 404 at \(result.redactedURL))") }
-            throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0) at \(result.redactedURL): \(result.bodySnippet)")
+            if result.status == 404 {
+                return .notReady("\(what): not published yet (HTTP 404 at \(result.redactedURL))")
+            }
+            throw ChannelError.permanent(
+                "\(what): HTTP \(result.status ?? 0) at \(result.redactedURL): \(result.bodySnippet)")
         }
         let bytes = FileDigest.size(path)
         if bytes == 0 {
@@ -47,14 +50,18 @@ struct BankCSVAdapter: ChannelAdapter {
         let profile = options.profile
         return .ready(
             DownloadedBill(
-                path: path, sha256: sha256, bytes: bytes, fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
+                path: path, sha256: sha256, bytes: bytes,
+                fileExtension: compression == .none ? "csv" : "csv.\(compression.rawValue)"
             ) { path, emit in
-                try Self.parse(path, label: label, channel: channelName, day: day, profile: profile, packing: packing, maxBytes: maxBytes, emit: emit)
+                try Self.parse(
+                    path, label: label, channel: channelName, day: day, profile: profile, packing: packing,
+                    maxBytes: maxBytes, emit: emit)
             })
     }
 
     static func parse(
-        _ path: String, label: String, channel: String, day: LocalDay, profile: BankCSVProfile, packing: BillUnpacker.Packing,
+        _ path: String, label: String, channel: String, day: LocalDay, profile: BankCSVProfile,
+        packing: BillUnpacker.Packing,
         maxBytes: Int64, emit: (BillLine) throws -> Void
     ) throws -> BillSummary {
         var parser = BankCSVParser(file: label, channel: channel, billDate: day, profile: profile)
@@ -73,8 +80,11 @@ struct BankCSVAdapter: ChannelAdapter {
         }
     }
 
-    private func checkSidecar(_ session: FetchSession, url: String, headers: HTTPHeaders, sha256: String, path: String) async throws {
-        let result = try await session.send(step: "sha256 sidecar", HTTPRequest(url: url, headers: headers), maxBody: 4096)
+    private func checkSidecar(_ session: FetchSession, url: String, headers: HTTPHeaders, sha256: String, path: String)
+        async throws
+    {
+        let result = try await session.send(
+            step: "sha256 sidecar", HTTPRequest(url: url, headers: headers), maxBody: 4096)
         if let failure = result.transportFailure("sha256 sidecar") { throw failure }
         if let failure = result.statusFailure("sha256 sidecar") { throw failure }
         guard result.status == 200 else {
@@ -87,7 +97,8 @@ struct BankCSVAdapter: ChannelAdapter {
         guard announced == sha256 else {
             session.discard(path)
             throw ChannelError.transient(
-                "bank file for \(session.day): its SHA-256 is \(sha256) but the sidecar announces \(announced); not staged")
+                "bank file for \(session.day): its SHA-256 is \(sha256) but the sidecar announces \(announced); not staged"
+            )
         }
     }
 }

@@ -1,6 +1,6 @@
-public import ReconCore
 public import ReconBills
 public import ReconConfig
+public import ReconCore
 
 /// One channel format's way of asking for a day's bill and checking what came back. Adapters
 /// classify every answer (CHANNELS.md §5): a definite `FetchOutcome`, or a `ChannelError` that

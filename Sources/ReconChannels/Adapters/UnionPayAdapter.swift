@@ -1,10 +1,10 @@
 import Foundation
 import ReconArchive
+import ReconBills
 import ReconBlocking
+import ReconConfig
 import ReconCore
 import ReconHTTP
-import ReconBills
-import ReconConfig
 
 /// UnionPay online payments, file transfer (CHANNELS.md §3): one signed POST (`txnType=76`) whose
 /// answer carries the day's ZIP as base64(zlib(ZIP)); the `ZM_` entry is the fixed-width detail
@@ -18,18 +18,22 @@ struct UnionPayAdapter: ChannelAdapter {
         let channel = session.channel
         let what = "UnionPay settlement file for \(session.day)"
         let signer = try RSASigner(
-            pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+            pem: try session.secrets.resolve(options.privateKey, for: channel.name),
+            describedAs: options.privateKey.description)
         let verifier = try UnionPayAnswerVerifier.configured(options, secrets: session.secrets, channel: channel.name)
         let settleDate = String(session.day.description.dropFirst(5)).replacingOccurrences(of: "-", with: "")
         var fields = [
-            "version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "certId": options.certificateID, "txnType": "76",
-            "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID, "settleDate": settleDate,
+            "version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "certId": options.certificateID,
+            "txnType": "76",
+            "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID,
+            "settleDate": settleDate,
             "txnTime": LocalTime.text(LocalTime.beijingNow()).filter(\.isNumber), "fileType": "00",
         ]
         fields["signature"] = try UnionPaySignature.sign(fields, with: signer)
         let body = FormBody.encode(fields)
         let request = HTTPRequest(
-            method: .post, url: channel.baseURL, headers: ["Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"],
+            method: .post, url: channel.baseURL,
+            headers: ["Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"],
             body: body)
         // The answer holds the whole file: streamed to disk, never kept in memory.
         let (result, path) = try await session.downloadFile(
@@ -54,10 +58,12 @@ struct UnionPayAdapter: ChannelAdapter {
             // (and retried, so it needs no verifying). An answer not read whole cannot be verified.
             session.discard(zipPath)
             guard failure.response.fields["respCode"] != "00", failure.response.fields["respCode"] != nil else {
-                throw ChannelError.transient("\(what): the answer's file does not decode: \(failure.reason); not staged")
+                throw ChannelError.transient(
+                    "\(what): the answer's file does not decode: \(failure.reason); not staged")
             }
             if verifier != nil, !failure.wholeAnswer {
-                throw ChannelError.transient("\(what): the answer could not be read whole: \(failure.reason); not verified")
+                throw ChannelError.transient(
+                    "\(what): the answer could not be read whole: \(failure.reason); not verified")
             }
             response = failure.response
         }
@@ -95,10 +101,14 @@ struct UnionPayAdapter: ChannelAdapter {
             session.discard(zipPath)
             throw ChannelError.permanent("\(what): asked for settleDate \(settleDate), the answer is for \(answered)")
         }
-        let (channelName, day, maxBytes, merchant) = (channel.name, session.day, channel.maxBillBytes, channel.merchantID)
+        let (channelName, day, maxBytes, merchant) = (
+            channel.name, session.day, channel.maxBillBytes, channel.merchantID
+        )
         return .ready(
             try await DownloadedBill.measuring(path: zipPath, fileExtension: "zip") { path, emit in
-                try Self.parse(path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes, emit: emit)
+                try Self.parse(
+                    path, label: label, channel: channelName, day: day, merchantID: merchant, maxBytes: maxBytes,
+                    emit: emit)
             })
     }
 
@@ -114,7 +124,8 @@ struct UnionPayAdapter: ChannelAdapter {
                 file: label, line: nil, column: nil, check: "archive",
                 reason: "\(details.count) ZM_ entries; exactly one must be there (\(archive.entries.map(\.name)))")
         }
-        var parser = UnionPayZMParser(file: "\(label) \(entry.name)", channel: channel, billDate: day, merchantID: merchantID)
+        var parser = UnionPayZMParser(
+            file: "\(label) \(entry.name)", channel: channel, billDate: day, merchantID: merchantID)
         try archive.read(entry) { chunk in try parser.feed(chunk, emit: emit) }
         try parser.finish(emit: emit)
         return parser.summary

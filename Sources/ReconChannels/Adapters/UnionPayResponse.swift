@@ -65,7 +65,9 @@ struct UnionPayResponse {
                         undecodable = "\(error)"
                     }
                     if undecodable == nil {
-                        guard rename(output + ".part", output) == 0 else { throw ChannelError.transient("cannot rename \(output).part") }
+                        guard rename(output + ".part", output) == 0 else {
+                            throw ChannelError.transient("cannot rename \(output).part")
+                        }
                         response.hadFile = true
                     }
                 }
@@ -93,7 +95,9 @@ struct UnionPayResponse {
                         try endPair(at: consumed + Int64(index))
                     } else {
                         key.append(byte)
-                        if key.count > maxFieldBytes { throw ArchiveError(file: label, check: "answer", reason: "a key longer than 64 KiB") }
+                        if key.count > maxFieldBytes {
+                            throw ArchiveError(file: label, check: "answer", reason: "a key longer than 64 KiB")
+                        }
                     }
                     continue
                 }
@@ -124,7 +128,8 @@ struct UnionPayResponse {
                 } else {
                     value.append(byte)
                     if value.count > maxFieldBytes {
-                        throw ArchiveError(file: label, check: "answer", reason: "a value longer than 64 KiB (an unclosed '{'?)")
+                        throw ArchiveError(
+                            file: label, check: "answer", reason: "a value longer than 64 KiB (an unclosed '{'?)")
                     }
                 }
             }
@@ -135,7 +140,9 @@ struct UnionPayResponse {
     }
 
     private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard let base = bytes.baseAddress, let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        guard let base = bytes.baseAddress, let found = memchr(base + start, Int32(byte), bytes.count - start) else {
+            return nil
+        }
         return base.distance(to: UnsafeRawPointer(found))
     }
 
@@ -165,7 +172,9 @@ private final class FileContentSink {
     private let label: String
 
     init(path: String, maxBytes: Int64, label: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw ChannelError.transient("cannot write \(path)")
         }
         self.handle = handle
@@ -206,7 +215,9 @@ private final class FileContentSink {
         let block = Data(pending[0..<whole])
         guard let bytes = Data(base64Encoded: block) else { throw refuse("fileContent is not valid base64") }
         // Padding may only close the whole value.
-        if let pad = pending[0..<whole].firstIndex(of: UInt8(ascii: "=")), pad < whole - 2 || (!final && whole < pending.count) {
+        if let pad = pending[0..<whole].firstIndex(of: UInt8(ascii: "=")),
+            pad < whole - 2 || (!final && whole < pending.count)
+        {
             throw refuse("base64 padding in the middle of fileContent")
         }
         ended = pending[whole - 1] == UInt8(ascii: "=")

@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
-import ReconCore
-import ReconHTTP
 import ReconBills
 import ReconConfig
+import ReconCore
+import ReconHTTP
 
 /// WeChat Pay API v3 trade bill (CHANNELS.md §2): apply for the bill of a date, then download it
 /// from the URL the API returned, gunzip it, and check its SHA-1 against the announced hash before
@@ -26,7 +26,8 @@ struct WeChatPayAdapter: ChannelAdapter {
     func fetch(_ session: FetchSession) async throws -> FetchOutcome {
         let channel = session.channel
         let signer = try RSASigner(
-            pem: try session.secrets.resolve(options.privateKey, for: channel.name), describedAs: options.privateKey.description)
+            pem: try session.secrets.resolve(options.privateKey, for: channel.name),
+            describedAs: options.privateKey.description)
         let authorization = WeChatPayAuthorization(
             merchantID: channel.merchantID, certificateSerial: options.certificateSerial, signer: signer)
         let verifier = try options.platformPublicKey.map {
@@ -51,19 +52,25 @@ struct WeChatPayAdapter: ChannelAdapter {
             throw ChannelError.transient("\(what): the apply answer lacks download_url or hash_value")
         }
         guard application.hash_type?.uppercased() == "SHA1", hash.count == 40, hash.allSatisfy(\.isHexDigit) else {
-            throw ChannelError.permanent("\(what): unexpected hash \(application.hash_type ?? "-") \(hash) (expected SHA1)")
+            throw ChannelError.permanent(
+                "\(what): unexpected hash \(application.hash_type ?? "-") \(hash) (expected SHA1)")
         }
 
         // Step 2: download exactly the URL given (it expires after 30 s), signed like the API call.
         let (downloaded, path) = try await session.downloadFile(
-            step: "download", try request(downloadURL, authorization), name: "bill.csv.gz", maxBytes: channel.maxBillBytes)
+            step: "download", try request(downloadURL, authorization), name: "bill.csv.gz",
+            maxBytes: channel.maxBillBytes)
         guard let path else {
-            if let failure = downloaded.statusFailure("\(what): download", detail: downloaded.bodySnippet) { throw failure }
+            if let failure = downloaded.statusFailure("\(what): download", detail: downloaded.bodySnippet) {
+                throw failure
+            }
             let code = (try? JSONDecoder().decode(APIError.self, from: downloaded.body))?.code ?? ""
             if downloaded.status == 400, code == "INVALID_REQUEST" {
-                throw ChannelError.transient("\(what): the download URL expired or was used (400 INVALID_REQUEST); applying again")
+                throw ChannelError.transient(
+                    "\(what): the download URL expired or was used (400 INVALID_REQUEST); applying again")
             }
-            throw ChannelError.permanent("\(what): download HTTP \(downloaded.status ?? 0) \(code): \(downloaded.bodySnippet)")
+            throw ChannelError.permanent(
+                "\(what): download HTTP \(downloaded.status ?? 0) \(code): \(downloaded.bodySnippet)")
         }
 
         // One pass over the gunzipped bytes both hashes and parses them: a SHA-1 that differs from
@@ -101,7 +108,8 @@ struct WeChatPayAdapter: ChannelAdapter {
             let actual = FileDigest.hex(hasher.finalize())
             guard actual == expectedSHA1.hash else {
                 throw ChannelError.transient(
-                    "\(expectedSHA1.what): SHA-1 of the bill is \(actual) but the API announced \(expectedSHA1.hash); not staged")
+                    "\(expectedSHA1.what): SHA-1 of the bill is \(actual) but the API announced \(expectedSHA1.hash); not staged"
+                )
             }
         }
         if let parseError { throw parseError }
@@ -137,7 +145,8 @@ struct WeChatPayAdapter: ChannelAdapter {
 
     /// Checks `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the platform key.
     private func verify(_ result: HTTPResult, with verifier: RSAVerifier, what: String) throws {
-        guard let signature = result.headers["Wechatpay-Signature"], let timestamp = result.headers["Wechatpay-Timestamp"],
+        guard let signature = result.headers["Wechatpay-Signature"],
+            let timestamp = result.headers["Wechatpay-Timestamp"],
             let nonce = result.headers["Wechatpay-Nonce"]
         else {
             throw ChannelError.permanent("\(what): the answer is not signed (no Wechatpay-Signature headers)")
@@ -145,7 +154,8 @@ struct WeChatPayAdapter: ChannelAdapter {
         let message = WeChatPayAuthorization.responseMessage(
             timestamp: timestamp, nonce: nonce, body: String(decoding: result.body, as: UTF8.self))
         guard verifier.isValid(signature: signature, for: message) else {
-            throw ChannelError.permanent("\(what): the answer's Wechatpay-Signature does not verify with the platform key")
+            throw ChannelError.permanent(
+                "\(what): the answer's Wechatpay-Signature does not verify with the platform key")
         }
     }
 }

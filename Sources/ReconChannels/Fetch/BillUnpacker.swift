@@ -13,7 +13,8 @@ enum BillUnpacker {
     }
 
     static func forEachChunk(
-        _ path: String, packing: Packing, maxBytes: Int64, label: String, _ body: (UnsafeRawBufferPointer) throws -> Void
+        _ path: String, packing: Packing, maxBytes: Int64, label: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         switch packing {
         case .none:

@@ -1,5 +1,5 @@
-public import ReconCore
 public import ReconBills
+public import ReconCore
 
 /// A bill file that arrived whole: its transport checks (status, hash the API announced, size)
 /// passed. Parsing checks the rest, and nothing is staged unless that passes too.

@@ -71,7 +71,8 @@ public struct FetchSession: Sendable {
     /// A download streamed into `partialFile` (resumed with Range, and If-Range when a validator
     /// is given, when asked), within the limits.
     public func download(
-        step: String, _ request: HTTPRequest, to partialFile: String, resume: Bool, ifRange: String? = nil, maxBytes: Int64
+        step: String, _ request: HTTPRequest, to partialFile: String, resume: Bool, ifRange: String? = nil,
+        maxBytes: Int64
     ) async throws -> HTTPResult {
         let result = try await limited {
             try await http.download(
@@ -89,4 +90,3 @@ public struct FetchSession: Sendable {
             maxHoldMilliseconds: 2 * channel.totalTimeoutMilliseconds + 60_000, body)
     }
 }
-

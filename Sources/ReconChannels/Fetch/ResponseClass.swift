@@ -60,7 +60,9 @@ extension FetchSession {
     /// Last-Modified) of the answer its bytes came from, and goes out as If-Range with every
     /// resume: a file the channel replaced in between then comes whole (200), never mixed with
     /// the old bytes. A part file without one is not resumed by a later attempt.
-    public func downloadFile(step: String, _ request: HTTPRequest, name: String, maxBytes: Int64, resumable: Bool = true)
+    public func downloadFile(
+        step: String, _ request: HTTPRequest, name: String, maxBytes: Int64, resumable: Bool = true
+    )
         async throws -> (result: HTTPResult, path: String?)
     {
         try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
@@ -90,7 +92,9 @@ extension FetchSession {
             if resumable, let validator, FileManager.default.fileExists(atPath: partial) {
                 keepValidator(validator, in: validatorFile)
             }
-            if resumable, result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort, resumes < 3 {
+            if resumable, result.outcome == .cutOff || result.outcome == .timedOut || result.outcome == .lowSpeedAbort,
+                resumes < 3
+            {
                 resumes += 1
                 logger.info(
                     "download cut short; resuming", metadata: ["step": "\(step)", "bytes": "\(result.bytesReceived)"])
@@ -138,7 +142,8 @@ extension FetchSession {
             try Data((validator + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             logger.warning(
-                "cannot record the download's validator; a later attempt will start from zero", metadata: ["file": "\(path)"])
+                "cannot record the download's validator; a later attempt will start from zero",
+                metadata: ["file": "\(path)"])
         }
     }
 }

@@ -1,6 +1,6 @@
 public import Foundation
-public import ReconCore
 public import ReconConfig
+public import ReconCore
 
 /// Reads the secrets that channel definitions name by reference. The value never appears in an
 /// error: messages name the file or variable only.

@@ -1,10 +1,10 @@
 import Foundation
 import ReconBlocking
+import ReconConfig
 import ReconCore
 import SwiftASN1
 import X509
 import _CryptoExtras
-import ReconConfig
 
 /// Checks UnionPay's answers as its SDK does (CHANNELS.md §3.1): the `signPubKeyCert` that comes
 /// with each answer must chain to the configured root through the middle certificate (RFC 5280,
@@ -60,13 +60,17 @@ struct UnionPayAnswerVerifier: Sendable {
             RSAVerifier(key: key).isValid(signature: signature, for: try response.signedTextDigest(answerFile: path))
         }
         guard valid else {
-            throw Refusal(check: .signature, reason: "the signature does not verify over the answer's fields with signPubKeyCert's key")
+            throw Refusal(
+                check: .signature,
+                reason: "the signature does not verify over the answer's fields with signPubKeyCert's key")
         }
     }
 
     /// The signing certificate's RSA key, once its chain and CN pass.
     func signingKey(_ pem: String?) async throws(Refusal) -> _RSA.Signing.PublicKey {
-        guard let pem, !pem.isEmpty else { throw Refusal(check: .certificate, reason: "the answer carries no signPubKeyCert") }
+        guard let pem, !pem.isEmpty else {
+            throw Refusal(check: .certificate, reason: "the answer carries no signPubKeyCert")
+        }
         guard let leaf = try? Certificate(pemEncoded: pem.replacingOccurrences(of: "\r\n", with: "\n")) else {
             throw Refusal(check: .certificate, reason: "signPubKeyCert is not a PEM certificate")
         }
@@ -74,14 +78,16 @@ struct UnionPayAnswerVerifier: Sendable {
         var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy() }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(middle.map { [$0] } ?? []))
         guard case .validCertificate = result else {
-            throw Refusal(check: .chain, reason: "signPubKeyCert (CN \(name)) is not trusted: \(Self.whyUntrusted(result))")
+            throw Refusal(
+                check: .chain, reason: "signPubKeyCert (CN \(name)) is not trusted: \(Self.whyUntrusted(result))")
         }
         // Tolerant of any CN shape: too few parts is a refusal, never an out-of-range read.
         let parts = name.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[2] == Self.organisation else {
             throw Refusal(
                 check: .commonName,
-                reason: "signPubKeyCert's CN \(name) does not name \(Self.organisation) as its third '@'-separated part")
+                reason: "signPubKeyCert's CN \(name) does not name \(Self.organisation) as its third '@'-separated part"
+            )
         }
         guard let key = _RSA.Signing.PublicKey(leaf.publicKey) else {
             throw Refusal(check: .certificate, reason: "signPubKeyCert (CN \(name)) does not hold an RSA key")
@@ -98,7 +104,9 @@ struct UnionPayAnswerVerifier: Sendable {
         for certificate in chain {
             let name = commonName(certificate) ?? "a certificate"
             if now > certificate.notValidAfter { return "\(name) in its chain expired on \(certificate.notValidAfter)" }
-            if now < certificate.notValidBefore { return "\(name) in its chain is not valid before \(certificate.notValidBefore)" }
+            if now < certificate.notValidBefore {
+                return "\(name) in its chain is not valid before \(certificate.notValidBefore)"
+            }
         }
         return "its path to the root breaks RFC 5280 (version, basic constraints or name constraints)"
     }

@@ -15,8 +15,10 @@ public struct WeChatPayAuthorization: Sendable {
     }
 
     /// The header for `method` on `url` (its path and query are what is signed).
-    public func header(method: String, url: String, body: String = "", timestamp: Int64, nonce: String) throws -> String {
-        let signature = try signer.sign(Self.message(method: method, url: url, timestamp: timestamp, nonce: nonce, body: body))
+    public func header(method: String, url: String, body: String = "", timestamp: Int64, nonce: String) throws -> String
+    {
+        let signature = try signer.sign(
+            Self.message(method: method, url: url, timestamp: timestamp, nonce: nonce, body: body))
         return "WECHATPAY2-SHA256-RSA2048 mchid=\"\(merchantID)\",nonce_str=\"\(nonce)\",timestamp=\"\(timestamp)\","
             + "serial_no=\"\(certificateSerial)\",signature=\"\(signature)\""
     }

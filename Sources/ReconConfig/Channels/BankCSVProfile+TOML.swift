@@ -1,5 +1,6 @@
 public import ReconBills
 public import ReconCore
+
 extension BankCSVProfile {
     /// Reads the profile keys of a channel's table in `jobs/*.toml`. The transport keys and the
     /// table's unknown-key check are the caller's (it calls `finish()`); `columns` and `kind_map`

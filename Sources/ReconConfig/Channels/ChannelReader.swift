@@ -8,7 +8,8 @@ enum ChannelReader {
     static func read(_ reader: TOMLTableReader) throws(TOMLError) -> ChannelDefinition {
         try refuseInlineSecrets(reader.table, reader: reader, path: reader.path)
         let name = try reader.string("name")
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
             throw reader.error(at: "name", "`\(reader.keyPath("name"))` must be ASCII letters, digits, '-', '_' or '.'")
         }
         let adapterName = try reader.string("adapter")
@@ -18,7 +19,8 @@ enum ChannelReader {
                 "`\(reader.keyPath("adapter"))`: unknown adapter \"\(adapterName)\" (known: "
                     + ChannelAdapterOptions.names.joined(separator: ", ") + ")")
         }
-        let merchantID = try adapterName == "bank_csv" ? reader.optionalString("merchant_id") ?? "" : reader.string("merchant_id")
+        let merchantID =
+            try adapterName == "bank_csv" ? reader.optionalString("merchant_id") ?? "" : reader.string("merchant_id")
         let adapter: ChannelAdapterOptions
         let baseURL: String
         switch adapterName {
@@ -39,14 +41,16 @@ enum ChannelReader {
         case "unionpay":
             baseURL = try url(reader, "base_url")
             guard merchantID.count == 15, merchantID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw reader.error(at: "merchant_id", "`\(reader.keyPath("merchant_id"))`: a UnionPay merId is 15 digits")
+                throw reader.error(
+                    at: "merchant_id", "`\(reader.keyPath("merchant_id"))`: a UnionPay merId is 15 digits")
             }
             let root = try SecretReference.read(reader, "root_cert")
             let middle = try SecretReference.read(reader, "middle_cert")
             // A middle certificate alone would read as "verified" while nothing is checked.
             if middle != nil, root == nil {
                 throw reader.error(
-                    at: "middle_cert", "`\(reader.keyPath("middle_cert"))` needs `root_cert`: answers are verified against the root")
+                    at: "middle_cert",
+                    "`\(reader.keyPath("middle_cert"))` needs `root_cert`: answers are verified against the root")
             }
             adapter = .unionpay(
                 UnionPayOptions(
@@ -71,27 +75,35 @@ enum ChannelReader {
         var retry = RetryPolicy(maxAttempts: 10, baseMilliseconds: 30_000, capMilliseconds: 30 * 60_000)
         if let table = try reader.optionalTable("retry") {
             retry.maxAttempts = try table.optionalInt("max_attempts", in: 1...1000) ?? retry.maxAttempts
-            retry.baseMilliseconds = try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
-            retry.capMilliseconds = try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
+            retry.baseMilliseconds =
+                try JobFile.duration(table, "base", in: 0...30 * JobFile.dayMilliseconds) ?? retry.baseMilliseconds
+            retry.capMilliseconds =
+                try JobFile.duration(table, "cap", in: 0...30 * JobFile.dayMilliseconds) ?? retry.capMilliseconds
             try table.finish()
         }
         var limits = ChannelLimits()
         if let table = try reader.optionalTable("limits") {
-            limits.concurrentRequests = try table.optionalInt("concurrent_requests", in: 1...1000) ?? limits.concurrentRequests
-            limits.requestsPerSecond = try table.optionalInt("requests_per_second", in: 1...1000) ?? limits.requestsPerSecond
+            limits.concurrentRequests =
+                try table.optionalInt("concurrent_requests", in: 1...1000) ?? limits.concurrentRequests
+            limits.requestsPerSecond =
+                try table.optionalInt("requests_per_second", in: 1...1000) ?? limits.requestsPerSecond
             try table.finish()
         }
         let connectTimeout = try JobFile.duration(reader, "connect_timeout", in: 100...3_600_000) ?? 10_000
-        let totalTimeout = try JobFile.duration(reader, "total_timeout", in: 1000...JobFile.dayMilliseconds) ?? 10 * 60_000
+        let totalTimeout =
+            try JobFile.duration(reader, "total_timeout", in: 1000...JobFile.dayMilliseconds) ?? 10 * 60_000
         guard connectTimeout > 0, totalTimeout >= connectTimeout else {
-            throw reader.error(at: "total_timeout", "`\(reader.keyPath("total_timeout"))` must be at least connect_timeout")
+            throw reader.error(
+                at: "total_timeout", "`\(reader.keyPath("total_timeout"))` must be at least connect_timeout")
         }
         let definition = ChannelDefinition(
             name: name, adapter: adapter, baseURL: baseURL, merchantID: merchantID,
             connectTimeoutMilliseconds: connectTimeout, totalTimeoutMilliseconds: totalTimeout, retry: retry,
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
-            pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval", in: 1000...JobFile.dayMilliseconds) ?? 10 * 60_000,
-            utcOffsetSeconds: Int64(zone.secondsFromGMT(for: Date())), shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
+            pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval", in: 1000...JobFile.dayMilliseconds)
+                ?? 10 * 60_000,
+            utcOffsetSeconds: Int64(zone.secondsFromGMT(for: Date())),
+            shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
             maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)
         return definition
@@ -101,7 +113,9 @@ enum ChannelReader {
         var authHeader: (name: String, secret: SecretReference)?
         if let table = try reader.optionalTable("auth_header") {
             let headerName = try table.string("name")
-            guard !headerName.isEmpty, headerName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            guard !headerName.isEmpty,
+                headerName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else {
                 throw table.error(at: "name", "`\(table.keyPath("name"))` must be an HTTP header name")
             }
             guard let secret = try SecretReference.read(table, "secret") else {
@@ -128,7 +142,8 @@ enum ChannelReader {
     /// the keys as written (then `columns` is required: a layout is not half guessed).
     private static func profile(_ reader: TOMLTableReader) throws(TOMLError) -> BankCSVProfile {
         let keys = [
-            "columns", "header", "encoding", "delimiter", "quote", "skip_lines", "comment_prefix", "kind_map", "amount_unit",
+            "columns", "header", "encoding", "delimiter", "quote", "skip_lines", "comment_prefix", "kind_map",
+            "amount_unit",
             "refund_sign", "fee_sign", "time_format", "trailer",
         ]
         guard keys.contains(where: reader.contains) else { return .reconBankV1 }
@@ -137,13 +152,17 @@ enum ChannelReader {
 
     private static func secret(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> SecretReference {
         guard let reference = try SecretReference.read(reader, key) else {
-            throw reader.error(at: key, "missing key `\(reader.keyPath(key))` (a reference: { file = \"/path\" } or { env = \"NAME\" })")
+            throw reader.error(
+                at: key,
+                "missing key `\(reader.keyPath(key))` (a reference: { file = \"/path\" } or { env = \"NAME\" })")
         }
         return reference
     }
 
     /// An http(s) URL with a host and no user or password in it (that would be a secret inline).
-    private static func url(_ reader: TOMLTableReader, _ key: String, text given: String? = nil) throws(TOMLError) -> String {
+    private static func url(_ reader: TOMLTableReader, _ key: String, text given: String? = nil) throws(TOMLError)
+        -> String
+    {
         let text: String
         if let given { text = given } else { text = try reader.string(key) }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
@@ -152,7 +171,8 @@ enum ChannelReader {
             throw reader.error(at: key, "`\(reader.keyPath(key))` is not an http(s) URL with a host")
         }
         guard components.user == nil, components.password == nil else {
-            throw reader.error(at: key, "`\(reader.keyPath(key))` must not carry a user or password; use a secret reference")
+            throw reader.error(
+                at: key, "`\(reader.keyPath(key))` must not carry a user or password; use a secret reference")
         }
         return text
     }
@@ -160,11 +180,11 @@ enum ChannelReader {
     private static func maxBillBytes(_ reader: TOMLTableReader) throws(TOMLError) -> Int64 {
         guard let bytes = try reader.optionalInt64("max_bill_bytes") else { return 4 << 30 }
         guard (1024...(1 << 40)).contains(bytes) else {
-            throw reader.error(at: "max_bill_bytes", "`\(reader.keyPath("max_bill_bytes"))` must be between 1024 and 1 TiB")
+            throw reader.error(
+                at: "max_bill_bytes", "`\(reader.keyPath("max_bill_bytes"))` must be between 1024 and 1 TiB")
         }
         return bytes
     }
-
 
     private static func clock(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int? {
         guard let text = try reader.optionalString(key) else { return nil }
@@ -176,17 +196,22 @@ enum ChannelReader {
 
     /// Any string that looks like key material is refused wherever it sits: a PEM block or a
     /// key under a secret-sounding name that is not a reference.
-    private static func refuseInlineSecrets(_ table: TOMLTable, reader: TOMLTableReader, path: String) throws(TOMLError) {
+    private static func refuseInlineSecrets(_ table: TOMLTable, reader: TOMLTableReader, path: String) throws(TOMLError)
+    {
         for (key, node) in table.entries {
             let keyPath = TOMLKeyPath.appending(key, to: path)
             switch node.value {
             case .string(let text):
                 let lowered = key.lowercased()
-                let secretName = ["password", "secret", "token", "private_key", "api_key", "apikey"].contains { lowered.contains($0) }
+                let secretName = ["password", "secret", "token", "private_key", "api_key", "apikey"].contains {
+                    lowered.contains($0)
+                }
                 if text.contains("-----BEGIN") || secretName {
                     throw TOMLError(
                         file: reader.file, line: node.line, column: node.column,
-                        message: "`\(keyPath)` holds a secret inline; write { file = \"/path\" } or { env = \"NAME\" } instead")
+                        message:
+                            "`\(keyPath)` holds a secret inline; write { file = \"/path\" } or { env = \"NAME\" } instead"
+                    )
                 }
             case .table(let inner):
                 try refuseInlineSecrets(inner, reader: reader, path: keyPath)
