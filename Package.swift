@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "ReconBills", dependencies: ["ReconCore"], swiftSettings: strict),
         // Configuration: the TOML reader and the job files (schedules, `[[channel]]` tables), read from disk.
         .target(name: "ReconConfig", dependencies: ["ReconCore", "ReconBills"], swiftSettings: strict),
+        // Reconciliation's rules, pure: match keys and shards, the matching rules, the merge of two
+        // sorted streams, virtual accounts, settlement sums and the CSV files Recon writes.
+        .target(name: "ReconMatching", dependencies: ["ReconCore"], swiftSettings: strict),
         // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
         .target(
             name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
@@ -170,6 +173,7 @@ let package = Package(
             name: "ReconBillsTests",
             dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],
             swiftSettings: strict),
+        .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
