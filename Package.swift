@@ -52,6 +52,9 @@ let package = Package(
         // Reconciliation's rules, pure: match keys and shards, the matching rules, the merge of two
         // sorted streams, virtual accounts, settlement sums and the CSV files Recon writes.
         .target(name: "ReconMatching", dependencies: ["ReconCore"], swiftSettings: strict),
+        // The payment center's own records, pure: the payments and ledger import files, row by row.
+        .target(
+            name: "ReconRecords", dependencies: ["ReconCore", "ReconCalendar", "ReconMatching"], swiftSettings: strict),
         // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
         .target(
             name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
@@ -173,6 +176,8 @@ let package = Package(
             name: "ReconBillsTests",
             dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ReconRecordsTests", dependencies: ["ReconRecords", "ReconMatching"], swiftSettings: strict),
         .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
