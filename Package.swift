@@ -105,6 +105,15 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
+        // Reconciliation in PostgreSQL: importing the payment center's records (and, next, the
+        // reconcile, finalize and settle jobs).
+        .target(
+            name: "ReconReconcile",
+            dependencies: [
+                "ReconRecords", "ReconMatching", "ReconBills", "ReconCalendar", "ReconCore", "ReconConfig",
+                "ReconPostgres",
+            ],
+            swiftSettings: strict),
         // The fetch_bill job: limits shared by every worker, attempts recorded, bills archived and
         // staged in the job's fenced completion.
         .target(
@@ -145,7 +154,8 @@ let package = Package(
             name: "ReconCLI",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
-                "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel",
+                "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel", "ReconReconcile",
+                "ReconMatching",
                 "ReconBlocking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -178,6 +188,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReconRecordsTests", dependencies: ["ReconRecords", "ReconMatching"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconReconcileTests",
+            dependencies: ["ReconReconcile", "ReconMatching", "ReconPostgres", "ReconTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
