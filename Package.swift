@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "ReconChannels",
             dependencies: [
-                "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconArchive", "ReconBlocking",
+                "ReconCore", "ReconBills", "ReconConfig", "ReconMatching", "ReconHTTP", "ReconArchive", "ReconBlocking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,8 +119,9 @@ let package = Package(
         .target(
             name: "ReconBillJobs",
             dependencies: [
-                "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconPostgres", "ReconJobs",
-                "ReconWorker", "ReconBlocking",
+                "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconMatching", "ReconHTTP",
+                "ReconPostgres",
+                "ReconJobs", "ReconWorker", "ReconBlocking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -176,6 +177,7 @@ let package = Package(
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
                 "ReconBills", "ReconConfig", "ReconFixtures", "ReconChannels", "ReconBillJobs", "ReconArchive",
+                "ReconMatching",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReconChannels
 import ReconConfig
 import ReconMatching
 import ReconPostgres
@@ -67,16 +68,5 @@ private func runImport(
     } catch let error as ImportError {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode(1)
-    }
-}
-
-extension ChannelDefinition {
-    /// How this channel's refunds meet their legs (issue 12, §2): a UnionPay refund by its own
-    /// queryId, the others by the payment's transaction id and the refund request id.
-    var keyRule: KeyRule {
-        switch adapter {
-        case .unionpay: .ownTransactionID
-        case .alipay, .wechatpay, .bankCSV: .sharedTransactionID
-        }
     }
 }

@@ -9,6 +9,7 @@ import ReconConfig
 import ReconCore
 import ReconEmbeddedPostgres
 import ReconJobs
+import ReconMatching
 import ReconPostgres
 import ReconStore
 import _CryptoExtras
@@ -206,7 +207,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             let handle = FileHandle(forWritingAtPath: path)
         else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
-        var encoder = BillLineEncoder<PGCopyRow>()
+        var encoder = BillLineEncoder<PGCopyRow>(keyRule: .sharedTransactionID)
         var buffer: [UInt8] = []
         var parseOnly = Duration.zero
         // First the parse alone, then again with the encoding, so the first figure is the parse's.

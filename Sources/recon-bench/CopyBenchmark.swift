@@ -5,6 +5,7 @@ import ReconBills
 import ReconBlocking
 import ReconCore
 import ReconEmbeddedPostgres
+import ReconMatching
 import ReconPostgres
 import ReconStore
 
@@ -50,7 +51,7 @@ struct CopyBenchmark: AsyncParsableCommand {
         // The client side alone: encoding the rows with nothing sent, to see what COPY costs us.
         let encodeStart = ContinuousClock.now
         var encodedBytes = 0
-        var scratch = BillLineEncoder<PGCopyRow>()
+        var scratch = BillLineEncoder<PGCopyRow>(keyRule: .sharedTransactionID)
         for index in 0..<rowCount {
             appendBillLine(index, to: &scratch)
             encodedBytes &+= scratch.row.bytes.count
@@ -71,7 +72,7 @@ struct CopyBenchmark: AsyncParsableCommand {
                         try await timeLoad(pool) { connection in
                             try connection.copyIn("COPY \(benchCopyColumns) FROM STDIN", chunkSize: chunk) {
                                 writer in
-                                var encoder = BillLineEncoder<PGCopyRow>()
+                                var encoder = BillLineEncoder<PGCopyRow>(keyRule: .sharedTransactionID)
                                 for index in 0..<rowCount {
                                     appendBillLine(index, to: &encoder)
                                     try writer.write(encoder.row)
@@ -166,7 +167,7 @@ func writeBillLines(count: Int, to path: String) throws {
     else { throw ValidationError("cannot create \(path)") }
     defer { try? handle.close() }
     var buffer: [UInt8] = []
-    var encoder = BillLineEncoder<PGCopyRow>()
+    var encoder = BillLineEncoder<PGCopyRow>(keyRule: .sharedTransactionID)
     for index in 0..<count {
         appendBillLine(index, to: &encoder)
         buffer.append(contentsOf: encoder.row.bytes)
