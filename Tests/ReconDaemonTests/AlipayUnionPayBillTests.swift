@@ -33,7 +33,7 @@ import Testing
             [[channel]]
             name = "\(name)"
             adapter = "alipay"
-            base_url = "\(fixture.mockURL)/alipay/gateway.do"
+            base_url = "\(fixture.mockURL)/gateway.do"
             merchant_id = "2088000000000042"
             app_id = "\(appID)"
             private_key = { file = "\(key)" }
@@ -115,7 +115,7 @@ import Testing
             [[channel]]
             name = "\(name)"
             adapter = "unionpay"
-            base_url = "\(fixture.mockURL)/unionpay"
+            base_url = "\(fixture.mockURL)/"
             merchant_id = "\(merId)"
             cert_id = "69629715588"
             private_key = { file = "\(key)" }
