@@ -246,7 +246,9 @@ struct BillsBenchmark: AsyncParsableCommand {
                 "--data-urlencode", "method=alipay.data.dataservice.bill.downloadurl.query", "--data-urlencode",
                 "app_id=\(Self.alipayApp)",
                 "--data-urlencode", "sign_type=RSA2", "--data-urlencode", "sign=b", "--data-urlencode",
-                "biz_content=\(biz)",
+                "biz_content=\(biz)", "--data-urlencode", "timestamp=\(LocalTime.text(LocalTime.beijingNow()))",
+                "--data-urlencode", "version=1.0", "--data-urlencode", "format=JSON", "--data-urlencode",
+                "charset=utf-8",
                 "\(base)/gateway.do",
             ])
             _ = try curl(["-o", file, try jsonField(answer, "bill_download_url")])
