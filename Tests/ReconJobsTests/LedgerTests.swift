@@ -128,15 +128,20 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             if attempt < 3 {
                 let delay = policy.delayMilliseconds(afterAttempt: attempt, using: &expected)
                 #expect(delay <= policy.ceilingMilliseconds(afterAttempt: attempt))
-                guard case .retryable(let runAt) = outcome.0 else {
+                guard case .recorded(let failed) = outcome.0, let runAt = failed.retryAt else {
                     Issue.record("attempt \(attempt) should be retryable, got \(outcome.0)")
                     return
                 }
+                #expect(failed.id == id && failed.attempt == attempt && failed.worker == "w1")
                 let waited = (runAt.microsecondsSince1970 - before.microsecondsSince1970) / 1000
                 // The run_at is now + the drawn delay (give or take the statement's own milliseconds).
                 #expect(abs(waited - delay) < 1000, "attempt \(attempt): waited \(waited) ms, formula says \(delay) ms")
             } else {
-                #expect(outcome.0 == .dead)
+                guard case .recorded(let failed) = outcome.0 else {
+                    Issue.record("attempt 3 should be recorded, got \(outcome.0)")
+                    return
+                }
+                #expect(failed.isDead && failed.attempt == 3 && failed.kind == "fetch_bill")
             }
         }
         #expect(try await state(pool, id) == "dead")
@@ -160,7 +165,11 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
                 LeaseRef(id: job.id, token: job.token), worker: "w1", error: "40002 isv.invalid-signature",
                 retryable: false, on: connection, random: &generator)
         }
-        #expect(outcome == .dead)
+        guard case .recorded(let failed) = outcome else {
+            Issue.record("the failure should be recorded, got \(outcome)")
+            return
+        }
+        #expect(failed.isDead && failed.attempt == 1 && failed.error == "40002 isv.invalid-signature")
     }
 
     @Test func snoozeAndReleaseUseNoAttempt() async throws {
@@ -207,7 +216,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             var generator = CountingGenerator(state: 3)
             return try JobLedger.reapExpired(limit: 100, on: connection, random: &generator)
         }
-        #expect(reaped == 2)
+        #expect(reaped.map(\.id) == ids)
+        #expect(reaped.map(\.isDead) == [false, true])
+        #expect(reaped.map(\.kind) == ["a", "b"] && reaped.allSatisfy { $0.worker == "w1" && $0.attempt == 1 })
         #expect(try await state(pool, ids[0]) == "retryable")
         #expect(try await state(pool, ids[1]) == "dead")
         let error = try await pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [ids[1]]).first?
