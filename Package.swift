@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "ReconHTTPTests",
             dependencies: [
-                "ReconHTTP",
+                "ReconHTTP", "ReconTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

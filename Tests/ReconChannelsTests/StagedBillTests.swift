@@ -9,7 +9,7 @@ import ReconTestSupport
 import Testing
 
 /// Staging a channel-day against a real cluster.
-@Suite struct StagedBillTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct StagedBillTests {
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 22))
     static let otherDay = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 23))
 

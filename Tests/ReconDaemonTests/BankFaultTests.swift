@@ -8,7 +8,7 @@ import Testing
 
 /// Every fault of the mock channel against a `bank_csv` channel ends as CHANNELS.md §5 says: one
 /// mock, one coordinator, two workers, one date per fault.
-@Suite(.serialized) struct BankFaultTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct BankFaultTests {
     /// Today's and yesterday's date in Beijing, where the channels' days are.
     static func beijingDay(offset: Int) -> String {
         LocalDay.beijingToday(offset: offset).description

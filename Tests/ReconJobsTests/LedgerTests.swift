@@ -34,7 +34,7 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
     try await pool.query("SELECT state FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0)
 }
 
-@Suite struct LedgerTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct LedgerTests {
     @Test func uniqueKeysDeduplicateAcrossAndWithinBatches() async throws {
         let pool = try await ledger()
         defer { pool.close() }
