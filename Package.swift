@@ -197,7 +197,8 @@ let package = Package(
         .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
-        .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconArchiveTests", dependencies: ["ReconArchive", "ReconTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ReconJobsTests",
             dependencies: ["ReconJobs", "ReconCore", "ReconPostgres", "ReconTestSupport"],
@@ -211,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "ReconHTTPTests",
             dependencies: [
-                "ReconHTTP",
+                "ReconHTTP", "ReconTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -239,10 +240,37 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        // Shared by the test targets: the per-process throwaway cluster, finding built binaries.
+        // ReconWorker in-process: completion outcomes (pure), commits and read-only reads against a
+        // throwaway cluster, and a worker with test handlers against an in-process coordinator.
+        .testTarget(
+            name: "ReconWorkerTests",
+            dependencies: [
+                "ReconWorker", "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // ReconCoordinator in-process: the lease routes through Hummingbird's test client, the
+        // reaper, and what both log, against a throwaway cluster.
+        .testTarget(
+            name: "ReconCoordinatorTests",
+            dependencies: [
+                "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        // Shared by the test targets: the per-process throwaway cluster, finding built binaries, the
+        // `integration` tag, an in-memory log.
         .target(
             name: "ReconTestSupport",
-            dependencies: ["ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconBlocking"],
+            dependencies: [
+                "ReconPostgres", "ReconEmbeddedPostgres", "ReconStore", "ReconBlocking",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/ReconTestSupport",
             swiftSettings: strict),
     ]

@@ -5,8 +5,8 @@ public import ReconChannels
 public import ReconConfig
 public import ReconCore
 public import ReconHTTP
-import ReconJobs
-public import ReconPostgres
+public import ReconJobs
+import ReconPostgres
 public import ReconWorker
 
 /// Where a worker keeps bill files: downloads in progress, and the raw files kept for audit.
@@ -41,12 +41,12 @@ public struct FetchBillHandler: JobHandler {
     /// hold any payment leg for the channel-day (CHANNELS.md §5). None: an empty day. Some: the
     /// bill is not published yet (snooze until the deadline). Nil treats every such answer as not
     /// published, never silently as an empty day.
-    public let ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)?
+    public let ledgerHasLegs: (@Sendable (JobReads, String, LocalDay) async throws -> Bool)?
 
     /// Whether `payment_legs` holds a channel leg of `channel` on `day` (its business day).
-    public static let paymentLegsExist: @Sendable (PGPool, String, LocalDay) async throws -> Bool = {
-        pool, channel, day in
-        try await pool.query(
+    public static let paymentLegsExist: @Sendable (JobReads, String, LocalDay) async throws -> Bool = {
+        reads, channel, day in
+        try await reads.query(
             """
             SELECT EXISTS (SELECT 1 FROM payment_legs
                            WHERE leg_kind = 'channel' AND channel = $1 AND business_date = $2)
@@ -64,7 +64,7 @@ public struct FetchBillHandler: JobHandler {
     public init(
         channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
         secrets: SecretResolver = SecretResolver(),
-        ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = paymentLegsExist,
+        ledgerHasLegs: (@Sendable (JobReads, String, LocalDay) async throws -> Bool)? = paymentLegsExist,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
     ) {
         self.channels = channels
@@ -76,6 +76,12 @@ public struct FetchBillHandler: JobHandler {
     }
 
     public var timeout: Duration? { nil }
+
+    /// Log lines about a fetch_bill job, in workers and coordinators, name its channel and day.
+    public static func addLogFields(to fields: inout JobLogFields) {
+        fields.register(kind: kind, argument: "channel", as: "bill.channel")
+        fields.register(kind: kind, argument: "date", as: "bill.date")
+    }
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let arguments: Arguments
@@ -93,8 +99,8 @@ public struct FetchBillHandler: JobHandler {
             throw JobFailure("fetch_bill date \(arguments.date) is not YYYY-MM-DD", retryable: false)
         }
         var logger = context.logger
-        logger[metadataKey: "channel"] = "\(channel.name)"
-        logger[metadataKey: "bill_date"] = "\(day)"
+        logger[metadataKey: "bill.channel"] = "\(channel.name)"
+        logger[metadataKey: "bill.date"] = "\(day)"
         // One folder per job: its attempts resume each other's downloads, and two fetches of the
         // same day (a manual one beside the scheduled one) never touch each other's files.
         let workFolder = "\(folders.downloads)/\(channel.name)/\(day)/job-\(context.job.id)"
@@ -106,11 +112,13 @@ public struct FetchBillHandler: JobHandler {
                 try? FileManager.default.removeItem(atPath: workFolder)
             }
         }
+        // The limiter's slots and the attempts' records are bookkeeping that must land whatever
+        // becomes of this attempt: written at once, unfenced, through `sideEffects`.
         let session = FetchSession(
             channel: channel, day: day, workFolder: workFolder, http: http,
-            limiter: ChannelLimiter(pool: context.pool),
+            limiter: ChannelLimiter(pool: context.sideEffects),
             recorder: AttemptRecorder(
-                pool: context.pool, channel: channel.name, day: day, jobID: context.job.id,
+                pool: context.sideEffects, channel: channel.name, day: day, jobID: context.job.id,
                 attempt: context.job.attempt,
                 worker: context.worker, logger: logger),
             holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets,
@@ -124,7 +132,7 @@ public struct FetchBillHandler: JobHandler {
         } catch let error as ChannelError {
             // Nothing more will be asked for by this job: its partial downloads can go.
             if case .permanent = error { try? FileManager.default.removeItem(atPath: workFolder) }
-            throw jobFailure(error, channel: channel, day: day)
+            throw Self.jobFailure(error, channel: channel, day: day)
         }
         var staged = StagedBill(
             channel: channel.name, day: day, bill: nil, keyRule: channel.keyRule, jobID: context.job.id,
@@ -133,7 +141,7 @@ public struct FetchBillHandler: JobHandler {
         case .notReady(let reason):
             return try notPublished(reason, channel: channel, day: day, logger: logger)
         case .noBill(let reason):
-            guard let ledgerHasLegs, try await !ledgerHasLegs(context.pool, channel.name, day) else {
+            guard let ledgerHasLegs, try await !ledgerHasLegs(context.reads, channel.name, day) else {
                 return try notPublished(reason, channel: channel, day: day, logger: logger)
             }
         case .emptyDay(let reason):
@@ -155,9 +163,17 @@ public struct FetchBillHandler: JobHandler {
                     "fetch_ms": "\(staged.fetchMilliseconds ?? 0)",
                 ])
         }
-        // The bill is parsed in the completion, straight into COPY, in a transaction of its own.
+        // The bill is parsed in the completion, straight into COPY, in a transaction of its own. A
+        // bill that contradicts its own totals fails there for good (dead at once), a damaged one
+        // retryably.
         let stage = staged
-        return .completeAlone { connection in try stage.write(on: connection) }
+        return .completeAlone { connection in
+            do {
+                try stage.write(on: connection)
+            } catch let error as ChannelError {
+                throw Self.jobFailure(error, channel: channel, day: day)
+            }
+        }
     }
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
@@ -178,7 +194,7 @@ public struct FetchBillHandler: JobHandler {
         return .snooze(.microseconds(max(1000, next - now)))
     }
 
-    private func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {
+    static func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {
         switch error {
         case .transient(let message, let retryAfter):
             return JobFailure("\(channel.name) \(day): \(message)", retryable: true, retryAfter: retryAfter)

@@ -56,7 +56,9 @@ public enum BillLineColumns {
 /// of that day go, the bill is parsed straight into `COPY` (the parse on this thread and the
 /// server's load overlap, and a million-line bill never sits in memory), and `bill_fetches`
 /// describes the result. A check that fails mid-bill throws, so the transaction rolls back and
-/// nothing of the bill is staged. Running it twice leaves the same rows, never twice as many.
+/// nothing of the bill is staged: `ChannelError.permanent` when the bill contradicts its own
+/// totals (fetching it again cannot help), `.transient` for anything a damaged transfer could
+/// cause. Running it twice leaves the same rows, never twice as many.
 public struct StagedBill: Sendable {
     public var channel: String
     public var day: LocalDay
@@ -122,7 +124,11 @@ public struct StagedBill: Sendable {
                     totals = lines
                     report = summary
                     parseCPUMilliseconds = producer.cpuMilliseconds
+                case .failure(let error as BillError) where error.contradictsItsTotals:
+                    // The same file would fail the same way: no retry can help.
+                    throw ChannelError.permanent("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 case .failure(let error):
+                    // Possibly a damaged transfer (a cut file, a broken archive): a fresh download may pass.
                     throw ChannelError.transient("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 case nil:
                     throw ChannelError.transient("bill for \(day) of \(channel): the parse did not finish")

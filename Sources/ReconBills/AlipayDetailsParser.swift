@@ -74,7 +74,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             let parsed = kind == .payment ? paymentTotals : refundTotals
             guard footer.count == parsed.count else {
                 throw refuse(
-                    footer.line, name, "footer", "\(name) says \(footer.count) rows, the file has \(parsed.count)")
+                    footer.line, name, "footer", "\(name) says \(footer.count) rows, the file has \(parsed.count)"
+                ).contradictingTotals
             }
             // Older bills total 交易金额 (订单金额) rather than 商家实收.
             let older = !footer.text.contains("商家实收") && footer.fen == parsed.orderAmount
@@ -82,7 +83,7 @@ public struct AlipayDetailsParser: BillParser, Sendable {
                 throw refuse(
                     footer.line, name, "footer",
                     "\(name) says \(Money.yuanText(fen: footer.fen)), the 商家实收 column adds up to \(Money.yuanText(fen: parsed.received))"
-                )
+                ).contradictingTotals
             }
         }
         summary.declaredTotals = declared.joined(separator: " ")
@@ -102,7 +103,7 @@ public struct AlipayDetailsParser: BillParser, Sendable {
             ("交易订单总笔数", other.tradeCount, payments.count), ("退款订单总笔数", other.refundCount, refunds.count),
         ]
         for (column, declared, parsed) in counts where declared != parsed {
-            throw refuse(column, "\(column) is \(declared), \(file) has \(parsed)")
+            throw refuse(column, "\(column) is \(declared), \(file) has \(parsed)").contradictingTotals
         }
         let sums: [(String, Int64, Int64)] = [
             ("订单金额（元）", other.orderAmountFen, payments.orderAmount + refunds.orderAmount),
@@ -112,7 +113,8 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         for (column, declared, parsed) in sums where declared != parsed {
             throw refuse(
                 column,
-                "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))")
+                "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))"
+            ).contradictingTotals
         }
     }
 

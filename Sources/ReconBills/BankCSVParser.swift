@@ -285,7 +285,8 @@ public struct BankCSVParser: BillParser, Sendable {
         if let countText = groups["count"] {
             guard let count = Int64(countText), count == summary.lines else {
                 throw refuse(
-                    line, "count", "trailer", "the trailer says \(countText) lines, the file has \(summary.lines)")
+                    line, "count", "trailer", "the trailer says \(countText) lines, the file has \(summary.lines)"
+                ).contradictingTotals
             }
         }
         for (group, sum) in [("sum", written.amount), ("fee", written.fee)] {
@@ -297,7 +298,8 @@ public struct BankCSVParser: BillParser, Sendable {
             guard declared == sum else {
                 throw refuse(
                     line, group, "trailer",
-                    "the trailer's \(group) is \(amountText(declared)), the lines add up to \(amountText(sum))")
+                    "the trailer's \(group) is \(amountText(declared)), the lines add up to \(amountText(sum))"
+                ).contradictingTotals
             }
         }
     }

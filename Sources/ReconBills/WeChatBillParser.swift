@@ -237,6 +237,7 @@ public struct WeChatBillParser: BillParser, Sendable {
             guard let column = WeChatBillLayout.totals[name] ?? nil else {
                 guard let count = Int64(text), count == summary.lines else {
                     throw refuse(line, name, "totals", "\(name) says \(text) rows, the file has \(summary.lines)")
+                        .contradictingTotals
                 }
                 continue
             }
@@ -252,7 +253,8 @@ public struct WeChatBillParser: BillParser, Sendable {
             guard value == sum else {
                 throw refuse(
                     line, name, "totals",
-                    "\(name) is \(text), the \(column) column adds up to \(Money.text(units: sum, decimals: decimals))")
+                    "\(name) is \(text), the \(column) column adds up to \(Money.text(units: sum, decimals: decimals))"
+                ).contradictingTotals
             }
         }
         summary.declaredTotals = declared.joined(separator: ", ")

@@ -4,6 +4,7 @@ import Logging
 import ReconConfig
 import ReconCoordinator
 import ReconCore
+import ReconJobs
 
 /// `recon coordinator`: serves the lease API and runs the reaper and the other maintenance loops.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -44,7 +45,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             host: address.host, port: address.port, databaseURL: try database.resolved(),
             apiToken: try token.resolved(),
             leaseMilliseconds: leaseMilliseconds, retentionMilliseconds: retentionDays * 86_400_000,
-            schedules: schedules)
+            schedules: schedules, logFields: .recon)
         let watchdog = SystemdNotify.startWatchdog()
         defer { watchdog?.cancel() }
         try await Coordinator.run(configuration, logger: logger) { port in

@@ -51,7 +51,8 @@ struct DemoCommand: AsyncParsableCommand {
         let (stopSignal, stopSink) = AsyncStream.makeStream(of: Void.self)
         let coordinator = Task {
             try await Coordinator.run(
-                CoordinatorConfiguration(host: "127.0.0.1", port: 0, databaseURL: database, apiToken: token),
+                CoordinatorConfiguration(
+                    host: "127.0.0.1", port: 0, databaseURL: database, apiToken: token, logFields: .recon),
                 logger: logger, onListening: { port in portSink.yield(port) },
                 until: { for await _ in stopSignal { return } })
         }

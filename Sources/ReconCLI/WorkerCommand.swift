@@ -5,6 +5,7 @@ import ReconBillJobs
 import ReconChannels
 import ReconConfig
 import ReconCore
+import ReconJobs
 import ReconWorker
 import ServiceLifecycle
 import UnixSignals
@@ -60,7 +61,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),
                 workerID: id, slots: slots,
                 queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                gracePeriod: .seconds(graceSeconds), jobTimeout: .seconds(jobTimeoutSeconds)),
+                gracePeriod: .seconds(graceSeconds), jobTimeout: .seconds(jobTimeoutSeconds), logFields: .recon),
             registry: registry, logger: logger)
         printNow("worker \(id) started with \(slots) slots")
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")

@@ -2,7 +2,7 @@ import Hummingbird
 public import Logging
 public import ReconConfig
 public import ReconCore
-import ReconJobs
+public import ReconJobs
 import ReconPostgres
 import ServiceLifecycle
 import UnixSignals
@@ -21,12 +21,14 @@ public struct CoordinatorConfiguration: Sendable {
     /// The job files' schedules; empty for a coordinator that only leases.
     public var schedules: [ScheduleDefinition]
     public var schedulerTick: Duration
+    /// The job arguments each kind's log lines carry (`bill.channel`, `bill.date`).
+    public var logFields: JobLogFields
 
     public init(
         host: String = "127.0.0.1", port: Int = 7070, databaseURL: String, apiToken: String,
         leaseMilliseconds: Int64 = 30_000, reapInterval: Duration = .seconds(1),
         retentionMilliseconds: Int64 = 30 * 86_400_000, maxConnections: Int = 8, schedules: [ScheduleDefinition] = [],
-        schedulerTick: Duration = .seconds(1)
+        schedulerTick: Duration = .seconds(1), logFields: JobLogFields = JobLogFields()
     ) {
         self.host = host
         self.port = port
@@ -38,12 +40,24 @@ public struct CoordinatorConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.schedules = schedules
         self.schedulerTick = schedulerTick
+        self.logFields = logFields
     }
 }
 
 /// `recon coordinator`: a stateless lease broker over the job table. Several may run against one
 /// database; each serves the HTTP API and runs the maintenance loops.
 public enum Coordinator {
+    /// The HTTP API: `/healthz`, and the lease routes behind the bearer token.
+    static func router(
+        _ configuration: CoordinatorConfiguration, pool: PGPool, wakeups: JobWakeups, outcomes: JobOutcomeLog
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        LeaseRoutes(
+            pool: pool, wakeups: wakeups, leaseMilliseconds: configuration.leaseMilliseconds, outcomes: outcomes
+        ).register(on: router, token: Array(configuration.apiToken.utf8))
+        return router
+    }
+
     /// Runs until SIGTERM or SIGINT. `onListening` gets the bound port once the server accepts.
     /// `until`, when given, is awaited alongside; when it returns the coordinator shuts down
     /// gracefully, as on SIGTERM (the demo runs a coordinator in its own process this way).
@@ -55,9 +69,8 @@ public enum Coordinator {
         let pool = PGPool(connectionString: configuration.databaseURL, maxConnections: configuration.maxConnections)
         defer { pool.close() }
         let wakeups = JobWakeups()
-        let router = Router()
-        LeaseRoutes(pool: pool, wakeups: wakeups, leaseMilliseconds: configuration.leaseMilliseconds)
-            .register(on: router, token: Array(configuration.apiToken.utf8))
+        let outcomes = JobOutcomeLog(logger: logger, fields: configuration.logFields)
+        let router = Self.router(configuration, pool: pool, wakeups: wakeups, outcomes: outcomes)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
@@ -66,7 +79,7 @@ public enum Coordinator {
         let maintenance = MaintenanceService(
             pool: pool, wakeups: wakeups, listenerConnectionString: configuration.databaseURL,
             reapInterval: configuration.reapInterval, retentionMilliseconds: configuration.retentionMilliseconds,
-            logger: logger)
+            logger: logger, outcomes: outcomes)
         let scheduler = SchedulerService(
             pool: pool, schedules: configuration.schedules, tick: configuration.schedulerTick, logger: logger)
         let group = ServiceGroup(

@@ -8,6 +8,7 @@ struct LeaseRoutes: Sendable {
     let pool: PGPool
     let wakeups: JobWakeups
     let leaseMilliseconds: Int64
+    let outcomes: JobOutcomeLog
 
     func register(on router: Router<BasicRequestContext>, token: [UInt8]) {
         router.get(RouterPath(LeaseAPI.healthPath)) { _, _ in
@@ -76,12 +77,10 @@ struct LeaseRoutes: Sendable {
                 body.lease, worker: body.worker, error: error, retryable: body.retryable,
                 retryAfterMilliseconds: body.retryAfterMilliseconds, on: connection, random: &random)
         }
-        switch outcome {
-        case .leaseLost: throw APIFailure.leaseLost(body.lease.id)
-        case .dead: return jsonResponse(FailResponse(state: JobState.dead.rawValue, runAt: nil))
-        case .retryable(let runAt):
-            return jsonResponse(FailResponse(state: JobState.retryable.rawValue, runAt: runAt.microsecondsSince1970))
-        }
+        guard case .recorded(let failed) = outcome else { throw APIFailure.leaseLost(body.lease.id) }
+        outcomes.failed(failed, .reported)
+        let state = failed.isDead ? JobState.dead : JobState.retryable
+        return jsonResponse(FailResponse(state: state.rawValue, runAt: failed.retryAt?.microsecondsSince1970))
     }
 
     func snooze(_ request: Request) async throws -> Response {

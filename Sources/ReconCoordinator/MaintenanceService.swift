@@ -14,6 +14,7 @@ struct MaintenanceService: Service {
     let reapInterval: Duration
     let retentionMilliseconds: Int64
     let logger: Logger
+    let outcomes: JobOutcomeLog
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -26,15 +27,13 @@ struct MaintenanceService: Service {
         }
     }
 
-    private func reap() async throws {
+    func reap() async throws {
         let reaped = try await pool.transaction(name: "reaper") { connection in
             var random = SystemRandomNumberGenerator()
             return try JobLedger.reapExpired(limit: 1000, on: connection, random: &random)
         }
-        if reaped > 0 {
-            logger.warning("returned expired leases", metadata: ["jobs.reaped": "\(reaped)"])
-            wakeups.bump()
-        }
+        for attempt in reaped { outcomes.failed(attempt, .leaseExpired) }
+        if !reaped.isEmpty { wakeups.bump() }
     }
 
     private func sweep() async throws {

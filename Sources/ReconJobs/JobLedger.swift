@@ -62,8 +62,7 @@ public enum JobLedger {
             INSERT INTO recon_jobs (id, kind, queue, args, priority, state, run_at, max_attempts,
                                     backoff_base_ms, backoff_cap_ms, unique_key)
             OVERRIDING SYSTEM VALUE
-            SELECT id, kind, queue, args, priority,
-                   CASE WHEN run_at <= now() THEN 'available' ELSE 'scheduled' END,
+            SELECT id, kind, queue, args, priority, \(dueState(runAt: "run_at")),
                    run_at, max_attempts, base_ms, cap_ms, unique_key
             FROM unnest($1::int8[], $2::text[], $3::text[], $4::jsonb[], $5::smallint[], $6::timestamptz[], $7::int4[],
                         $8::int8[], $9::int8[], $10::text[])
@@ -119,9 +118,7 @@ public enum JobLedger {
             """
             INSERT INTO recon_jobs (kind, queue, args, priority, state, run_at, max_attempts,
                                     backoff_base_ms, backoff_cap_ms, unique_key, pending_dependencies)
-            VALUES ($1, $2, $3::jsonb, $4::smallint,
-                    CASE WHEN $5::int4 > 0 THEN 'pending' WHEN $6::timestamptz <= now() THEN 'available'
-                         ELSE 'scheduled' END,
+            VALUES ($1, $2, $3::jsonb, $4::smallint, \(waitingState(pending: "$5::int4", runAt: "$6::timestamptz")),
                     $6::timestamptz, $7, $8, $9, $10, $5::int4)
             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING id
@@ -259,8 +256,7 @@ public enum JobLedger {
             )
             UPDATE recon_jobs j
             SET pending_dependencies = greatest(j.pending_dependencies - hits.n, 0),
-                state = CASE WHEN j.pending_dependencies - hits.n > 0 THEN 'pending'
-                             WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END
+                state = \(waitingState(pending: "j.pending_dependencies - hits.n", runAt: "j.run_at"))
             FROM hits WHERE j.id = hits.job_id AND j.state = 'pending'
             RETURNING j.queue, j.state
             """, [PGArray(upstream)], name: "count completed dependencies")
@@ -278,7 +274,7 @@ public enum JobLedger {
         let rows = try connection.query(
             """
             UPDATE recon_jobs j
-            SET state = CASE WHEN j.run_at <= now() THEN 'available' ELSE 'scheduled' END, pending_dependencies = 0
+            SET state = \(dueState(runAt: "j.run_at")), pending_dependencies = 0
             WHERE j.state = 'pending' AND ($1::int8[] IS NULL OR j.id = ANY($1::int8[]))
               AND NOT EXISTS (
                   SELECT 1 FROM recon_job_dependencies d JOIN recon_jobs up ON up.id = d.depends_on_id
@@ -299,32 +295,61 @@ public enum JobLedger {
         guard
             let row = try connection.query(
                 """
-                SELECT attempt, max_attempts, backoff_base_ms, backoff_cap_ms FROM recon_jobs
+                SELECT \(RetryColumns.list) FROM recon_jobs
                 WHERE id = $1 AND lease_token = $2 AND state = 'running' FOR UPDATE
                 """, [lease.id, lease.token], name: "fail: lock job"
             ).first
         else { return .leaseLost }
-        let attempt = try row.decode(Int.self, at: 0)
-        let policy = RetryPolicy(
-            maxAttempts: try row.decode(Int.self, at: 1), baseMilliseconds: try row.decode(Int64.self, at: 2),
-            capMilliseconds: try row.decode(Int64.self, at: 3))
-        let dead = !retryable || policy.isExhausted(attempt: attempt)
-        let backoff = dead ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random)
-        let delay = max(backoff, min(retryAfterMilliseconds ?? 0, 366 * 86_400_000))
-        let updated = try connection.query(
+        let (attempt, policy) = try RetryColumns.decode(row, at: 0)
+        let decision = RetryDecision.after(
+            attempt: attempt, policy: policy, retryable: retryable, retryAfterMilliseconds: retryAfterMilliseconds,
+            using: &random)
+        let recorded = try recordFailures(
+            [FailureRecord(lease: lease, decision: decision, worker: worker, error: error)], on: connection)
+        guard let failed = recorded.first else { return .leaseLost }
+        return .recorded(failed)
+    }
+
+    /// One failed attempt to write: the lease it ran under, what becomes of the job, and why.
+    struct FailureRecord {
+        var lease: LeaseRef
+        var decision: RetryDecision
+        var worker: String?
+        var error: String
+    }
+
+    /// Writes failed attempts, for `fail` and the reaper alike: each job back to the queue after
+    /// its delay (retryable) or dead, its attempt's error appended to its errors. Fenced by the
+    /// token, so a row another lease has taken meanwhile is left alone (and not returned).
+    static func recordFailures(_ failures: [FailureRecord], on connection: PGConnection) throws -> [FailedAttempt] {
+        guard !failures.isEmpty else { return [] }
+        let failures = failures.sorted { $0.lease.id < $1.lease.id }
+        let rows = try connection.query(
             """
-            UPDATE recon_jobs SET
-                state = CASE WHEN $3 THEN 'dead' ELSE 'retryable' END,
-                run_at = CASE WHEN $3 THEN run_at ELSE clock_timestamp() + $4 * interval '1 millisecond' END,
-                finalized_at = CASE WHEN $3 THEN now() ELSE NULL END,
-                errors = errors || jsonb_build_array(jsonb_build_object(
-                    'attempt', attempt, 'at', now(), 'worker', $5::text, 'error', $6::text))
-            WHERE id = $1 AND lease_token = $2
-            RETURNING run_at
-            """, [lease.id, lease.token, dead, delay, worker, error], name: "fail job")
-        if dead { return .dead }
-        return .retryable(
-            runAt: try updated.first?.decode(PGTimestamp.self, at: 0) ?? PGTimestamp(microsecondsSince1970: 0))
+            UPDATE recon_jobs j SET
+                state = CASE WHEN r.dead THEN 'dead' ELSE 'retryable' END,
+                run_at = CASE WHEN r.dead THEN j.run_at ELSE clock_timestamp() + r.delay * interval '1 millisecond' END,
+                finalized_at = CASE WHEN r.dead THEN now() ELSE NULL END,
+                errors = j.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', j.attempt, 'at', now(), 'worker', r.worker, 'error', r.error))
+            FROM unnest($1::int8[], $2::int8[], $3::bool[], $4::int8[], $5::text[], $6::text[])
+                 AS r(id, token, dead, delay, worker, error)
+            WHERE j.id = r.id AND j.lease_token = r.token AND j.state = 'running'
+            RETURNING j.id, j.kind, j.args::text, j.attempt, r.worker, r.error, r.dead, j.run_at
+            """,
+            [
+                PGArray(failures.map(\.lease.id)), PGArray(failures.map(\.lease.token)),
+                PGArray(failures.map { $0.decision == .dead }),
+                PGArray(failures.map { $0.decision.delayMilliseconds ?? 0 }), PGArray(failures.map(\.worker)),
+                PGArray(failures.map(\.error)),
+            ], name: "record failed attempts")
+        let recorded = try rows.rows.map { row in
+            FailedAttempt(
+                id: try row.decode(at: 0), kind: try row.decode(at: 1), args: try row.decode(at: 2),
+                attempt: try row.decode(at: 3), worker: try row.decode(at: 4), error: try row.decode(at: 5),
+                retryAt: try row.decode(Bool.self, at: 6) ? nil : try row.decode(PGTimestamp.self, at: 7))
+        }
+        return recorded.sorted { $0.id < $1.id }
     }
 
     /// Whether `lease` still holds, read without locking the row (the fenced UPDATE at completion
@@ -345,7 +370,7 @@ public enum JobLedger {
         let rows = try connection.query(
             """
             UPDATE recon_jobs SET
-                state = CASE WHEN coalesce($3::timestamptz, now()) <= now() THEN 'available' ELSE 'scheduled' END,
+                state = \(dueState(runAt: "coalesce($3::timestamptz, now())")),
                 run_at = coalesce($3::timestamptz, now()), attempt = greatest(attempt - 1, 0)
             WHERE id = $1 AND lease_token = $2 AND state = 'running'
             RETURNING queue
@@ -356,44 +381,52 @@ public enum JobLedger {
     }
 
     /// Returns expired leases to the queue as failed attempts (or dead, past max attempts). Rows
-    /// another coordinator is reaping are skipped. Returns how many were reaped.
+    /// another coordinator is reaping are skipped. Returns what became of each, for the log.
     public static func reapExpired(limit: Int, on connection: PGConnection, random: inout some RandomNumberGenerator)
-        throws -> Int
+        throws -> [FailedAttempt]
     {
         let expired = try connection.query(
             """
-            SELECT id, lease_token, attempt, max_attempts, backoff_base_ms, backoff_cap_ms, coalesce(lease_owner, '?'),
-                   lease_expires_at
+            SELECT id, lease_token, lease_owner, lease_expires_at, \(RetryColumns.list)
             FROM recon_jobs WHERE state = 'running' AND lease_expires_at < clock_timestamp()
             ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
             """, [limit], name: "reaper: find expired leases")
-        guard expired.rowCount > 0 else { return 0 }
-        var ids: [Int64] = [], dead: [Bool] = [], delays: [Int64] = [], errors: [String] = []
-        for row in expired.rows {
-            let attempt = try row.decode(Int.self, at: 2)
-            let policy = RetryPolicy(
-                maxAttempts: try row.decode(Int.self, at: 3), baseMilliseconds: try row.decode(Int64.self, at: 4),
-                capMilliseconds: try row.decode(Int64.self, at: 5))
-            let exhausted = policy.isExhausted(attempt: attempt)
-            ids.append(try row.decode(Int64.self, at: 0))
-            dead.append(exhausted)
-            delays.append(exhausted ? 0 : policy.delayMilliseconds(afterAttempt: attempt, using: &random))
-            errors.append(
-                "lease expired: worker \(try row.decode(String.self, at: 6)) stopped heartbeating "
-                    + "(lease ran until \(try row.decode(PGTimestamp.self, at: 7)))")
+        let failures = try expired.rows.map { row in
+            let (attempt, policy) = try RetryColumns.decode(row, at: 4)
+            let owner = try row.decode(String?.self, at: 2)
+            return FailureRecord(
+                lease: LeaseRef(id: try row.decode(at: 0), token: try row.decode(at: 1)),
+                decision: RetryDecision.after(attempt: attempt, policy: policy, using: &random), worker: owner,
+                error: "lease expired: worker \(owner ?? "?") stopped heartbeating "
+                    + "(lease ran until \(try row.decode(PGTimestamp.self, at: 3)))")
         }
-        try connection.query(
-            """
-            UPDATE recon_jobs j SET
-                state = CASE WHEN r.dead THEN 'dead' ELSE 'retryable' END,
-                run_at = CASE WHEN r.dead THEN j.run_at ELSE clock_timestamp() + r.delay * interval '1 millisecond' END,
-                finalized_at = CASE WHEN r.dead THEN now() ELSE NULL END,
-                errors = j.errors || jsonb_build_array(jsonb_build_object(
-                    'attempt', j.attempt, 'at', now(), 'worker', j.lease_owner, 'error', r.error))
-            FROM unnest($1::int8[], $2::bool[], $3::int8[], $4::text[]) AS r(id, dead, delay, error)
-            WHERE j.id = r.id
-            """, [PGArray(ids), PGArray(dead), PGArray(delays), PGArray(errors)], name: "reaper: return leases")
-        return ids.count
+        return try recordFailures(failures, on: connection)
+    }
+
+    /// The columns a retry decision needs, in this order, and their reading.
+    enum RetryColumns {
+        static let list = "attempt, max_attempts, backoff_base_ms, backoff_cap_ms"
+
+        static func decode(_ row: PGRow, at offset: Int) throws -> (attempt: Int, policy: RetryPolicy) {
+            let policy = RetryPolicy(
+                maxAttempts: try row.decode(Int.self, at: offset + 1),
+                baseMilliseconds: try row.decode(Int64.self, at: offset + 2),
+                capMilliseconds: try row.decode(Int64.self, at: offset + 3))
+            return (try row.decode(Int.self, at: offset), policy)
+        }
+    }
+
+    // MARK: States
+
+    /// The state of a job that waits only for its time: available once `runAt` (an SQL expression)
+    /// has come, scheduled before.
+    static func dueState(runAt: String) -> String {
+        "CASE WHEN \(runAt) <= now() THEN 'available' ELSE 'scheduled' END"
+    }
+
+    /// The state of a job that may still wait for `pending` (an SQL expression) dependencies.
+    static func waitingState(pending: String, runAt: String) -> String {
+        "CASE WHEN \(pending) > 0 THEN 'pending' ELSE \(dueState(runAt: runAt)) END"
     }
 
     // MARK: Operator actions
@@ -415,7 +448,7 @@ public enum JobLedger {
             """
             UPDATE recon_jobs j SET
                 pending_dependencies = w.incomplete,
-                state = CASE WHEN w.incomplete > 0 THEN 'pending' ELSE 'available' END,
+                state = \(waitingState(pending: "w.incomplete", runAt: "now()")),
                 run_at = now(), finalized_at = NULL, max_attempts = greatest(j.max_attempts, j.attempt + 1)
             FROM (SELECT count(*)::int4 AS incomplete FROM recon_job_dependencies d
                   JOIN recon_jobs up ON up.id = d.depends_on_id

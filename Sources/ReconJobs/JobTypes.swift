@@ -98,9 +98,38 @@ public enum FencedOutcome: Sendable, Equatable {
 
 /// What `fail` did with the job.
 public enum FailOutcome: Sendable, Equatable {
-    case retryable(runAt: PGTimestamp)
-    case dead
+    /// The attempt was recorded: the job runs again at `retryAt`, or is dead.
+    case recorded(FailedAttempt)
+    /// The token no longer holds; nothing was recorded.
     case leaseLost
+}
+
+/// A failed attempt as the ledger recorded it (by `fail` or the reaper), for the answer to the
+/// worker and for the coordinator's log.
+public struct FailedAttempt: Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    /// The job's arguments, a JSON object's text: what the log says the job was about.
+    public var args: String
+    public var attempt: Int
+    public var worker: String?
+    public var error: String
+    /// When the job runs again; nil when it is dead.
+    public var retryAt: PGTimestamp?
+
+    public init(
+        id: Int64, kind: String, args: String, attempt: Int, worker: String?, error: String, retryAt: PGTimestamp?
+    ) {
+        self.id = id
+        self.kind = kind
+        self.args = args
+        self.attempt = attempt
+        self.worker = worker
+        self.error = error
+        self.retryAt = retryAt
+    }
+
+    public var isDead: Bool { retryAt == nil }
 }
 
 /// Errors of the ledger that are about the request, not the database.

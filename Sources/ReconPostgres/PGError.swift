@@ -53,6 +53,21 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
     }
 
+    /// True when the same transaction, run again, may succeed: the server chose it as a deadlock's
+    /// victim (SQLSTATE 40P01) or refused it as a serialization failure (40001), or the connection
+    /// went away (`isConnectionFailure`). Everything else (a constraint, a type, a statement's own
+    /// mistake) fails the same way the next time.
+    public var isTransient: Bool {
+        sqlState == Self.deadlockDetected || sqlState == Self.serializationFailure || isConnectionFailure
+    }
+
+    /// SQLSTATE 40P01: this transaction was chosen to break a deadlock.
+    public static let deadlockDetected = "40P01"
+    /// SQLSTATE 40001: a concurrent transaction's changes make this one's impossible to serialize.
+    public static let serializationFailure = "40001"
+    /// SQLSTATE 25006: a write in a READ ONLY transaction.
+    public static let readOnlyTransaction = "25006"
+
     public var description: String {
         var text = "PostgreSQL \(code)"
         if let statement { text += " in \(statement)" }

@@ -8,6 +8,8 @@ import Synchronization
 public final class PGPool: Sendable {
     private let connectionString: String
     private let maxConnections: Int
+    /// Every connection's transactions are READ ONLY unless a body says otherwise (see `init`).
+    public let isReadOnly: Bool
     private let executor: BlockingExecutor
     private let state: Mutex<State>
 
@@ -27,10 +29,16 @@ public final class PGPool: Sendable {
     }
 
     /// `connectionString` is a libpq connection string or URI. It is kept, never logged.
-    public init(connectionString: String, maxConnections: Int = 8) {
+    ///
+    /// `readOnly` opens every connection with `SET SESSION CHARACTERISTICS AS TRANSACTION READ
+    /// ONLY`: each statement and transaction on it is read-only, and a write fails with SQLSTATE
+    /// 25006. It guards against mistakes (a write where only reads belong), not against intent: a
+    /// body could still run `SET TRANSACTION READ WRITE`.
+    public init(connectionString: String, maxConnections: Int = 8, readOnly: Bool = false) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.connectionString = connectionString
         self.maxConnections = maxConnections
+        isReadOnly = readOnly
         // One thread per connection: a body never waits for a thread while holding a connection.
         executor = BlockingExecutor(threads: maxConnections, name: "recon.pg")
         state = Mutex(State())
@@ -43,6 +51,7 @@ public final class PGPool: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         let slot = try await acquire()
         let connectionString = self.connectionString
+        let readOnly = isReadOnly
         let (outcome, pooled) = try await executor.run { () -> (Result<T, any Error>, PooledConnection?) in
             let connection: PGConnection
             do {
@@ -51,9 +60,9 @@ public final class PGPool: Sendable {
                     connection = reused.connection
                 case .existing(let stale):
                     stale.connection.close()
-                    connection = try PGConnection(connectionString: connectionString)
+                    connection = try Self.open(connectionString, readOnly: readOnly)
                 case .new:
-                    connection = try PGConnection(connectionString: connectionString)
+                    connection = try Self.open(connectionString, readOnly: readOnly)
                 }
             } catch {
                 return (.failure(error), nil)
@@ -69,6 +78,21 @@ public final class PGPool: Sendable {
         }
         release(pooled)
         return try outcome.get()
+    }
+
+    /// A new connection, made read-only for a read-only pool before anyone uses it.
+    private static func open(_ connectionString: String, readOnly: Bool) throws -> PGConnection {
+        let connection = try PGConnection(connectionString: connectionString)
+        if readOnly {
+            do {
+                try connection.execute(
+                    script: "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", name: "pool: read only")
+            } catch {
+                connection.close()
+                throw error
+            }
+        }
+        return connection
     }
 
     /// Runs `body` in a transaction on a pooled connection: COMMIT on return, ROLLBACK on throw.

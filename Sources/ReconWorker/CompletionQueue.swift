@@ -2,15 +2,45 @@ import ReconJobs
 import ReconPostgres
 import Synchronization
 
-/// What became of a finished handler's completion.
+/// What became of a finished handler's completion. The errors are kept as thrown: a `PGError`
+/// with its SQLSTATE decides whether committing again may help, a `JobFailure` from the job's
+/// writes whether the job may be tried again.
 enum CompletionOutcome: Sendable {
     case completed
     /// The token no longer held; nothing of this attempt landed.
     case leaseLost
-    /// The job's own writes failed; they and the completion were rolled back.
-    case writesFailed(String)
-    /// The transaction as a whole failed (e.g. the database went away); nothing landed.
-    case transactionFailed(String)
+    /// The job's own writes threw; they and the completion were rolled back.
+    case writesFailed(any Error)
+    /// The transaction as a whole failed (the database went away, a deadlock outside the writes);
+    /// nothing landed.
+    case transactionFailed(any Error)
+
+    /// Committing the same work again may succeed: it failed on a deadlock, a serialization
+    /// failure or a lost connection (`PGError.isTransient`), and fencing makes a second try safe.
+    var isTransient: Bool {
+        switch self {
+        case .completed, .leaseLost: return false
+        case .writesFailed(let error), .transactionFailed(let error): return (error as? PGError)?.isTransient ?? false
+        }
+    }
+
+    /// How the job is failed after this outcome; nil when there is nothing to report (completed,
+    /// or the lease is gone). A `JobFailure` thrown by the writes keeps its word on retrying (a
+    /// bill that contradicts its own totals is dead at once); any other error is retried.
+    var failure: JobFailure? {
+        switch self {
+        case .completed, .leaseLost:
+            return nil
+        case .writesFailed(let failure as JobFailure):
+            return JobFailure(
+                "writing the job's results failed: \(failure.message)", retryable: failure.retryable,
+                retryAfter: failure.retryAfter)
+        case .writesFailed(let error):
+            return JobFailure("writing the job's results failed: \(error)")
+        case .transactionFailed(let error):
+            return JobFailure("the completion transaction failed: \(error)")
+        }
+    }
 }
 
 /// Completions waiting to be committed. Handlers that finish at about the same time share one
@@ -76,27 +106,24 @@ final class CompletionQueue: Sendable {
     }
 
     /// Commits one batch: every item's completion fenced by its token, writes in a savepoint each.
-    /// A deadlock, a serialization failure or a lost connection rolls everything back, so the
-    /// batch is tried again (fencing makes that safe) before its jobs are reported failed.
+    /// Work that failed transiently (a deadlock or serialization failure, in its writes or in the
+    /// transaction, or a lost connection) is committed again, twice at most, before its jobs are
+    /// reported failed; fencing makes that safe.
     static func commit(_ batch: [Item], pool: PGPool) async -> [CompletionOutcome] {
         await commit(batch.map { ($0.lease, $0.writes) }, pool: pool)
     }
 
     /// The same for work that is not queued: a job whose writes are large commits on its own.
     static func commit(_ work: [(LeaseRef, JobWrites?)], pool: PGPool) async -> [CompletionOutcome] {
-        var attempt = 1
-        while true {
-            let outcomes = await commitOnce(work, pool: pool)
-            guard attempt < 3, case .transactionFailed(let message)? = outcomes.first, isTransient(message) else {
-                return outcomes
-            }
-            attempt += 1
+        var outcomes = await commitOnce(work, pool: pool)
+        for attempt in 2...3 {
+            let again = outcomes.indices.filter { outcomes[$0].isTransient }
+            guard !again.isEmpty else { break }
             try? await Task.sleep(for: .milliseconds(20 * attempt))
+            let retried = await commitOnce(again.map { work[$0] }, pool: pool)
+            for (index, outcome) in zip(again, retried) { outcomes[index] = outcome }
         }
-    }
-
-    private static func isTransient(_ message: String) -> Bool {
-        ["[40P01]", "[40001]", "connection lost", "connection failed"].contains { message.contains($0) }
+        return outcomes
     }
 
     private static func commitOnce(_ work: [(LeaseRef, JobWrites?)], pool: PGPool) async -> [CompletionOutcome] {
@@ -125,7 +152,7 @@ final class CompletionQueue: Sendable {
                             }
                         }
                     } catch {
-                        outcomes[index] = .writesFailed("\(error)")
+                        outcomes[index] = .writesFailed(error)
                     }
                     if case .completed = outcomes[index] {
                         try connection.execute(script: "RELEASE SAVEPOINT job", name: "complete: release savepoint")
@@ -136,7 +163,7 @@ final class CompletionQueue: Sendable {
                 return outcomes
             }
         } catch {
-            return Array(repeating: .transactionFailed("\(error)"), count: work.count)
+            return Array(repeating: .transactionFailed(error), count: work.count)
         }
     }
 }

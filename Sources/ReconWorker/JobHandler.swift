@@ -36,14 +36,48 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 }
 
 /// What a handler gets to work with.
+///
+/// The database comes two ways, neither of them for the job's results: those go in the returned
+/// `JobWrites`, which commit only where the job's fencing token still holds.
 public struct JobContext: Sendable {
     public let job: LeasedJob
     public let worker: String
-    /// The worker's database pool, for reads; writes go in the returned `JobWrites`.
-    public let pool: PGPool
+    /// For reads: every transaction on these connections is READ ONLY.
+    public let reads: JobReads
+    /// For bookkeeping that must land whatever becomes of the job, and is not fenced: a channel's
+    /// shared request slots (`recon_channel_slots`), the record of each request of a fetch that may
+    /// yet fail (`bill_fetch_attempts`). A worker whose lease was lost may still write here, so
+    /// nothing that the job's outcome depends on belongs here.
+    public let sideEffects: PGPool
+    /// Carries `job.id`, `job.kind` and the kind's registered fields (`bill.channel`, `bill.date`).
     public let logger: Logger
     /// Runs once the job's outcome is settled, whatever it was.
     public let cleanup = JobCleanup()
+}
+
+/// The database for a handler's reads. Its connections are opened read-only (`PGPool(readOnly:)`),
+/// so a write that belongs in the fenced completion fails at once with SQLSTATE 25006 instead of
+/// landing outside it, where a worker that lost its lease could still make it. Only reads are
+/// offered: `query`, and `withConnection` for several statements in one go.
+public struct JobReads: Sendable {
+    let pool: PGPool
+
+    init(pool: PGPool) {
+        precondition(pool.isReadOnly, "JobReads needs a read-only pool")
+        self.pool = pool
+    }
+
+    /// One statement (a read) on a read-only connection.
+    public func query(_ sql: String, _ parameters: [any PGEncodable] = [], name: String? = nil) async throws
+        -> PGResult
+    {
+        try await pool.query(sql, parameters, name: name)
+    }
+
+    /// Several reads on one read-only connection, on a thread of the pool's own.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await pool.withConnection(body)
+    }
 }
 
 /// Actions for after a job's outcome is settled (completed, failed, snoozed or handed back):

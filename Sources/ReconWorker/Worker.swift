@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 import ReconCore
-import ReconJobs
+public import ReconJobs
 import ReconPostgres
 public import ServiceLifecycle
 import Synchronization
@@ -21,11 +21,13 @@ public struct WorkerConfiguration: Sendable {
     /// The longest a job may run before it is failed (retryably) and its lease let go, for
     /// handlers that set no `timeout` of their own. A hung handler must not hold a job forever.
     public var jobTimeout: Duration
+    /// The job arguments each kind's log lines carry (`bill.channel`, `bill.date`).
+    public var logFields: JobLogFields
 
     public init(
         coordinators: [String], apiToken: String, databaseURL: String, workerID: String, slots: Int = 4,
         queues: [String] = ["default"], leaseWaitMilliseconds: Int = 5_000, gracePeriod: Duration = .seconds(20),
-        jobTimeout: Duration = .seconds(3600)
+        jobTimeout: Duration = .seconds(3600), logFields: JobLogFields = JobLogFields()
     ) {
         self.coordinators = coordinators
         self.apiToken = apiToken
@@ -36,18 +38,27 @@ public struct WorkerConfiguration: Sendable {
         self.leaseWaitMilliseconds = leaseWaitMilliseconds
         self.gracePeriod = gracePeriod
         self.jobTimeout = jobTimeout
+        self.logFields = logFields
     }
 }
 
 /// `recon worker`: leases jobs from the coordinators into its slots, runs their handlers,
 /// heartbeats their leases, and commits each job's writes with its fenced completion. On SIGTERM
 /// it stops leasing, lets running jobs finish within the grace period, and hands back the rest.
+///
+/// Everything runs in task groups owned by `run()`: the completer and the heartbeat beside the
+/// jobs, and each job in a task of the jobs' group, where its handler races its time limit and
+/// a stop from outside (a lost lease, the end of the grace period). `run()` returns once every
+/// job's task has ended.
 public final class Worker: Service {
     private let configuration: WorkerConfiguration
     private let registry: JobRegistry
     private let logger: Logger
     private let client: CoordinatorClient
+    /// Completions, and the handlers' unfenced side effects (`JobContext.sideEffects`).
     private let pool: PGPool
+    /// The handlers' reads (`JobContext.reads`): read-only connections.
+    private let readPool: PGPool
     private let running = RunningJobs()
     private let completions = CompletionQueue()
     /// Set when the coordinators refused our token; `run` then fails instead of returning.
@@ -62,23 +73,32 @@ public final class Worker: Service {
         self.registry = registry
         self.logger = logger
         client = CoordinatorClient(baseURLs: configuration.coordinators, token: configuration.apiToken)
-        // One connection per slot for handlers' reads, plus the completer's.
+        // One connection per slot for handlers' side effects, plus the completer's; connections
+        // open when first needed.
         pool = PGPool(connectionString: configuration.databaseURL, maxConnections: configuration.slots + 1)
+        readPool = PGPool(
+            connectionString: configuration.databaseURL, maxConnections: configuration.slots, readOnly: true)
     }
 
     public func run() async throws {
-        defer { pool.close() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.commitCompletions() }
-            group.addTask { await self.heartbeatLoop() }
-            await withGracefulShutdownHandler {
-                await self.leaseLoop()
-            } onGracefulShutdown: {
-                self.running.stop()
+        defer {
+            pool.close()
+            readPool.close()
+        }
+        await withDiscardingTaskGroup { background in
+            background.addTask { await self.commitCompletions() }
+            background.addTask { await self.heartbeatLoop() }
+            await withDiscardingTaskGroup { jobs in
+                await withGracefulShutdownHandler {
+                    await self.leaseLoop(into: &jobs)
+                } onGracefulShutdown: {
+                    self.running.stop()
+                }
+                await self.drain()
             }
-            await drain()
+            // Every job's task has ended, and with it every completion it waited for.
             completions.close()
-            group.cancelAll()
+            background.cancelAll()
         }
         if refusedToken.load(ordering: .relaxed) {
             throw WorkerError(
@@ -98,7 +118,7 @@ public final class Worker: Service {
 
     // MARK: Leasing
 
-    private func leaseLoop() async {
+    private func leaseLoop(into jobs: inout DiscardingTaskGroup) async {
         var backoff = Duration.milliseconds(200)
         while await running.waitForFreeSlot(slots: configuration.slots) {
             let free = configuration.slots - running.count
@@ -127,10 +147,15 @@ public final class Worker: Service {
                 backoff = .milliseconds(200)
                 leaseMilliseconds.store(response.leaseMilliseconds, ordering: .relaxed)
                 if running.isStopping {
-                    await release(response.jobs.map { LeaseRef(id: $0.id, token: $0.token) })
+                    await release(response.jobs.map { (LeaseRef(id: $0.id, token: $0.token), jobLogger($0)) })
                     break
                 }
-                for job in response.jobs { start(job) }
+                for job in response.jobs {
+                    let lease = LeaseRef(id: job.id, token: job.token)
+                    let jobLogger = jobLogger(job)
+                    running.add(lease, logger: jobLogger)
+                    jobs.addTask { await self.execute(job, lease: lease, logger: jobLogger) }
+                }
             } catch CoordinatorCallError.unauthorized {
                 // A wrong token will not get better by retrying: stop, so systemd shows the failure.
                 logger.critical("the coordinators refused this worker's API token; stopping")
@@ -145,126 +170,168 @@ public final class Worker: Service {
         }
     }
 
-    private func start(_ job: LeasedJob) {
-        let lease = LeaseRef(id: job.id, token: job.token)
-        running.add(lease)
-        let task = Task { await self.execute(job, lease: lease) }
-        running.attach(task, to: lease)
+    /// The job's logger: `job.id`, `job.kind`, `job.attempt` and the kind's fields (`bill.channel`).
+    private func jobLogger(_ job: LeasedJob) -> Logger {
+        var jobLogger = logger
+        let metadata = configuration.logFields.metadata(
+            id: job.id, kind: job.kind, attempt: job.attempt, args: job.args)
+        for (key, value) in metadata { jobLogger[metadataKey: key] = "\(value)" }
+        return jobLogger
     }
 
     // MARK: Running one job
 
-    private func execute(_ job: LeasedJob, lease: LeaseRef) async {
+    /// How a job's run ended: its handler returned or threw, its time ran out, or it was stopped.
+    private enum RunEnd: Sendable {
+        case finished(Result<JobResult, any Error>)
+        case timedOut(Duration)
+        case stopped(RunningJobs.Stop)
+    }
+
+    /// Runs the job's handler against its time limit and a stop from outside, in a task group of
+    /// its own; the first to end decides, the others are cancelled, and the outcome is reported
+    /// at once. A handler that ignores cancellation keeps its slot until it returns (the group
+    /// waits for it), but its job is settled without it: failed after its time limit, or left to
+    /// whoever holds the lease now; anything it commits later is refused by the fence.
+    private func execute(_ job: LeasedJob, lease: LeaseRef, logger jobLogger: Logger) async {
         defer { running.remove(lease) }
-        var jobLogger = logger
-        jobLogger[metadataKey: "job.id"] = "\(job.id)"
-        jobLogger[metadataKey: "job.kind"] = "\(job.kind)"
         guard let handler = registry.handler(for: job.kind) else {
             // Handed back without using an attempt (a newer worker may know the kind, e.g. during a
             // rolling deploy), a little later so this worker does not take it straight back.
-            jobLogger.warning("no handler for this kind on this worker; handing the job back")
-            await snooze(lease, milliseconds: 30_000, logger: jobLogger)
+            await snooze(
+                lease, milliseconds: 30_000, logger: jobLogger, because: "no handler for this kind on this worker")
             return
         }
-        let context = JobContext(job: job, worker: configuration.workerID, pool: pool, logger: jobLogger)
+        let context = JobContext(
+            job: job, worker: configuration.workerID, reads: JobReads(pool: readPool), sideEffects: pool,
+            logger: jobLogger)
         defer { context.cleanup.run() }
-        let result: JobResult
-        do {
-            result = try await runWithTimeout(handler, context, timeout: handler.timeout ?? configuration.jobTimeout)
-        } catch let failure as JobFailure {
-            if !Task.isCancelled {
-                await fail(
-                    lease, failure.message, retryable: failure.retryable,
-                    retryAfterMilliseconds: failure.retryAfter?.clampedDelayMilliseconds)
+        let limit = handler.timeout ?? configuration.jobTimeout
+        await withTaskGroup(of: RunEnd?.self) { group in
+            group.addTask {
+                do {
+                    return .finished(.success(try await handler.run(context)))
+                } catch {
+                    return .finished(.failure(error))
+                }
             }
-            return
-        } catch {
-            // Cancelled because the lease was lost (or at shutdown, where the lease is handed back).
-            if !Task.isCancelled { await fail(lease, "\(error)", retryable: true) }
-            return
+            group.addTask { await self.running.waitForStop(lease).map(RunEnd.stopped) }
+            group.addTask {
+                do { try await Task.sleep(for: limit) } catch { return nil }
+                return .timedOut(limit)
+            }
+            // Only a cancelled watcher ends with nil; the handler's task always has an answer.
+            var end: RunEnd?
+            while end == nil, let next = await group.next() { end = next }
+            group.cancelAll()
+            // The worker itself is being torn down: report nothing, the lease expires.
+            guard let end, !Task.isCancelled else { return }
+            await settle(end, lease: lease, logger: jobLogger)
         }
-        if Task.isCancelled { return }
-        switch result {
-        case .snooze(let delay):
+    }
+
+    private func settle(_ end: RunEnd, lease: LeaseRef, logger jobLogger: Logger) async {
+        switch end {
+        case .stopped(.leaseLost):
+            jobLogger.warning(
+                "lease lost; the job was stopped and nothing of this attempt lands", metadata: outcome(.leaseLost))
+        case .stopped(.handedBack):
+            // `drain` hands it back and says so.
+            break
+        case .timedOut(let limit):
+            running.settle(lease)
+            await fail(lease, JobFailure("the job ran longer than its limit of \(limit); stopped"), logger: jobLogger)
+        case .finished(.failure(let error)):
+            await fail(lease, error as? JobFailure ?? JobFailure("\(error)"), logger: jobLogger)
+        case .finished(.success(.snooze(let delay))):
             await snooze(lease, milliseconds: delay.clampedDelayMilliseconds, logger: jobLogger)
-        case .complete, .completeAlone:
+        case .finished(.success(.complete(let writes))):
             running.markCompleting(lease)
-            let outcome: CompletionOutcome
-            switch result {
-            case .completeAlone(let writes):
-                outcome =
-                    await CompletionQueue.commit([(lease, writes)], pool: pool).first
-                    ?? .transactionFailed("no outcome")
-            case .complete(let writes):
-                outcome = await completions.complete(lease, writes: writes)
-            case .snooze:
-                return
-            }
-            switch outcome {
-            case .completed: break
-            case .leaseLost:
-                jobLogger.warning("lease lost before completion; this attempt's writes were rolled back")
-            case .writesFailed(let message):
-                await fail(lease, "writing the job's results failed: \(message)", retryable: true)
-            case .transactionFailed(let message):
-                await fail(lease, "the completion transaction failed: \(message)", retryable: true)
-            }
+            await report(await completions.complete(lease, writes: writes), lease: lease, logger: jobLogger)
+        case .finished(.success(.completeAlone(let writes))):
+            running.markCompleting(lease)
+            let outcome = await CompletionQueue.commit([(lease, writes)], pool: pool).first
+            await report(
+                outcome ?? .transactionFailed(WorkerError("the commit gave no outcome")), lease: lease,
+                logger: jobLogger)
         }
     }
 
-    /// Runs the handler in a task of its own and gives up on it after `timeout`: the task is
-    /// cancelled and the job failed, even if the handler ignores cancellation (its late completion,
-    /// if any, is then refused by the fence).
-    private func runWithTimeout(_ handler: any JobHandler, _ context: JobContext, timeout: Duration) async throws
-        -> JobResult
+    private func report(_ outcome: CompletionOutcome, lease: LeaseRef, logger jobLogger: Logger) async {
+        switch outcome {
+        case .completed:
+            jobLogger.info("job completed", metadata: self.outcome(.completed))
+        case .leaseLost:
+            jobLogger.warning(
+                "lease lost before completion; this attempt's writes were rolled back",
+                metadata: self.outcome(.leaseLost))
+        case .writesFailed, .transactionFailed:
+            await fail(lease, outcome.failure ?? JobFailure("the completion failed"), logger: jobLogger)
+        }
+    }
+
+    /// The words each outcome is logged with under `job.outcome`.
+    enum Outcome: String {
+        case completed, retried, snoozed, dead
+        case leaseLost = "lease_lost"
+        case handedBack = "handed_back"
+        /// The coordinators could not be told; the lease expires and the reaper decides.
+        case unreported
+    }
+
+    private func outcome(_ outcome: Outcome, _ more: Logger.Metadata = [:]) -> Logger.Metadata {
+        more.merging(["job.outcome": "\(outcome.rawValue)"]) { $1 }
+    }
+
+    private func snooze(_ lease: LeaseRef, milliseconds: Int64, logger jobLogger: Logger, because reason: String? = nil)
+        async
     {
-        let work = Task { try await handler.run(context) }
-        let decided = OnceFlag()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JobResult, any Error>) in
-                let timer = Task {
-                    try? await Task.sleep(for: timeout)
-                    guard !Task.isCancelled, decided.claim() else { return }
-                    work.cancel()
-                    continuation.resume(
-                        throwing: JobFailure("the job ran longer than its limit of \(timeout); stopped"))
-                }
-                Task {
-                    let result = await work.result
-                    timer.cancel()
-                    guard decided.claim() else { return }
-                    continuation.resume(with: result)
-                }
-            }
-        } onCancel: {
-            work.cancel()
-        }
-    }
-
-    private func snooze(_ lease: LeaseRef, milliseconds: Int64, logger jobLogger: Logger) async {
         do {
             _ = try await client.call(
                 LeaseAPI.snoozePath,
                 SnoozeRequest(worker: configuration.workerID, lease: lease, delayMilliseconds: milliseconds),
                 as: [String: String].self)
+            jobLogger.log(
+                level: reason == nil ? .info : .warning, "\(reason.map { "\($0); " } ?? "")job snoozed",
+                metadata: outcome(.snoozed, ["job.snooze_ms": "\(milliseconds)"]))
+        } catch CoordinatorCallError.leaseLost {
+            jobLogger.warning("lease lost before the job could be snoozed", metadata: outcome(.leaseLost))
         } catch {
-            jobLogger.warning("snooze failed; the lease expires instead", metadata: ["error": "\(error)"])
+            jobLogger.warning(
+                "snooze failed; the lease expires instead", metadata: outcome(.unreported, ["error": "\(error)"]))
         }
     }
 
-    private func fail(_ lease: LeaseRef, _ message: String, retryable: Bool, retryAfterMilliseconds: Int64? = nil) async
-    {
+    private func fail(_ lease: LeaseRef, _ failure: JobFailure, logger jobLogger: Logger) async {
         do {
-            _ = try await client.call(
+            let answer = try await client.call(
                 LeaseAPI.failPath,
                 FailRequest(
-                    worker: configuration.workerID, lease: lease, error: message, retryable: retryable,
-                    retryAfterMilliseconds: retryAfterMilliseconds),
+                    worker: configuration.workerID, lease: lease, error: failure.message,
+                    retryable: failure.retryable, retryAfterMilliseconds: failure.retryAfter?.clampedDelayMilliseconds),
                 as: FailResponse.self)
+            if let runAt = answer.runAt, answer.state != JobState.dead.rawValue {
+                jobLogger.warning(
+                    "job failed; it runs again later",
+                    metadata: outcome(
+                        .retried,
+                        ["error": "\(failure.message)", "job.retry_at": "\(PGTimestamp(microsecondsSince1970: runAt))"])
+                )
+            } else {
+                jobLogger.error(
+                    failure.retryable
+                        ? "job failed on its last attempt; it is dead" : "job failed for good; it is dead",
+                    metadata: outcome(.dead, ["error": "\(failure.message)"]))
+            }
+        } catch CoordinatorCallError.leaseLost {
+            jobLogger.warning(
+                "lease lost before the failure could be recorded",
+                metadata: outcome(.leaseLost, ["error": "\(failure.message)"]))
         } catch {
             // The lease expires and the reaper counts the attempt; nothing is lost.
-            logger.warning(
-                "could not report a failure", metadata: ["job.id": "\(lease.id)", "error": "\(error)"])
+            jobLogger.warning(
+                "could not report the job's failure; the lease expires instead",
+                metadata: outcome(.unreported, ["error": "\(failure.message)", "report.error": "\(error)"]))
         }
     }
 
@@ -292,38 +359,52 @@ public final class Worker: Service {
                 let answer = try await client.call(
                     LeaseAPI.heartbeatPath, HeartbeatRequest(worker: configuration.workerID, leases: leases),
                     as: HeartbeatResponse.self)
-                for lease in running.leasesLost(answer.lost) {
-                    logger.warning("lease lost; cancelling the job", metadata: ["job.id": "\(lease.id)"])
-                }
+                // Each stopped job says so itself, once.
+                running.leasesLost(answer.lost)
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    /// After leasing stopped: give running jobs the grace period, then hand back the rest.
+    /// After leasing stopped: give running jobs the grace period (returning as soon as the last
+    /// one ends), then stop and hand back the rest.
     private func drain() async {
-        let deadline = ContinuousClock.now + configuration.gracePeriod
-        while running.count > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        let grace = configuration.gracePeriod
+        await withTaskGroup(of: Void.self) { race in
+            race.addTask { await self.running.waitUntilIdle() }
+            race.addTask { try? await Task.sleep(for: grace) }
+            await race.next()
+            race.cancelAll()
         }
-        let unfinished = running.leases
+        let unfinished = running.handBack()
         guard !unfinished.isEmpty else { return }
         logger.warning(
             "grace period over; handing back unfinished jobs", metadata: ["jobs.count": "\(unfinished.count)"])
-        for lease in unfinished { running.cancel(lease) }
         await release(unfinished)
-        for task in running.tasks { await task.value }
     }
 
-    private func release(_ leases: [LeaseRef]) async {
-        guard !leases.isEmpty else { return }
+    /// Hands leases back without using an attempt, and logs each job's outcome.
+    private func release(_ jobs: [(lease: LeaseRef, logger: Logger)]) async {
+        guard !jobs.isEmpty else { return }
         do {
-            _ = try await client.call(
-                LeaseAPI.releasePath, ReleaseRequest(worker: configuration.workerID, leases: leases),
+            let answer = try await client.call(
+                LeaseAPI.releasePath, ReleaseRequest(worker: configuration.workerID, leases: jobs.map(\.lease)),
                 as: ReleaseResponse.self)
+            let released = Set(answer.released)
+            for (lease, jobLogger) in jobs {
+                if released.contains(lease.id) {
+                    jobLogger.notice("job handed back; no attempt used", metadata: outcome(.handedBack))
+                } else {
+                    jobLogger.warning("lease lost before the job could be handed back", metadata: outcome(.leaseLost))
+                }
+            }
         } catch {
-            logger.warning("could not hand back leases; they expire instead", metadata: ["error": "\(error)"])
+            for (_, jobLogger) in jobs {
+                jobLogger.warning(
+                    "could not hand the job back; its lease expires instead",
+                    metadata: outcome(.unreported, ["error": "\(error)"]))
+            }
         }
     }
 }
@@ -331,10 +412,4 @@ public final class Worker: Service {
 public struct WorkerError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// True for the first caller of `claim()` only: which of two racing tasks resumes a continuation.
-final class OnceFlag: Sendable {
-    private let taken = Atomic<Bool>(false)
-    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import ReconTestSupport
 import Testing
 
 @testable import ReconArchive
 
-@Suite struct InflaterFileTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct InflaterFileTests {
     @Test(.enabled(if: ExternalTool.gzip != nil, "needs the gzip command"))
     func theSystemGzipInflatesToTheSameBytes() throws {
         let folder = try TempFolder()

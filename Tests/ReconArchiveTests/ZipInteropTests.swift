@@ -1,10 +1,11 @@
 import Foundation
+import ReconTestSupport
 import Testing
 
 @testable import ReconArchive
 
 /// Archives made by another tool (Python's zipfile) read with ZipArchive.
-@Suite struct ZipInteropTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct ZipInteropTests {
     /// Python writing to a pipe cannot seek back, so it uses data descriptors (flag bit 3).
     @Test(.enabled(if: ExternalTool.python3 != nil, "needs python3"), arguments: [false, true])
     func weReadAnArchiveMadeByPython(throughAPipe: Bool) throws {

@@ -1,10 +1,11 @@
 import Foundation
+import ReconTestSupport
 import Testing
 
 @testable import ReconArchive
 
 /// ZipWriter's archives checked by other tools: Python's zipfile and Info-ZIP's unzip.
-@Suite struct ZipWriterTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct ZipWriterTests {
     static let entries: [(nameBytes: [UInt8], data: [UInt8])] = [
         (ZipTestFiles.gbkName, TestData.mixed(count: 300_000, seed: 11)),
         (Array("2088_20261123_summary.csv".utf8), Array("#合计\r\n".utf8)),

@@ -179,6 +179,27 @@ import Testing
         #expect(error?.reason == "not valid GBK at byte 0")
     }
 
+    /// Footers that disagree with the complete rows contradict the bill's totals (dead at once when
+    /// staged); a cut file, missing its end marker or a footer, does not (fetched again).
+    @Test func onlyFootersThatDisagreeContradictTheTotals() throws {
+        let details = AlipayParserTests.details
+        let disagreeing = [
+            details.replacingOccurrences(of: "#交易合计：1笔", with: "#交易合计：2笔"),
+            details.replacingOccurrences(of: "商家实收共50.00元", with: "商家实收共50.01元"),
+            details.replacingOccurrences(of: "退款共-20.00元", with: "退款共-21.00元"),
+        ]
+        for text in disagreeing { #expect(try refusal(text)?.contradictsItsTotals == true) }
+        let damaged = [
+            details.components(separatedBy: AlipayParserTests.end)[0],
+            details.replacingOccurrences(of: "#退款合计：1笔，商家实收退款共-20.00元，商家优惠退款共0.00元\r\n", with: ""),
+            details.replacingOccurrences(of: ",50.00,50.00,", with: ",12.345,50.00,"),
+        ]
+        for text in damaged {
+            let error = try refusal(text)
+            #expect(error != nil && error?.contradictsItsTotals == false, "\(String(describing: error))")
+        }
+    }
+
     @Test func theSummaryMustAgreeWithTheDetails() throws {
         let (_, parser) = try parse(AlipayParserTests.details)
         let wrongFee = try AlipaySummary.parse(
@@ -187,16 +208,19 @@ import Testing
         let error = billError { () throws(BillError) in try parser.check(against: wrongFee) }
         #expect(error?.file == "汇总.csv" && error?.line == 6 && error?.column == "服务费（元）" && error?.check == "summary")
         #expect(error?.reason.contains("服务费（元） is -0.19") == true)
+        #expect(error?.contradictsItsTotals == true)
         let wrongCount = try AlipaySummary.parse(
             try GBK.encode(AlipayParserTests.summary.replacingOccurrences(of: "合计,,1,1,", with: "合计,,2,1,")),
             file: "汇总.csv")
-        #expect(billError { () throws(BillError) in try parser.check(against: wrongCount) }?.column == "交易订单总笔数")
+        let countError = billError { () throws(BillError) in try parser.check(against: wrongCount) }
+        #expect(countError?.column == "交易订单总笔数" && countError?.contradictsItsTotals == true)
         let otherDay = try AlipaySummary.parse(
             try GBK.encode(
                 AlipayParserTests.summary.replacingOccurrences(of: "终止日期：[2026年11月24日", with: "终止日期：[2026年11月25日")),
             file: "汇总.csv")
         let dayError = billError { () throws(BillError) in try parser.check(against: otherDay) }
         #expect(dayError?.line == 3 && dayError?.column == "终止日期" && dayError?.check == "identity")
+        #expect(dayError?.contradictsItsTotals == false)
         let cut = try GBK.encode(
             AlipayParserTests.summary.components(separatedBy: "#-----------------------------------------业务汇总列表结束")[0])
         let error2 = billError { () throws(BillError) in _ = try AlipaySummary.parse(cut, file: "汇总.csv") }

@@ -42,6 +42,28 @@ import Testing
         #expect(try parse(BankCSVParserTests.header + "#TOTAL,0,0.00,0.00\n").isEmpty)
     }
 
+    /// A trailer that disagrees with the complete lines contradicts the bill's totals (dead at once
+    /// when staged); a cut file, without its trailer or ending mid-line, does not (fetched again).
+    @Test func onlyATrailerThatDisagreesContradictsTheTotals() {
+        let good = BankCSVParserTests.good
+        let disagreeing = [
+            good.replacingOccurrences(of: "#TOTAL,2,", with: "#TOTAL,3,"),
+            good.replacingOccurrences(of: "30.00,0.15", with: "30.01,0.15"),
+            good.replacingOccurrences(of: "0.15\r\n", with: "0.16\r\n"),
+        ]
+        for text in disagreeing {
+            #expect((#expect(throws: BillError.self) { try parse(text) })?.contradictsItsTotals == true)
+        }
+        let damaged = [
+            good.replacingOccurrences(of: "#TOTAL,2,30.00,0.15\r\n", with: ""),
+            String(good.prefix(good.count / 2)),
+            Self.header + "2026-11-23 09:15:07,\"B1",
+        ]
+        for text in damaged {
+            #expect((#expect(throws: BillError.self) { try parse(text) })?.contradictsItsTotals == false)
+        }
+    }
+
     @Test(
         arguments: [
             (good.replacingOccurrences(of: "#TOTAL,2,30.00,0.15\r\n", with: ""), nil as Int?, "trailer", "missing"),

@@ -190,6 +190,28 @@ import Testing
         #expect(error?.reason.contains(reason) == true, "\(String(describing: error))")
     }
 
+    /// Totals that disagree with the complete rows contradict the bill (dead at once when staged);
+    /// a cut file, without its totals or ending mid-row, does not (fetched again).
+    @Test func onlyTotalsThatDisagreeContradictTheBill() {
+        let example = WeChatBillParserTests.example
+        let disagreeing = [
+            example.replacingOccurrences(of: "`0.18000,", with: "`0.18001,"),
+            example.replacingOccurrences(of: "`2,`50.00", with: "`3,`50.00"),
+        ]
+        for text in disagreeing {
+            #expect(billError { () throws(BillError) in _ = try parse(text) }?.contradictsItsTotals == true)
+        }
+        let damaged = [
+            example.replacingOccurrences(of: Self.totalsHeader + "\r\n" + Self.totals + "\r\n", with: ""),
+            example.replacingOccurrences(of: Self.totals + "\r\n", with: ""),
+            String(example.prefix(Self.header.count + 2 + Self.payment.count / 2)),
+        ]
+        for text in damaged {
+            let error = billError { () throws(BillError) in _ = try parse(text) }
+            #expect(error != nil && error?.contradictsItsTotals == false, "\(String(describing: error))")
+        }
+    }
+
     @Test func invalidUTF8IsRefusedWithItsOffset() {
         var bytes = Array(WeChatBillParserTests.example.utf8)
         let at = Array(Self.header.utf8).count + 2 + 3

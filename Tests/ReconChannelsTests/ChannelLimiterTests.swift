@@ -11,7 +11,7 @@ import ReconTestSupport
 import Testing
 
 /// The shared limits against a real cluster and real transfers.
-@Suite struct ChannelLimiterTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct ChannelLimiterTests {
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 21))
 
     /// A fetch cancelled while the server is still sending (lost lease, SIGTERM) gives its slot

@@ -4,11 +4,12 @@ import ReconChannels
 import ReconCore
 import ReconHTTP
 import ReconMockChannel
+import ReconTestSupport
 import Testing
 
 /// `FetchSession.downloadFile` against the mock's file server: what a part file left behind
 /// turns into.
-@Suite struct DownloadFileTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct DownloadFileTests {
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 20))
 
     /// A part file the server cannot continue (416): the whole file as it was before the rename

@@ -10,7 +10,7 @@ import ReconTestSupport
 import Testing
 
 /// Staging a channel-day against a real cluster.
-@Suite struct StagedBillTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct StagedBillTests {
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 22))
     static let otherDay = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 23))
 
@@ -151,5 +151,49 @@ import Testing
         #expect(try row.decode(String.self, at: 0) == refundKey)
         #expect(try row.decode(Int64.self, at: 1) == MatchKey.keyHash("REFUND-OWN"))
         #expect(try row.decode(String.self, at: 2) == "PAY-1")
+    }
+
+    /// A bill that contradicts its own totals is refused for good (`ChannelError.permanent`: the
+    /// job is dead at once); any other refusal, which a damaged download could cause, retryably.
+    /// Either way nothing of it is staged and the earlier rows stay.
+    @Test(arguments: [true, false])
+    func aRefusedBillStagesNothingAndSaysWhetherAnotherDownloadCanHelp(contradictsItsTotals: Bool) async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("refused"), maxConnections: 2)
+        defer { pool.close() }
+        let earlier = Self.staging(job: 1, lines: 10, amountFen: 500)
+        try await pool.transaction { try earlier.write(on: $0) }
+        let refusal = BillError(
+            file: "bank/20261122.csv", line: 42, column: "sum", check: "trailer", reason: "the lines add up to 30.00",
+            contradictsItsTotals: contradictsItsTotals)
+        let bill = DownloadedBill(
+            path: "/nonexistent/refused.csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv"
+        ) { _, emit in
+            for number in 1...40 {
+                try emit(
+                    BillLine(
+                        channel: "bank-a", billDate: Self.day, channelTransactionID: "R\(number)", merchantOrderID: nil,
+                        refundID: nil, kind: .payment, amountFen: 1, feeFen: 0, channelStatus: "SUCCESS",
+                        timeMicroseconds: Int64(Self.day.dayNumber) * 86_400_000_000, lineNumber: number + 1))
+            }
+            throw refusal
+        }
+        let staging = StagedBill(
+            channel: "bank-a", day: Self.day, bill: bill, keyRule: .sharedTransactionID, jobID: 2, leaseToken: 2,
+            worker: "test")
+        let error = await #expect(throws: ChannelError.self) {
+            try await pool.transaction { try staging.write(on: $0) }
+        }
+        switch error {
+        case .permanent(let message)?:
+            #expect(contradictsItsTotals, "\(message)")
+            #expect(message.contains("nothing staged") && message.contains("bank/20261122.csv:42"))
+        case .transient(let message, _)?:
+            #expect(!contradictsItsTotals, "\(message)")
+            #expect(message.contains("nothing staged"))
+        case nil:
+            Issue.record("the staging did not fail")
+        }
+        let kept = try await Self.staged(pool, Self.day, job: 1)
+        #expect(kept.lines == 10 && kept.ofJob == 10)
     }
 }

@@ -4,7 +4,7 @@ import ReconJobs
 import ReconTestSupport
 import Testing
 
-@Suite(.serialized) struct APIRefusalTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct APIRefusalTests {
     @Test func requestsWithoutTheRightTokenOrWithABadBodyChangeNothing() async throws {
         let harness = try await DaemonHarness(label: "auth")
         let base = try await harness.startCoordinator()

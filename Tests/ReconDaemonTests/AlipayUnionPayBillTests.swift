@@ -6,7 +6,7 @@ import ReconTestSupport
 import Testing
 
 /// `fetch_bill` for Alipay and UnionPay against the mock, through real processes.
-@Suite(.serialized) struct AlipayUnionPayBillTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct AlipayUnionPayBillTests {
     func expectTruth(_ fixture: BillFixture, channel: String, mockChannel: String, merchant: String, date: String)
         async throws
     {

@@ -7,7 +7,7 @@ import Testing
 
 /// `fetch_bill` for a `bank_csv` channel, end to end: real mock channel, coordinator and workers,
 /// HTTP through libcurl and PostgreSQL.
-@Suite(.serialized) struct BankBillTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct BankBillTests {
     static func channel(_ base: String, extra: String = "") -> String {
         """
         [[channel]]

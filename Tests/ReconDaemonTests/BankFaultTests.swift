@@ -8,7 +8,7 @@ import Testing
 
 /// Every fault of the mock channel against a `bank_csv` channel ends as CHANNELS.md §5 says: one
 /// mock, one coordinator, two workers, one date per fault.
-@Suite(.serialized) struct BankFaultTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct BankFaultTests {
     /// Today's and yesterday's date in Beijing, where the channels' days are.
     static func beijingDay(offset: Int) -> String {
         LocalDay.beijingToday(offset: offset).description
@@ -186,7 +186,7 @@ import Testing
         let escaping = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-12", maxAttempts: 2)
         let bomb = try await fixture.enqueueFetch(channel: "bank-zip", date: "2026-11-13", maxAttempts: 2)
         let corrupt = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-14")
-        let disagreeing = try await fixture.enqueueFetch(channel: "bank-plain", date: "2026-11-15", maxAttempts: 2)
+        let disagreeing = try await fixture.enqueueFetch(channel: "bank-plain", date: "2026-11-15", maxAttempts: 5)
 
         for (id, channel) in [(gz, "bank-gz"), (zip, "bank-zip")] {
             #expect(try await fixture.waitUntilFinished(id) == "completed")
@@ -209,8 +209,19 @@ import Testing
         #expect(try await fixture.waitUntilFinished(corrupt) == "completed")
         #expect(try await fixture.jobErrors(corrupt).contains("2026-11-14"))
         #expect(try await fixture.staged("bank-gz", "2026-11-14").lines == 400)
-        // Totals that disagree: refused with the trailer's line, nothing staged, no bill_fetches row.
+        // Totals that disagree: refused with the trailer's line, nothing staged, no bill_fetches row;
+        // dead at its first attempt of five (a fresh download would disagree the same way), and
+        // said so once in the worker's log and once in the coordinator's, naming channel and day.
         #expect(try await fixture.waitUntilFinished(disagreeing) == "dead")
+        #expect(try await fixture.harness.jobState(disagreeing).attempt == 1)
+        for process in fixture.harness.workers + fixture.harness.coordinators {
+            let dead = process.output.split(separator: "\n").filter {
+                $0.contains("job.id=\(disagreeing) ") && $0.contains("job.outcome=dead")
+            }
+            #expect(dead.count == 1, "\(process.name): \(process.output.suffix(3000))")
+            #expect(dead.first?.contains("bill.channel=bank-plain") == true, "\(dead)")
+            #expect(dead.first?.contains("bill.date=2026-11-15") == true, "\(dead)")
+        }
         let disagreement = try await fixture.jobErrors(disagreeing)
         #expect(
             disagreement.contains("nothing staged") && disagreement.contains(":4") && disagreement.contains("30.01"),

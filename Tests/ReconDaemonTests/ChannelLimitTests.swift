@@ -6,7 +6,7 @@ import ReconTestSupport
 import Testing
 
 /// A channel's limits hold across every worker: the mock counts what it sees.
-@Suite(.serialized) struct ChannelLimitTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct ChannelLimitTests {
     static func channel(_ name: String, base: String, concurrent: Int, perSecond: Int) -> String {
         """
         [[channel]]

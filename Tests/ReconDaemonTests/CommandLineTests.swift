@@ -4,7 +4,7 @@ import ReconTestSupport
 import Testing
 
 /// The operator's commands, run as the `recon` binary against a real database.
-@Suite struct CommandLineTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct CommandLineTests {
     func recon(_ arguments: [String], database: String) throws -> (status: Int32, output: String) {
         try runRecon(arguments, environment: ["RECON_DATABASE_URL": database])
     }

@@ -5,7 +5,7 @@ import ReconPostgres
 import ReconTestSupport
 import Testing
 
-@Suite(.serialized) struct LeasingTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct LeasingTests {
     @Test func twoWorkersAndTwoCoordinatorsCompleteTenThousandJobsExactlyOnce() async throws {
         let harness = try await DaemonHarness(label: "tenk")
         try await harness.startCoordinator()

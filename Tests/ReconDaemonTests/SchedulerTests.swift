@@ -5,7 +5,7 @@ import ReconPostgres
 import ReconTestSupport
 import Testing
 
-@Suite(.serialized) struct SchedulerTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct SchedulerTests {
     static let jobFile = """
         [[schedule]]
         name = "nightly"

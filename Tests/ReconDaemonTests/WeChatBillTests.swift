@@ -7,7 +7,7 @@ import Testing
 
 /// `fetch_bill` for WeChat Pay v3 against the mock: signed requests (the mock checks them with the
 /// merchant's public key), signed answers (checked with the mock's platform key), gzip + SHA-1.
-@Suite(.serialized) struct WeChatBillTests {
+@Suite(.tags(.integration), .skippedWhenFast, .serialized) struct WeChatBillTests {
     static let merchant = "1900000001"
 
     static func channel(_ name: String, base: String, data: String, key: String, merchant: String = merchant) -> String

@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ReconHTTP
+import ReconTestSupport
 import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-@Suite struct DownloadTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct DownloadTests {
     @Test func streamedDownloadMatchesTheServersDigest() async throws {
         try await withTemporaryDirectory { directory in
             try await withTestServer({ router in

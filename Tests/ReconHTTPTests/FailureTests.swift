@@ -3,10 +3,11 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ReconHTTP
+import ReconTestSupport
 import Testing
 
 /// Each way a transfer can end badly comes back as a result with its own outcome.
-@Suite struct FailureTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct FailureTests {
     @Test func serverSlowerThanTheTotalTimeoutGivesTimedOut() async throws {
         try await withTestServer({ router in
             router.get("slow") { _, _ -> String in

@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ReconHTTP
+import ReconTestSupport
 import Testing
 
-@Suite struct RequestTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct RequestTests {
     /// Body bytes (NUL and non-UTF-8 included) and headers reach the server unchanged.
     @Test(arguments: [HTTPMethod.post, .put])
     func bodyAndHeadersRoundTrip(method: HTTPMethod) async throws {

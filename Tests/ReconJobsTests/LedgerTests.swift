@@ -34,7 +34,7 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
     try await pool.query("SELECT state FROM recon_jobs WHERE id = $1", [id]).first?.decode(String.self, at: 0)
 }
 
-@Suite struct LedgerTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct LedgerTests {
     @Test func uniqueKeysDeduplicateAcrossAndWithinBatches() async throws {
         let pool = try await ledger()
         defer { pool.close() }
@@ -131,10 +131,11 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             if attempt < 3 {
                 let delay = policy.delayMilliseconds(afterAttempt: attempt, using: &expected)
                 #expect(delay <= policy.ceilingMilliseconds(afterAttempt: attempt))
-                guard case .retryable(let runAt) = outcome.0 else {
+                guard case .recorded(let failed) = outcome.0, let runAt = failed.retryAt else {
                     Issue.record("attempt \(attempt) should be retryable, got \(outcome.0)")
                     return
                 }
+                #expect(failed.id == id && failed.attempt == attempt && failed.worker == "w1")
                 // The run_at is the statement's now + the drawn delay: between the clock read
                 // before the fail and the one after it, however long a loaded machine took.
                 let start = runAt.microsecondsSince1970 - delay * 1000
@@ -142,7 +143,11 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
                     start >= before.microsecondsSince1970 - 1000 && start <= after.microsecondsSince1970 + 1000,
                     "attempt \(attempt): run_at − \(delay) ms is outside the fail call")
             } else {
-                #expect(outcome.0 == .dead)
+                guard case .recorded(let failed) = outcome.0 else {
+                    Issue.record("attempt 3 should be recorded, got \(outcome.0)")
+                    return
+                }
+                #expect(failed.isDead && failed.attempt == 3 && failed.kind == "fetch_bill")
             }
         }
         #expect(try await state(pool, id) == "dead")
@@ -166,7 +171,11 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
                 LeaseRef(id: job.id, token: job.token), worker: "w1", error: "40002 isv.invalid-signature",
                 retryable: false, on: connection, random: &generator)
         }
-        #expect(outcome == .dead)
+        guard case .recorded(let failed) = outcome else {
+            Issue.record("the failure should be recorded, got \(outcome)")
+            return
+        }
+        #expect(failed.isDead && failed.attempt == 1 && failed.error == "40002 isv.invalid-signature")
     }
 
     @Test func snoozeAndReleaseUseNoAttempt() async throws {
@@ -213,7 +222,9 @@ func state(_ pool: PGPool, _ id: Int64) async throws -> String? {
             var generator = CountingGenerator(state: 3)
             return try JobLedger.reapExpired(limit: 100, on: connection, random: &generator)
         }
-        #expect(reaped == 2)
+        #expect(reaped.map(\.id) == ids)
+        #expect(reaped.map(\.isDead) == [false, true])
+        #expect(reaped.map(\.kind) == ["a", "b"] && reaped.allSatisfy { $0.worker == "w1" && $0.attempt == 1 })
         #expect(try await state(pool, ids[0]) == "retryable")
         #expect(try await state(pool, ids[1]) == "dead")
         let error = try await pool.query("SELECT errors->0->>'error' FROM recon_jobs WHERE id = $1", [ids[1]]).first?

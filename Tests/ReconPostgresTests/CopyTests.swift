@@ -2,7 +2,7 @@ import ReconPostgres
 import ReconTestSupport
 import Testing
 
-@Suite struct CopyTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct CopyTests {
     /// The row the test writes as number `index`: awkward text every so often, NULLs, negatives.
     static func row(_ index: Int) -> (id: Int64, amount: Int64, note: String?, day: PGDate) {
         let note: String? =

@@ -5,7 +5,7 @@ import ReconStore
 import ReconTestSupport
 import Testing
 
-@Suite struct MigrationTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct MigrationTests {
     @Test func twoProcessesMigratingAtOnceApplyEachMigrationOnce() async throws {
         let database = try await TestPostgres.freshDatabase("migrate")
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in

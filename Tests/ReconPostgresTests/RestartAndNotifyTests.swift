@@ -5,7 +5,7 @@ import ReconTestSupport
 import Testing
 
 /// These restart their own cluster, so they get one of their own.
-@Suite struct RestartAndNotifyTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct RestartAndNotifyTests {
     @Test func poolSurvivesServerRestart() async throws {
         try await EmbeddedPostgres.withCluster { cluster in try await poolSurvivesServerRestart(cluster) }
     }

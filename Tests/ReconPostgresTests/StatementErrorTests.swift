@@ -2,7 +2,7 @@ import ReconPostgres
 import ReconTestSupport
 import Testing
 
-@Suite struct StatementErrorTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct StatementErrorTests {
     @Test func uniqueViolationCarriesSQLStateButNotParameters() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("unique"), maxConnections: 1)
         defer { pool.close() }
@@ -79,7 +79,7 @@ import Testing
     }
 }
 
-@Suite struct MisuseTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct MisuseTests {
     @Test func aSwallowedErrorMakesTheTransactionFailInsteadOfCommittingNothing() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("swallow"), maxConnections: 1)
         defer { pool.close() }

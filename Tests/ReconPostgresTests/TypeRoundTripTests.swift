@@ -4,7 +4,7 @@ import ReconPostgres
 import ReconTestSupport
 import Testing
 
-@Suite struct TypeRoundTripTests {
+@Suite(.tags(.integration), .skippedWhenFast) struct TypeRoundTripTests {
     @Test func everyTypeRoundTripsIncludingNulls() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.freshDatabase("types"), maxConnections: 2)
         defer { pool.close() }

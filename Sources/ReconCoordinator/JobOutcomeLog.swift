@@ -1,0 +1,44 @@
+import Logging
+import ReconJobs
+
+/// The coordinator's word on each failed attempt it records, one line per job: a failure a worker
+/// reported (`POST /v1/fail`) or a lease the reaper found expired, and whether the job runs again
+/// or is dead. The lines carry `job.id`, `job.kind`, `job.attempt`, `job.outcome` and the kind's
+/// fields (`bill.channel`, `bill.date`), so a dead-lettered bill shows in the log.
+struct JobOutcomeLog: Sendable {
+    let logger: Logger
+    let fields: JobLogFields
+
+    /// Where the failure came from.
+    enum Source {
+        /// The worker reported it.
+        case reported
+        /// The lease expired without a word from the worker.
+        case leaseExpired
+    }
+
+    func failed(_ attempt: FailedAttempt, _ source: Source) {
+        var metadata = Logger.Metadata()
+        for (key, value) in fields.metadata(
+            id: attempt.id, kind: attempt.kind, attempt: attempt.attempt, args: attempt.args)
+        {
+            metadata[key] = "\(value)"
+        }
+        metadata["worker.id"] = "\(attempt.worker ?? "?")"
+        metadata["error"] = "\(attempt.error)"
+        if let retryAt = attempt.retryAt {
+            metadata["job.outcome"] = "retried"
+            metadata["job.retry_at"] = "\(retryAt)"
+            switch source {
+            case .reported: logger.info("job failed; it runs again later", metadata: metadata)
+            case .leaseExpired: logger.warning("lease expired; the job runs again later", metadata: metadata)
+            }
+        } else {
+            metadata["job.outcome"] = "dead"
+            switch source {
+            case .reported: logger.error("job failed; it is dead", metadata: metadata)
+            case .leaseExpired: logger.error("lease expired on the job's last attempt; it is dead", metadata: metadata)
+            }
+        }
+    }
+}
