@@ -149,21 +149,18 @@ public struct FetchBillHandler: JobHandler {
     }
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
-    /// After: dead, with the alert's words.
+    /// After: dead, with the alert's words (`PublicationPolicy` decides).
     private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws
         -> JobResult
     {
         let now = clock()
-        let (ready, deadline) = channel.readyAndDeadline(for: day)
-        guard now < deadline else {
-            throw JobFailure(
-                "bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))",
-                retryable: false)
+        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason) {
+        case .dead(let message):
+            throw JobFailure(message, retryable: false)
+        case .snooze(let until):
+            logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
+            return .snooze(.microseconds(max(1000, until - now)))
         }
-        let poll = channel.pollIntervalMilliseconds * 1000
-        let next = min(deadline, now < ready ? ready : now + poll)
-        logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
-        return .snooze(.microseconds(max(1000, next - now)))
     }
 
     private func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {
