@@ -41,7 +41,7 @@ public struct FetchBillHandler: JobHandler {
     /// has any payment leg for the channel-day. Nil until internal records exist: then the bill
     /// counts as not published (snooze until the deadline), never silently as an empty day.
     public let ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)?
-    /// Microseconds since 1970 now; tests move it.
+    /// Microseconds since 1970 now; tests move it. The adapters read it through `FetchSession`.
     public let clock: @Sendable () -> Int64
 
     struct Arguments: Decodable {
@@ -53,7 +53,7 @@ public struct FetchBillHandler: JobHandler {
         channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
         secrets: SecretResolver = SecretResolver(),
         ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = nil,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        clock: @escaping @Sendable () -> Int64 = LocalTime.wallClockMicroseconds
     ) {
         self.channels = channels
         self.folders = folders
@@ -102,7 +102,7 @@ public struct FetchBillHandler: JobHandler {
                 attempt: context.job.attempt,
                 worker: context.worker, logger: logger),
             holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets,
-            attempt: context.job.attempt,
+            attempt: context.job.attempt, clock: clock,
             logger: logger)
 
         let started = ContinuousClock.now

@@ -30,7 +30,7 @@ struct AlipayAdapter: ChannelAdapter {
             describedAs: options.privateKey.description)
         var parameters = [
             "app_id": options.appID, "method": Self.method, "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
-            "timestamp": LocalTime.text(LocalTime.beijingNow()), "version": "1.0",
+            "timestamp": LocalTime.text(session.beijingSeconds), "version": "1.0",
             "biz_content": "{\"bill_type\":\"trade\",\"bill_date\":\"\(session.day)\"}",
         ]
         if let token = options.appAuthToken {

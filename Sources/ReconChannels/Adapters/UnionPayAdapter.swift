@@ -27,7 +27,7 @@ struct UnionPayAdapter: ChannelAdapter {
             "txnType": "76",
             "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID,
             "settleDate": settleDate,
-            "txnTime": LocalTime.text(LocalTime.beijingNow()).filter(\.isNumber), "fileType": "00",
+            "txnTime": LocalTime.text(session.beijingSeconds).filter(\.isNumber), "fileType": "00",
         ]
         fields["signature"] = try UnionPaySignature.sign(fields, with: signer)
         let body = FormBody.encode(fields)

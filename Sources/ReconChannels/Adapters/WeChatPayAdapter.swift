@@ -39,7 +39,7 @@ struct WeChatPayAdapter: ChannelAdapter {
 
         // Step 1: apply for the bill.
         let applied = try await session.send(
-            step: "apply", try request(url, authorization), maxBody: 64 << 10)
+            step: "apply", try request(url, authorization, session: session), maxBody: 64 << 10)
         if let failure = applied.transportFailure("\(what): apply") { throw failure }
         let application: BillApplication
         switch try Self.classifyApply(applied.answer, verifier: verifier, what: what).step() {
@@ -50,7 +50,7 @@ struct WeChatPayAdapter: ChannelAdapter {
 
         // Step 2: download exactly the URL given (it expires after 30 s), signed like the API call.
         let (downloaded, path) = try await session.downloadFile(
-            step: "download", try request(application.downloadURL, authorization),
+            step: "download", try request(application.downloadURL, authorization, session: session),
             name: "bill.csv.gz", maxBytes: channel.maxBillBytes)
         if case .end(let outcome) = try Self.classifyDownload(downloaded.answer, saved: path != nil, what: what).step()
         {
@@ -102,8 +102,11 @@ struct WeChatPayAdapter: ChannelAdapter {
         return parser.summary
     }
 
-    private func request(_ url: String, _ authorization: WeChatPayAuthorization) throws -> HTTPRequest {
-        let timestamp = Int64(Date().timeIntervalSince1970)
+    /// A signed GET of `url`, timestamped by the session's clock.
+    private func request(_ url: String, _ authorization: WeChatPayAuthorization, session: FetchSession) throws
+        -> HTTPRequest
+    {
+        let timestamp = session.unixSeconds
         let nonce = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         return HTTPRequest(
             url: url,
