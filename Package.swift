@@ -49,6 +49,12 @@ let package = Package(
         .target(name: "ReconBills", dependencies: ["ReconCore"], swiftSettings: strict),
         // Configuration: the TOML reader and the job files (schedules, `[[channel]]` tables), read from disk.
         .target(name: "ReconConfig", dependencies: ["ReconCore", "ReconBills"], swiftSettings: strict),
+        // Reconciliation's rules, pure: match keys and shards, the matching rules, the merge of two
+        // sorted streams, virtual accounts, settlement sums and the CSV files Recon writes.
+        .target(name: "ReconMatching", dependencies: ["ReconCore"], swiftSettings: strict),
+        // The payment center's own records, pure: the payments and ledger import files, row by row.
+        .target(
+            name: "ReconRecords", dependencies: ["ReconCore", "ReconCalendar", "ReconMatching"], swiftSettings: strict),
         // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
         .target(
             name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
@@ -91,7 +97,7 @@ let package = Package(
         .target(
             name: "ReconChannels",
             dependencies: [
-                "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconArchive", "ReconBlocking",
+                "ReconCore", "ReconBills", "ReconConfig", "ReconMatching", "ReconHTTP", "ReconArchive", "ReconBlocking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,13 +105,23 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
+        // Reconciliation in PostgreSQL: importing the payment center's records (and, next, the
+        // reconcile, finalize and settle jobs).
+        .target(
+            name: "ReconReconcile",
+            dependencies: [
+                "ReconRecords", "ReconMatching", "ReconBills", "ReconCalendar", "ReconCore", "ReconConfig",
+                "ReconPostgres",
+            ],
+            swiftSettings: strict),
         // The fetch_bill job: limits shared by every worker, attempts recorded, bills archived and
         // staged in the job's fenced completion.
         .target(
             name: "ReconBillJobs",
             dependencies: [
-                "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconHTTP", "ReconPostgres", "ReconJobs",
-                "ReconWorker", "ReconBlocking",
+                "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconMatching", "ReconHTTP",
+                "ReconPostgres",
+                "ReconJobs", "ReconWorker", "ReconBlocking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -139,7 +155,8 @@ let package = Package(
             name: "ReconCLI",
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
-                "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel",
+                "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel", "ReconReconcile",
+                "ReconMatching",
                 "ReconBlocking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -160,6 +177,7 @@ let package = Package(
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
                 "ReconBills", "ReconConfig", "ReconFixtures", "ReconChannels", "ReconBillJobs", "ReconArchive",
+                "ReconMatching",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -170,6 +188,13 @@ let package = Package(
             name: "ReconBillsTests",
             dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ReconRecordsTests", dependencies: ["ReconRecords", "ReconMatching"], swiftSettings: strict),
+        .testTarget(
+            name: "ReconReconcileTests",
+            dependencies: ["ReconReconcile", "ReconMatching", "ReconPostgres", "ReconTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(
             name: "ReconConfigTests", dependencies: ["ReconConfig", "ReconBills", "ReconCore"], swiftSettings: strict),
         .testTarget(name: "ReconArchiveTests", dependencies: ["ReconArchive"], swiftSettings: strict),

@@ -37,10 +37,22 @@ public struct FetchBillHandler: JobHandler {
     public let folders: BillFolders
     public let http: HTTPClient
     public let secrets: SecretResolver
-    /// When the channel's "no bill" code is ambiguous (Alipay, UnionPay): whether our own ledger
-    /// has any payment leg for the channel-day. Nil until internal records exist: then the bill
-    /// counts as not published (snooze until the deadline), never silently as an empty day.
+    /// When the channel's "no bill" code is ambiguous (Alipay, UnionPay): whether our own records
+    /// hold any payment leg for the channel-day (CHANNELS.md §5). None: an empty day. Some: the
+    /// bill is not published yet (snooze until the deadline). Nil treats every such answer as not
+    /// published, never silently as an empty day.
     public let ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)?
+
+    /// Whether `payment_legs` holds a channel leg of `channel` on `day` (its business day).
+    public static let paymentLegsExist: @Sendable (PGPool, String, LocalDay) async throws -> Bool = {
+        pool, channel, day in
+        try await pool.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM payment_legs
+                           WHERE leg_kind = 'channel' AND channel = $1 AND business_date = $2)
+            """, [channel, day.pgDate], name: "fetch_bill: legs of the channel-day"
+        ).first?.decode(Bool.self, at: 0) ?? false
+    }
     /// Microseconds since 1970 now; tests move it. The adapters read it through `FetchSession`.
     public let clock: @Sendable () -> Int64
 
@@ -52,7 +64,7 @@ public struct FetchBillHandler: JobHandler {
     public init(
         channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
         secrets: SecretResolver = SecretResolver(),
-        ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = nil,
+        ledgerHasLegs: (@Sendable (PGPool, String, LocalDay) async throws -> Bool)? = paymentLegsExist,
         clock: @escaping @Sendable () -> Int64 = LocalTime.wallClockMicroseconds
     ) {
         self.channels = channels
@@ -115,7 +127,7 @@ public struct FetchBillHandler: JobHandler {
             throw jobFailure(error, channel: channel, day: day)
         }
         var staged = StagedBill(
-            channel: channel.name, day: day, bill: nil, jobID: context.job.id,
+            channel: channel.name, day: day, bill: nil, keyRule: channel.keyRule, jobID: context.job.id,
             leaseToken: context.job.token, worker: context.worker)
         switch outcome {
         case .notReady(let reason):

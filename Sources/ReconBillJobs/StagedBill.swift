@@ -3,6 +3,7 @@ import Foundation
 public import ReconBills
 public import ReconChannels
 public import ReconCore
+public import ReconMatching
 public import ReconPostgres
 
 /// Encodes bill lines as COPY rows for `staged_bill_lines`, counting what it encodes: the
@@ -11,8 +12,10 @@ public import ReconPostgres
 public struct BillLineEncoder<Row: PGCopyRowFormat> {
     public private(set) var totals = BillSummary()
     public private(set) var row = Row(capacity: 512)
+    /// How the channel keys its refunds: what goes into `match_refund_key`.
+    public let keyRule: KeyRule
 
-    public init() {}
+    public init(keyRule: KeyRule) { self.keyRule = keyRule }
 
     public mutating func encode(_ line: BillLine) {
         row.reset()
@@ -20,6 +23,13 @@ public struct BillLineEncoder<Row: PGCopyRowFormat> {
         row.append(line.billDate.pgDate)
         row.append(Int64(line.lineNumber))
         row.append(line.channelTransactionID)
+        row.append(line.originalTransactionID)
+        row.append(
+            MatchKey(
+                transactionID: line.channelTransactionID, refundID: line.refundID, isRefund: line.kind == .refund,
+                rule: keyRule
+            ).refundID)
+        row.append(MatchKey.keyHash(line.channelTransactionID))
         row.append(line.merchantOrderID)
         row.append(line.refundID)
         row.append(line.kind.rawValue)
@@ -39,7 +49,7 @@ public struct BillLineEncoder<Row: PGCopyRowFormat> {
 
 public enum BillLineColumns {
     public static let list =
-        "channel, bill_date, line_no, channel_txn_id, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
+        "channel, bill_date, line_no, channel_txn_id, original_txn_id, match_refund_key, key_hash, merchant_order_id, refund_id, kind, amount_fen, fee_fen, channel_status, txn_time, flag"
 }
 
 /// What one fetch stages for its channel-day, run in the job's fenced completion: the old lines
@@ -52,17 +62,22 @@ public struct StagedBill: Sendable {
     public var day: LocalDay
     /// Nil for a day without business: zero lines. Its path is the archived file.
     public var bill: DownloadedBill?
+    /// How the channel keys its refunds (`ChannelDefinition.keyRule`).
+    public var keyRule: KeyRule
     public var jobID: Int64
     public var leaseToken: Int64
     public var worker: String
     /// From the job's start until the verified file was archived, recorded with the fetch.
     public var fetchMilliseconds: Int64?
 
-    public init(channel: String, day: LocalDay, bill: DownloadedBill?, jobID: Int64, leaseToken: Int64, worker: String)
-    {
+    public init(
+        channel: String, day: LocalDay, bill: DownloadedBill?, keyRule: KeyRule, jobID: Int64, leaseToken: Int64,
+        worker: String
+    ) {
         self.channel = channel
         self.day = day
         self.bill = bill
+        self.keyRule = keyRule
         self.jobID = jobID
         self.leaseToken = leaseToken
         self.worker = worker
@@ -89,7 +104,7 @@ public struct StagedBill: Sendable {
             ) { writer in
                 // The parse runs on a thread of its own, the COPY data goes out on this one.
                 let pipe = ChunkPipe()
-                let producer = BillProducer(bill: bill, pipe: pipe)
+                let producer = BillProducer(bill: bill, keyRule: keyRule, pipe: pipe)
                 let thread = Thread { producer.run() }
                 thread.start()
                 defer { producer.waitUntilDone() }
@@ -145,6 +160,7 @@ private final class BillProducer: @unchecked Sendable {
     // @unchecked: `outcome` is written by the parse thread before `done` is signalled and read
     // only after `waitUntilDone`.
     let bill: DownloadedBill
+    let keyRule: KeyRule
     let pipe: ChunkPipe
     private(set) var outcome: Result<(BillSummary, BillSummary), any Error>?
     /// The parse thread's own CPU time (parse and COPY encoding), without time spent waiting.
@@ -152,14 +168,15 @@ private final class BillProducer: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var waited = false
 
-    init(bill: DownloadedBill, pipe: ChunkPipe) {
+    init(bill: DownloadedBill, keyRule: KeyRule, pipe: ChunkPipe) {
         self.bill = bill
+        self.keyRule = keyRule
         self.pipe = pipe
     }
 
     func run() {
         let cpuAtStart = Self.threadCPUMicroseconds()
-        var encoder = BillLineEncoder<PGBinaryCopyRow>()
+        var encoder = BillLineEncoder<PGBinaryCopyRow>(keyRule: keyRule)
         var buffer = PGBinaryCopyRow.header
         buffer.reserveCapacity(300 << 10)
         outcome = Result {

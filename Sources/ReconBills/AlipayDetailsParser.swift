@@ -254,8 +254,11 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         }
         let orderID = fields[AlipayDetailsLayout.orderID]
         let refundID = fields[AlipayDetailsLayout.refundID]
+        let transactionID = try required(AlipayDetailsLayout.txnID)
+        // A refund row repeats its payment's 支付宝交易号.
         return BillLine(
-            channel: channel, billDate: billDate, channelTransactionID: try required(AlipayDetailsLayout.txnID),
+            channel: channel, billDate: billDate, channelTransactionID: transactionID,
+            originalTransactionID: kind == .refund ? transactionID : nil,
             merchantOrderID: orderID.isEmpty ? nil : orderID, refundID: refundID.isEmpty ? nil : refundID, kind: kind,
             amountFen: amount, feeFen: -serviceFee,  // Alipay writes a charged fee negative (unconfirmed, §1.3)
             channelStatus: kindText, timeMicroseconds: microseconds, lineNumber: line,

@@ -10,6 +10,10 @@ public struct BillLine: Sendable, Equatable {
     /// The bill's date, `YYYY-MM-DD`.
     public var billDate: LocalDay
     public var channelTransactionID: String
+    /// On a refund, the payment's transaction id: the same as `channelTransactionID` where the
+    /// channel repeats it (Alipay, WeChat Pay), the payment's queryId for a UnionPay refund (which
+    /// has a queryId of its own), nil where the bill does not say (bank files).
+    public var originalTransactionID: String?
     public var merchantOrderID: String?
     public var refundID: String?
     public var kind: Kind
@@ -27,13 +31,14 @@ public struct BillLine: Sendable, Equatable {
     public var flag: String?
 
     public init(
-        channel: String, billDate: LocalDay, channelTransactionID: String, merchantOrderID: String?, refundID: String?,
-        kind: Kind, amountFen: Int64, feeFen: Int64, channelStatus: String?, timeMicroseconds: Int64, lineNumber: Int,
-        flag: String? = nil
+        channel: String, billDate: LocalDay, channelTransactionID: String, originalTransactionID: String? = nil,
+        merchantOrderID: String?, refundID: String?, kind: Kind, amountFen: Int64, feeFen: Int64,
+        channelStatus: String?, timeMicroseconds: Int64, lineNumber: Int, flag: String? = nil
     ) {
         self.channel = channel
         self.billDate = billDate
         self.channelTransactionID = channelTransactionID
+        self.originalTransactionID = originalTransactionID
         self.merchantOrderID = merchantOrderID
         self.refundID = refundID
         self.kind = kind

@@ -160,11 +160,12 @@ public struct UnionPayZMParser: BillParser, Sendable {
             let code = shown(Layout.txnType)
             flags.append("UnionPay txnType \(code) (\(Layout.txnTypeName(code))) is not a payment or refund")
         }
-        // A refund is filed under the payment's queryId, like the other channels' refunds; its
-        // own orderId is the merchant's refund id.
+        // A refund has a queryId of its own, which its leg carries (issue 12, §2); origQryId names
+        // the payment, and the refund's own orderId is the merchant's refund id.
         return BillLine(
-            channel: channel, billDate: billDate, channelTransactionID: kind == .refund ? original : queryID,
-            merchantOrderID: kind == .refund ? nil : orderID, refundID: kind == .refund ? orderID : nil, kind: kind,
+            channel: channel, billDate: billDate, channelTransactionID: queryID,
+            originalTransactionID: kind == .refund ? original : nil, merchantOrderID: kind == .refund ? nil : orderID,
+            refundID: kind == .refund ? orderID : nil, kind: kind,
             amountFen: kind == .refund ? -amount : amount, feeFen: fee, channelStatus: Self.txnTypeText(txnType),
             timeMicroseconds: microseconds, lineNumber: line, flag: flags.isEmpty ? nil : flags.joined(separator: "; "))
     }

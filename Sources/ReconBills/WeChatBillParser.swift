@@ -216,9 +216,12 @@ public struct WeChatBillParser: BillParser, Sendable {
         let microseconds = (local - LocalTime.beijingOffsetSeconds) * 1_000_000
         if let outside = window.flag(microseconds, "\(names[timeIndex]) \(timeText)") { flags.append(outside) }
         let refundID = value(row.refundID).flatMap { $0 == "0" ? nil : $0 }
+        let transactionID = try required(row.txnID)
+        // A refund row repeats its payment's 微信订单号.
         return BillLine(
-            channel: channel, billDate: billDate, channelTransactionID: try required(row.txnID),
-            merchantOrderID: value(row.orderID), refundID: kind == .refund ? refundID : nil, kind: kind,
+            channel: channel, billDate: billDate, channelTransactionID: transactionID,
+            originalTransactionID: kind == .refund ? transactionID : nil, merchantOrderID: value(row.orderID),
+            refundID: kind == .refund ? refundID : nil, kind: kind,
             amountFen: signed,
             feeFen: feeFen, channelStatus: status, timeMicroseconds: microseconds, lineNumber: line,
             flag: flags.isEmpty ? nil : flags.joined(separator: "; "))

@@ -65,7 +65,7 @@ struct DemoBills {
             [[channel]]
             name = "alipay-demo"
             adapter = "alipay"
-            base_url = "\(base)/alipay/gateway.do"
+            base_url = "\(base)/gateway.do"
             merchant_id = "2088000000000042"
             app_id = "2021000000000042"
             private_key = { file = "\(folder)/alipay.pem" }
@@ -74,7 +74,7 @@ struct DemoBills {
             [[channel]]
             name = "wechat-demo"
             adapter = "wechatpay"
-            base_url = "\(base)/wechatpay"
+            base_url = "\(base)"
             merchant_id = "1900000001"
             certificate_serial = "DEMO0001"
             private_key = { file = "\(folder)/wechat.pem" }
@@ -84,7 +84,7 @@ struct DemoBills {
             [[channel]]
             name = "unionpay-demo"
             adapter = "unionpay"
-            base_url = "\(base)/unionpay"
+            base_url = "\(base)/"
             merchant_id = "802310048993424"
             cert_id = "69629715588"
             private_key = { file = "\(folder)/unionpay.pem" }
@@ -95,7 +95,7 @@ struct DemoBills {
             name = "bank-demo"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv.gz"
+            url_template = "\(base)/bills/{merchant}/{date:%Y%m%d}.csv.gz"
             compression = "gzip"
             sha256_suffix = ".sha256"
 

@@ -8,7 +8,7 @@ public struct ReconCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self, EnqueueCommand.self,
             StatusCommand.self, JobsCommand.self, RetryCommand.self, CancelCommand.self, FetchBillCommand.self,
-            BillsCommand.self, MockChannelCommand.self,
+            BillsCommand.self, MockChannelCommand.self, ImportPaymentsCommand.self, ImportLedgerCommand.self,
         ])
 
     public init() {}

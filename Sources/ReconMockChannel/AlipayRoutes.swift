@@ -6,12 +6,14 @@ import ReconArchive
 import ReconBills
 import ReconCore
 
-/// Alipay (CHANNELS.md §1): `POST /alipay/gateway.do` answers the bill download-URL query (errors
-/// with HTTP 200 and a code, as the gateway does), signed with the mock's key over the exact
-/// response node; `GET /alipay/download/<token>` serves the ZIP (GBK entry names, details and
-/// summary) for 30 s, and an error page after. The partner id (whose account is pid + `0156`)
-/// is `<data>/alipay/<app_id>/partner_id` if given, else `2088` + the app id's last 12 digits.
-/// With `<data>/alipay/<app_id>/app_public_key.pem`, the request's RSA2 signature is checked.
+/// Alipay (CHANNELS.md §1) at the real hosts' paths: `GET|POST /gateway.do` (openapi.alipay.com)
+/// answers the bill download-URL query (errors with HTTP 200 and a code, as the gateway does),
+/// signed with the mock's key over the exact response node; `GET /downloadBillFile.resource`
+/// (dwbillcenter.alipay.com) serves the ZIP (GBK entry names, details and summary) for 30 s, and an
+/// error page after. Parameters come from the query string or the form body (`AlipayGateway`).
+/// The partner id (whose account is pid + `0156`) is `<data>/alipay/<app_id>/partner_id` if given,
+/// else `2088` + the app id's last 12 digits. With `<data>/alipay/<app_id>/app_public_key.pem`,
+/// the request's RSA2 signature is checked.
 struct AlipayRoutes: Sendable {
     let store: MockBillStore
     let faults: FaultPlan
@@ -22,25 +24,26 @@ struct AlipayRoutes: Sendable {
     static let node = "alipay_data_dataservice_bill_downloadurl_query_response"
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("alipay/gateway.do") { request, _ in try await self.query(request) }
-        router.get("alipay/download/:token") { request, context in
-            try self.download(request, token: context.parameters.require("token"))
+        router.post("gateway.do") { request, _ in try await self.query(request) }
+        router.get("gateway.do") { request, _ in try await self.query(request) }
+        router.get("downloadBillFile.resource") { request, _ in
+            try self.download(request, token: request.uri.queryParameters.get("token") ?? "")
         }
     }
 
     private func query(_ request: Request) async throws -> Response {
         stats.enter("alipay")
         defer { stats.leave("alipay") }
-        let form = try await FormBody.parse(request)
-        guard form["method"] == "alipay.data.dataservice.bill.downloadurl.query", let appID = form["app_id"],
-            !appID.isEmpty,
-            appID.count <= 32, appID.allSatisfy({ $0.isASCII && $0.isNumber }),
-            let sign = form["sign"], form["sign_type"] == "RSA2"
-        else {
-            return answer(
-                #"{"code":"40001","msg":"Missing Required Arguments","sub_code":"isv.missing-method","sub_msg":"缺少方法名参数"}"#
-            )
+        var form = FormBody.decode(request.uri.query ?? "")
+        if request.method == .post {
+            form.merge(try await FormBody.parse(request)) { _, body in body }
         }
+        if let refusal = AlipayGateway.refusal(of: form, beijingNow: LocalTime.beijingNow()) {
+            return answer(refusal.node, under: refusal.underMethod ? Self.node : "error_response")
+        }
+        // The checks above guarantee both.
+        let appID = form["app_id"] ?? ""
+        let sign = form["sign"] ?? ""
         if let pem = try? String(contentsOfFile: "\(store.folder)/alipay/\(appID)/app_public_key.pem", encoding: .utf8),
             !MockSigningKey.verify(signature: sign, of: Self.content(form), publicKeyPEM: pem)
         {
@@ -85,9 +88,15 @@ struct AlipayRoutes: Sendable {
         tokens.issue(token, merchant: appID, day: day)
         let host = request.head.authority ?? "127.0.0.1"
         let account = partnerID(appID) + "0156"
+        let compact = MockBillStore.compact(day)
         let url =
-            "http://\(host)/alipay/download/\(token)?bizType=trade&userId=\(account)&fileType=csv.zip&bizDates=\(MockBillStore.compact(day))"
-        return answer("{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"\(url)\"}")
+            "http://\(host)/downloadBillFile.resource?bizType=trade&userId=\(account)&fileType=csv.zip"
+            + "&bizDates=\(compact)&downloadFileName=\(account)_\(compact).csv.zip"
+            + "&fileId=%2Ftrade%2F\(account)%2F\(compact).csv.zip&timestamp=\(Int(Date().timeIntervalSince1970))"
+            + "&token=\(token)"
+        let tampered = faults.take(channel: "alipay", date: date, kinds: [.badSignature]) != nil
+        return answer(
+            "{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"\(url)\"}", badSignature: tampered)
     }
 
     private func download(_ request: Request, token: String) throws -> Response {
@@ -142,10 +151,12 @@ struct AlipayRoutes: Sendable {
         return "2088" + String(repeating: "0", count: 12 - digits.count) + digits
     }
 
-    /// HTTP 200 with the method node and `sign` over its exact text.
-    private func answer(_ node: String) -> Response {
-        let sign = (try? key.sign(node)) ?? ""
-        let body = "{\"\(Self.node)\":\(node),\"sign\":\"\(sign)\"}"
+    /// HTTP 200 with the node under `name` and `sign` over the node's exact text (one bit of it
+    /// flipped with `badSignature`, as a tampered answer's would not verify).
+    private func answer(_ node: String, under name: String = Self.node, badSignature: Bool = false) -> Response {
+        var sign = (try? key.sign(node)) ?? ""
+        if badSignature { sign = (sign.hasPrefix("A") ? "B" : "A") + sign.dropFirst() }
+        let body = "{\"\(name)\":\(node),\"sign\":\"\(sign)\"}"
         return Response(
             status: .ok, headers: [.contentType: "application/json;charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))

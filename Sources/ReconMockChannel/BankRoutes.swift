@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import ReconCore
 
-/// `bank_csv` (CHANNELS.md §4): `GET /bank/<merchant>/<YYYYMMDD>.csv` and its `.csv.sha256`
-/// sidecar. Not published is 404; no business is a file whose trailer says 0 lines.
+/// `bank_csv` (CHANNELS.md §4): `GET /bills/<merchant>/<YYYYMMDD>.csv` (CHANNELS.md's example
+/// `url_template`; also `.csv.gz` and `.zip`) and its `.sha256` sidecar. Not published is 404; no
+/// business is a file whose trailer says 0 lines.
 struct BankRoutes: Sendable {
     let store: MockBillStore
     let faults: FaultPlan
@@ -13,7 +14,7 @@ struct BankRoutes: Sendable {
     let apiKey: String?
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("bank/:merchant/:file") { request, context in
+        router.get("bills/:merchant/:file") { request, context in
             try self.serve(
                 request, merchant: context.parameters.require("merchant"), file: context.parameters.require("file"))
         }

@@ -26,8 +26,9 @@ public struct Fault: Codable, Sendable, Equatable {
         case slow
         /// The channel refuses our credentials (401, SIGN_ERROR, 40002 …).
         case authError = "auth_error"
-        /// UnionPay: the answer's signature does not verify (one bit of it flipped), as a tampered
-        /// answer's would not.
+        /// The answer's signature does not verify (one bit of it flipped), as a tampered answer's
+        /// would not: UnionPay's answer, Alipay's download URL, WeChat Pay's bill application;
+        /// for WeChat Pay, argument 1 leaves `Wechatpay-Signature-Type` out and 2 names SM2 in it.
         case badSignature = "bad_signature"
     }
 

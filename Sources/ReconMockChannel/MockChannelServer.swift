@@ -51,7 +51,7 @@ public struct MockChannelServer: Sendable {
             on: router)
         try WeChatRoutes(
             store: store, faults: faults, stats: stats, files: files,
-            platformKey: MockSigningKey(folder: configuration.dataFolder + "/wechatpay", name: "platform")
+            platform: MockWeChatPlatform(folder: configuration.dataFolder + "/wechatpay")
         ).register(on: router)
         try AlipayRoutes(
             store: store, faults: faults, stats: stats, files: files,

@@ -13,4 +13,6 @@ extension HTTPField.Name {
     static let wechatpaySerial = HTTPField.Name("Wechatpay-Serial")!
     // swift-format-ignore: NeverForceUnwrap
     static let wechatpaySignature = HTTPField.Name("Wechatpay-Signature")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let wechatpaySignatureType = HTTPField.Name("Wechatpay-Signature-Type")!
 }

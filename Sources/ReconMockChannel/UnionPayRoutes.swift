@@ -5,11 +5,11 @@ import NIOCore
 import ReconArchive
 import ReconCore
 
-/// UnionPay file transfer (CHANNELS.md §3): `POST /unionpay/` with `txnType=76` answers
-/// `k=v&…` whose `fileContent` is base64(zlib(ZIP)) holding the `ZM_` detail file and an empty
-/// `ZME_` file. The year of `settleDate` (MMDD) is the latest one not after tomorrow. With
-/// `<data>/unionpay/<merId>/merchant_public_key.pem`, the 5.1.0 signature is checked. Every answer
-/// is signed as UnionPay signs it (`MockUnionPaySigner`).
+/// UnionPay file transfer (CHANNELS.md §3): `POST /` (the root, as at filedownload.95516.com) with
+/// `txnType=76` answers `k=v&…` whose `fileContent` is base64(zlib(ZIP)) holding the `ZM_` detail
+/// file and an empty `ZME_` file. The year of `settleDate` (MMDD) is the latest one not after
+/// tomorrow. With `<data>/unionpay/<merId>/merchant_public_key.pem`, the 5.1.0 signature is
+/// checked. Every answer is signed as UnionPay signs it (`MockUnionPaySigner`).
 struct UnionPayRoutes: Sendable {
     let store: MockBillStore
     let faults: FaultPlan
@@ -18,7 +18,7 @@ struct UnionPayRoutes: Sendable {
     let signer: MockUnionPaySigner
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("unionpay") { request, _ in try await self.transfer(request) }
+        router.post("/") { request, _ in try await self.transfer(request) }
     }
 
     private func transfer(_ request: Request) async throws -> Response {

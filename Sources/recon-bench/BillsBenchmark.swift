@@ -9,6 +9,7 @@ import ReconConfig
 import ReconCore
 import ReconEmbeddedPostgres
 import ReconJobs
+import ReconMatching
 import ReconPostgres
 import ReconStore
 import _CryptoExtras
@@ -206,7 +207,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             let handle = FileHandle(forWritingAtPath: path)
         else { throw ValidationError("cannot write \(path)") }
         defer { try? handle.close() }
-        var encoder = BillLineEncoder<PGCopyRow>()
+        var encoder = BillLineEncoder<PGCopyRow>(keyRule: .sharedTransactionID)
         var buffer: [UInt8] = []
         var parseOnly = Duration.zero
         // First the parse alone, then again with the encoding, so the first figure is the parse's.
@@ -235,7 +236,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             let auth =
                 "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"\(Self.wechatMerchant)\",nonce_str=\"b\",timestamp=\"1\",serial_no=\"b\",signature=\"b\""
             let answer = try curl([
-                "-H", auth, "\(base)/wechatpay/v3/bill/tradebill?bill_date=\(Self.day)&bill_type=ALL&tar_type=GZIP",
+                "-H", auth, "\(base)/v3/bill/tradebill?bill_date=\(Self.day)&bill_type=ALL&tar_type=GZIP",
             ])
             let url = try jsonField(answer, "download_url")
             _ = try curl(["-H", auth, "-o", file, url])
@@ -245,8 +246,10 @@ struct BillsBenchmark: AsyncParsableCommand {
                 "--data-urlencode", "method=alipay.data.dataservice.bill.downloadurl.query", "--data-urlencode",
                 "app_id=\(Self.alipayApp)",
                 "--data-urlencode", "sign_type=RSA2", "--data-urlencode", "sign=b", "--data-urlencode",
-                "biz_content=\(biz)",
-                "\(base)/alipay/gateway.do",
+                "biz_content=\(biz)", "--data-urlencode", "timestamp=\(LocalTime.text(LocalTime.beijingNow()))",
+                "--data-urlencode", "version=1.0", "--data-urlencode", "format=JSON", "--data-urlencode",
+                "charset=utf-8",
+                "\(base)/gateway.do",
             ])
             _ = try curl(["-o", file, try jsonField(answer, "bill_download_url")])
         case "unionpay":
@@ -254,13 +257,13 @@ struct BillsBenchmark: AsyncParsableCommand {
             _ = try curl([
                 "-o", file + ".response", "-d",
                 "version=5.1.0&txnType=76&merId=\(Self.unionpayMerchant)&settleDate=1123&signature=b",
-                "\(base)/unionpay",
+                "\(base)/",
             ])
             let elapsed = seconds(ContinuousClock.now - start)
             try decodeUnionPay(file + ".response", to: file)
             return elapsed
         default:
-            _ = try curl(["-o", file, "\(base)/bank/bench/20261123.csv"])
+            _ = try curl(["-o", file, "\(base)/bills/bench/20261123.csv"])
         }
         return seconds(ContinuousClock.now - start)
     }
@@ -289,7 +292,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             [[channel]]
             name = "bench-wechatpay"
             adapter = "wechatpay"
-            base_url = "\(base)/wechatpay"
+            base_url = "\(base)"
             merchant_id = "\(Self.wechatMerchant)"
             certificate_serial = "BENCH"
             private_key = { file = "\(folder)/wechat.pem" }
@@ -300,7 +303,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             [[channel]]
             name = "bench-alipay"
             adapter = "alipay"
-            base_url = "\(base)/alipay/gateway.do"
+            base_url = "\(base)/gateway.do"
             merchant_id = "2088000000000042"
             app_id = "\(Self.alipayApp)"
             private_key = { file = "\(folder)/alipay.pem" }
@@ -311,7 +314,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             [[channel]]
             name = "bench-unionpay"
             adapter = "unionpay"
-            base_url = "\(base)/unionpay"
+            base_url = "\(base)/"
             merchant_id = "\(Self.unionpayMerchant)"
             cert_id = "1"
             private_key = { file = "\(folder)/unionpay.pem" }
@@ -324,7 +327,7 @@ struct BillsBenchmark: AsyncParsableCommand {
             name = "bench-bank"
             adapter = "bank_csv"
             merchant_id = "bench"
-            url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(base)/bills/{merchant}/{date:%Y%m%d}.csv"
             retry = { max_attempts = 1 }
             total_timeout = "30m"
 

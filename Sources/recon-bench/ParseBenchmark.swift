@@ -5,6 +5,7 @@ import ReconBills
 import ReconChannels
 import ReconCore
 import ReconFixtures
+import ReconMatching
 import ReconPostgres
 
 /// The parsers alone, on a generated bill held in memory: lines/s per format, no I/O. For
@@ -49,7 +50,7 @@ struct ParseBenchmark: AsyncParsableCommand {
                 parser = BankCSVParser(file: "bench", channel: "bench", billDate: day)
             }
             var count = 0
-            var encoder = BillLineEncoder<PGBinaryCopyRow>()
+            var encoder = BillLineEncoder<PGBinaryCopyRow>(keyRule: .sharedTransactionID)
             let encode = encode
             let start = ContinuousClock.now
             try bytes.withUnsafeBytes { raw in

@@ -60,6 +60,7 @@ import Testing
         let refund = lines[1]
         #expect(refund.kind == .refund && refund.amountFen == -2000 && refund.feeFen == -12)
         #expect(refund.refundID == "RF20261123000001" && refund.lineNumber == 7)
+        #expect(refund.originalTransactionID == "2026112322000000000000000001" && payment.originalTransactionID == nil)
         #expect(refund.timeMicroseconds == 1_795_426_811_000_000)
         #expect(parser.summary.lines == 2 && parser.summary.amountFen == 3000 && parser.summary.feeFen == 18)
         #expect(parser.summary.declaredTotals?.contains("#交易合计：1笔") == true)

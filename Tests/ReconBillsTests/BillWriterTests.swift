@@ -196,9 +196,13 @@ import Testing
             for transaction in bill { try writer.append(transaction) }
             try writer.finish()
         } expect: { transaction, line in
-            line.channelTransactionID == transaction.channelTransactionID
-                && (transaction.kind == .payment
-                    ? line.merchantOrderID == transaction.merchantOrderID : line.refundID == transaction.refundID)
+            // A refund is staged under its own queryId, with the payment's as the original.
+            transaction.kind == .payment
+                ? line.channelTransactionID == transaction.channelTransactionID
+                    && line.merchantOrderID == transaction.merchantOrderID && line.originalTransactionID == nil
+                : line.channelTransactionID == transaction.channelRefundID
+                    && line.originalTransactionID == transaction.channelTransactionID
+                    && line.refundID == transaction.refundID
         }
     }
 

@@ -72,7 +72,9 @@ import Testing
         #expect(payment.timeMicroseconds == 1_795_396_507_000_000 && payment.lineNumber == 1 && payment.flag == nil)
         let refund = lines[1]
         #expect(refund.kind == .refund && refund.amountFen == -2000 && refund.feeFen == -12)
-        #expect(refund.channelTransactionID == "512311230915070001234" && refund.refundID == "RF20261123000001")
+        // The refund's own queryId is its key; origQryId names the payment.
+        #expect(refund.channelTransactionID == "612311231740110005678" && refund.refundID == "RF20261123000001")
+        #expect(refund.originalTransactionID == "512311230915070001234" && payment.originalTransactionID == nil)
         #expect(refund.timeMicroseconds == 1_795_426_811_000_000 && refund.lineNumber == 2)
         #expect(summary == BillSummary(lines: 2, payments: 1, refunds: 1, amountFen: 3000, feeFen: 18))
     }

@@ -36,6 +36,7 @@ import Testing
         let refund = lines[1]
         #expect(refund.kind == .refund && refund.amountFen == -2000 && refund.feeFen == -12)
         #expect(refund.channelTransactionID == "4200000000202611230000000001" && refund.refundID == "RF20261123000001")
+        #expect(refund.originalTransactionID == refund.channelTransactionID && payment.originalTransactionID == nil)
         #expect(refund.timeMicroseconds == 1_795_426_811_000_000 && refund.lineNumber == 3)
         #expect(summary.lines == 2 && summary.payments == 1 && summary.refunds == 1)
         #expect(

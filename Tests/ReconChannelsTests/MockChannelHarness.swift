@@ -47,15 +47,36 @@ struct MockChannel: Sendable {
 
     /// A `bank_csv` channel on merchant `m001` of this mock.
     func bankChannel(name: String = "bank-a", concurrentRequests: Int = 2) throws -> ChannelDefinition {
-        let text = """
+        try Self.channel(
+            """
             [[channel]]
             name = "\(name)"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(base)/bills/{merchant}/{date:%Y%m%d}.csv"
             total_timeout = "60s"
             limits = { concurrent_requests = \(concurrentRequests), requests_per_second = 100 }
+            """)
+    }
+
+    /// A `wechatpay` channel on this mock, signing with the key at `privateKey` and verifying
+    /// answers with the mock's platform key.
+    func wechatChannel(merchant: String, privateKey: String) throws -> ChannelDefinition {
+        try Self.channel(
             """
+            [[channel]]
+            name = "wechat-a"
+            adapter = "wechatpay"
+            base_url = "\(base)"
+            merchant_id = "\(merchant)"
+            certificate_serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+            private_key = { file = "\(privateKey)" }
+            platform_public_key = { file = "\(folder)/data/wechatpay/platform_public_key.pem" }
+            total_timeout = "60s"
+            """)
+    }
+
+    private static func channel(_ text: String) throws -> ChannelDefinition {
         guard let channel = try JobFile.parse(text, file: "channels.toml").channels.first else {
             throw DaemonError("channels.toml defines no channel")
         }
@@ -64,7 +85,7 @@ struct MockChannel: Sendable {
 
     /// The URL of the bank file of `day`.
     func bankURL(_ day: LocalDay) -> String {
-        "\(base)/bank/m001/\(MockBillStore.compact(day)).csv"
+        "\(base)/bills/m001/\(MockBillStore.compact(day)).csv"
     }
 
     /// A fetch session of `channel` for `day`, working in a fresh folder.

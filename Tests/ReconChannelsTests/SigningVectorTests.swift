@@ -105,6 +105,7 @@ import Testing
                 "Wechatpay-Timestamp": WeChatPayVectors.answerTimestamp,
                 "Wechatpay-Nonce": WeChatPayVectors.answerNonce,
                 "Wechatpay-Signature": WeChatPayVectors.answerSignature,
+                "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
             ],
             body: Data(WeChatPayVectors.answerBody.utf8))
         try WeChatPayAdapter.verify(answer, with: verifier, what: "test")

@@ -4,6 +4,7 @@ import ReconBills
 import ReconCalendar
 import ReconChannels
 import ReconCore
+import ReconMatching
 import ReconPostgres
 import ReconTestSupport
 import Testing
@@ -31,7 +32,9 @@ import Testing
             }
             return summary
         }
-        return StagedBill(channel: "bank-a", day: day, bill: bill, jobID: job, leaseToken: job, worker: "test")
+        return StagedBill(
+            channel: "bank-a", day: day, bill: bill, keyRule: .sharedTransactionID, jobID: job, leaseToken: job,
+            worker: "test")
     }
 
     /// Rows of a channel-day: count, Σ amount, and how many carry job `job`'s ids.
@@ -118,5 +121,35 @@ import Testing
             ).first)
         #expect(try fetch.decode(Int64.self, at: 0) == 3)
         #expect(try fetch.decode(Int64.self, at: 1) == 30)
+    }
+
+    /// Each line is staged with what it meets its leg on: the key's refund part under the
+    /// channel's rule (a UnionPay refund by its own queryId alone), the shard hash, and the payment
+    /// it refunds.
+    @Test(arguments: [(KeyRule.sharedTransactionID, "RF1"), (KeyRule.ownTransactionID, "")])
+    func linesCarryTheirMatchKey(rule: KeyRule, refundKey: String) async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("stagekey"), maxConnections: 1)
+        defer { pool.close() }
+        let bill = DownloadedBill(
+            path: "/nonexistent/keys.csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv"
+        ) { _, emit in
+            var summary = BillSummary()
+            let refund = BillLine(
+                channel: "bank-a", billDate: Self.day, channelTransactionID: "REFUND-OWN",
+                originalTransactionID: "PAY-1",
+                merchantOrderID: nil, refundID: "RF1", kind: .refund, amountFen: -100, feeFen: -1,
+                channelStatus: nil, timeMicroseconds: Int64(Self.day.dayNumber) * 86_400_000_000, lineNumber: 2)
+            try emit(refund)
+            summary.count(refund)
+            return summary
+        }
+        let staging = StagedBill(
+            channel: "bank-a", day: Self.day, bill: bill, keyRule: rule, jobID: 1, leaseToken: 1, worker: "test")
+        try await pool.transaction { try staging.write(on: $0) }
+        let row = try #require(
+            try await pool.query("SELECT match_refund_key, key_hash, original_txn_id FROM staged_bill_lines").first)
+        #expect(try row.decode(String.self, at: 0) == refundKey)
+        #expect(try row.decode(Int64.self, at: 1) == MatchKey.keyHash("REFUND-OWN"))
+        #expect(try row.decode(String.self, at: 2) == "PAY-1")
     }
 }

@@ -63,17 +63,18 @@ import Testing
         }
     }
 
-    /// Signed with `SDKTestKey` over `timestamp\nnonce\nbody\n`.
-    static func signed(_ status: Int, _ body: String, timestamp: String = "1795485601") throws -> ChannelAnswer {
+    /// Signed with `SDKTestKey` over `timestamp\nnonce\nbody\n`, naming `type` as the signature type.
+    static func signed(
+        _ status: Int, _ body: String, timestamp: String = "1795485601", type: String? = "WECHATPAY2-SHA256-RSA2048"
+    ) throws -> ChannelAnswer {
         let signer = try RSASigner(pem: SDKTestKey.privatePEM, describedAs: "test key")
         let signature = try signer.sign("\(timestamp)\nc5ac7061fccab6bf3e254dcf98995b8c\n\(body)\n")
-        return ChannelAnswer(
-            status: status,
-            headers: [
-                "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": "c5ac7061fccab6bf3e254dcf98995b8c",
-                "Wechatpay-Signature": signature, "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
-            ],
-            body: Data(body.utf8))
+        var headers: HTTPHeaders = [
+            "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": "c5ac7061fccab6bf3e254dcf98995b8c",
+            "Wechatpay-Signature": signature, "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+        ]
+        if let type { headers.append(name: "Wechatpay-Signature-Type", value: type) }
+        return ChannelAnswer(status: status, headers: headers, body: Data(body.utf8))
     }
 
     /// With the platform key configured, answers must be signed, except 429 and 5xx.
@@ -89,9 +90,17 @@ import Testing
         changed.body = Data(Self.applied.replacingOccurrences(of: "SYNTHETIC", with: "OTHER").utf8)
         AnswerRow("a changed body", 200, .permanent, words: ["does not verify with the platform key"])
             .check(verdict(changed))
+        AnswerRow("no signature type", 200, .permanent, words: ["Wechatpay-Signature-Type is missing"])
+            .check(verdict(try Self.signed(200, Self.applied, type: nil)))
+        AnswerRow("an SM2 signature", 200, .permanent, words: ["Wechatpay-Signature-Type is 'SM2-WITH-SM3'"])
+            .check(verdict(try Self.signed(200, Self.applied, type: "SM2-WITH-SM3")))
         AnswerRow("unsigned 200", 200, .permanent, words: ["not signed"])
-            .check(verdict(ChannelAnswer(status: 200, body: Data(Self.applied.utf8))))
-        AnswerRow("unsigned STATEMENT_CREATING", 400, .permanent, words: ["not signed"])
+            .check(
+                verdict(
+                    ChannelAnswer(
+                        status: 200, headers: ["Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"],
+                        body: Data(Self.applied.utf8))))
+        AnswerRow("unsigned STATEMENT_CREATING", 400, .permanent, words: ["Wechatpay-Signature-Type is missing"])
             .check(verdict(ChannelAnswer(status: 400, body: Data(Self.error("STATEMENT_CREATING", "x").utf8))))
         AnswerRow("unsigned 500 from a proxy", 500, .transient, words: ["HTTP 500"])
             .check(verdict(ChannelAnswer(status: 500, body: Data("oops".utf8))))

@@ -26,14 +26,14 @@ import Testing
             faults: [
                 "alipay:2026-11-02:fail_503:1", "alipay:2026-11-03:rate_limit_429:1", "alipay:\(yesterday):not_ready:2",
                 "alipay:2026-11-04:corrupt_archive:1", "alipay:2026-11-05:cut_body:1", "alipay:2026-11-06:auth_error:0",
-                "alipay:2026-11-07:not_ready:0",
+                "alipay:2026-11-07:not_ready:0", "alipay:2026-11-08:not_ready:0",
             ])
         func channel(_ name: String, key: String) -> String {
             """
             [[channel]]
             name = "\(name)"
             adapter = "alipay"
-            base_url = "\(fixture.mockURL)/alipay/gateway.do"
+            base_url = "\(fixture.mockURL)/gateway.do"
             merchant_id = "2088000000000042"
             app_id = "\(appID)"
             private_key = { file = "\(key)" }
@@ -47,9 +47,13 @@ import Testing
         }
         try fixture.writeJobFile(channel("alipay-main", key: key) + channel("alipay-stranger", key: stranger))
         try await fixture.startDaemons(workers: 2)
+        // "No bill" is "not published yet" on a day our records have legs for; the 8th has none.
+        try await fixture.addLeg(channel: "alipay-main", date: yesterday)
+        try await fixture.addLeg(channel: "alipay-main", date: "2026-11-07")
         var jobs: [String: Int64] = [:]
         for date in [
             "2026-11-01", "2026-11-02", "2026-11-03", yesterday, "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07",
+            "2026-11-08",
         ] {
             jobs[date] = try await fixture.enqueueFetch(channel: "alipay-main", date: date)
         }
@@ -81,6 +85,13 @@ import Testing
         let late = try #require(jobs["2026-11-07"])
         #expect(try await fixture.waitUntilFinished(late) == "dead")
         #expect(try await fixture.jobErrors(late).contains("bill for 2026-11-07 not published by 23:59"))
+        // The same answer on a day without a leg of ours is a day without business: zero lines.
+        let empty = try #require(jobs["2026-11-08"])
+        #expect(try await fixture.waitUntilFinished(empty) == "completed")
+        let outcome = try await fixture.harness.pool.query(
+            "SELECT outcome, lines FROM bill_fetches WHERE channel = 'alipay-main' AND bill_date = '2026-11-08'"
+        ).first
+        #expect(try outcome?.decode(String.self, at: 0) == "empty" && outcome?.decode(Int64.self, at: 1) == 0)
         await fixture.stop()
     }
 
@@ -104,7 +115,7 @@ import Testing
             [[channel]]
             name = "\(name)"
             adapter = "unionpay"
-            base_url = "\(fixture.mockURL)/unionpay"
+            base_url = "\(fixture.mockURL)/"
             merchant_id = "\(merId)"
             cert_id = "69629715588"
             private_key = { file = "\(key)" }

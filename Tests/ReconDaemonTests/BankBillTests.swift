@@ -14,7 +14,7 @@ import Testing
         name = "bank-a"
         adapter = "bank_csv"
         merchant_id = "m001"
-        url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv"
+        url_template = "\(base)/bills/{merchant}/{date:%Y%m%d}.csv"
         sha256_suffix = ".sha256"
         retry = { max_attempts = 5, base = "200ms", cap = "1s" }
         \(extra)
@@ -124,7 +124,7 @@ import Testing
             try await fixture.harness.pool.query(
                 "SELECT coalesce(string_agg(url || ' ' || coalesce(detail, ''), ' '), '') FROM bill_fetch_attempts"
             ).first?.decode(String.self, at: 0) ?? ""
-        #expect(attempts.contains("/bank/m001/20261111.csv"))
+        #expect(attempts.contains("/bills/m001/20261111.csv"))
         await fixture.stop()
         let logs =
             (fixture.harness.workers + fixture.harness.coordinators).map(\.output).joined()

@@ -33,7 +33,7 @@ import Testing
             name = "bank-a"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.csv"
             sha256_suffix = ".sha256"
             ready_after = "00:00"
             deadline = "23:59"
@@ -43,7 +43,7 @@ import Testing
             name = "bank-b"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.csv"
             """)
         try await fixture.startDaemons(workers: 2)
 
@@ -160,7 +160,7 @@ import Testing
             name = "bank-gz"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv.gz"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.csv.gz"
             compression = "gzip"
             sha256_suffix = ".sha256"
 
@@ -168,7 +168,7 @@ import Testing
             name = "bank-zip"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.zip"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.zip"
             compression = "zip"
             zip_entry = "*.csv"
             max_bill_bytes = 1000000
@@ -178,7 +178,7 @@ import Testing
             name = "bank-plain"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.csv"
             """)
         try await fixture.startDaemons(workers: 1)
         let gz = try await fixture.enqueueFetch(channel: "bank-gz", date: "2026-11-11")
@@ -243,7 +243,7 @@ import Testing
             name = "bank-a"
             adapter = "bank_csv"
             merchant_id = "m001"
-            url_template = "\(fixture.mockURL)/bank/{merchant}/{date:%Y%m%d}.csv"
+            url_template = "\(fixture.mockURL)/bills/{merchant}/{date:%Y%m%d}.csv"
             sha256_suffix = ".sha256"
             """)
         try await fixture.startDaemons(workers: 1)

@@ -108,6 +108,18 @@ final class BillFixture: @unchecked Sendable {
         return id
     }
 
+    /// A successful payment leg of `channel` on `date` in our own records, so that the channel's
+    /// ambiguous "no bill" means "not published yet" for that day (CHANNELS.md §5).
+    func addLeg(channel: String, date: String) async throws {
+        try await harness.pool.query(
+            """
+            INSERT INTO payment_legs (leg_id, order_id, business_system, merchant_id, leg_kind, channel, channel_txn_id,
+                match_refund_key, key_hash, direction, amount_fen, fee_fen, status, occurred_at, business_date)
+            VALUES ($1 || ':' || $2, 'O', 'mall', 'M', 'channel', $1, 'T-' || $2, '', 0, 'payment', 100, 0, 'success',
+                ($2 || 'T12:00:00+08:00')::timestamptz, $2::date)
+            """, [channel, date])
+    }
+
     /// Waits until the job is finished and returns its state.
     func waitUntilFinished(_ id: Int64, timeout: Duration = .seconds(60)) async throws -> String {
         var state = ""

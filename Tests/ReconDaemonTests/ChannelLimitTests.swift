@@ -13,7 +13,7 @@ import Testing
         name = "\(name)"
         adapter = "bank_csv"
         merchant_id = "\(name)"
-        url_template = "\(base)/bank/{merchant}/{date:%Y%m%d}.csv"
+        url_template = "\(base)/bills/{merchant}/{date:%Y%m%d}.csv"
         sha256_suffix = ".sha256"
         limits = { concurrent_requests = \(concurrent), requests_per_second = \(perSecond) }
 

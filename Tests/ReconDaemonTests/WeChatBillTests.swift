@@ -16,7 +16,7 @@ import Testing
         [[channel]]
         name = "\(name)"
         adapter = "wechatpay"
-        base_url = "\(base)/wechatpay"
+        base_url = "\(base)"
         merchant_id = "\(merchant)"
         certificate_serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
         private_key = { file = "\(key)" }
@@ -102,7 +102,7 @@ import Testing
             try await fixture.harness.pool.query(
                 "SELECT string_agg(url || coalesce(detail, ''), ' ') FROM bill_fetch_attempts"
             ).first?.decode(String.self, at: 0) ?? ""
-        #expect(attempts.contains("/wechatpay/v3/billdownload/file"))
+        #expect(attempts.contains("/v3/billdownload/file"))
         #expect(!attempts.contains("token="))
         let pem = try String(contentsOfFile: key, encoding: .utf8)
         let keyBody = pem.split(separator: "\n").dropFirst().first.map(String.init) ?? "unreachable"

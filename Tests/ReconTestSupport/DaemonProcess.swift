@@ -82,7 +82,7 @@ public func eventually(
 
 /// Runs the built `recon` with `arguments` to its end; returns its exit status and everything it
 /// printed (stdout and stderr together).
-public func runRecon(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+public func runRecon(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (
     status: Int32, output: String
 ) {
     let process = Process()
@@ -92,7 +92,17 @@ public func runRecon(_ arguments: [String], environment: [String: String] = [:])
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
+    let stdin = Pipe()
+    if input != nil { process.standardInput = stdin }
     try process.run()
+    if let input {
+        // Written from a thread of its own, so a large input cannot fill both pipes at once.
+        let writer = stdin.fileHandleForWriting
+        Thread.detachNewThread {
+            try? writer.write(contentsOf: input)
+            try? writer.close()
+        }
+    }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -1,6 +1,7 @@
 public import ReconBills
 public import ReconConfig
 public import ReconCore
+public import ReconMatching
 
 /// One channel format's way of asking for a day's bill and checking what came back. Adapters
 /// classify every answer (CHANNELS.md §5): a definite `FetchOutcome`, or a `ChannelError` that
@@ -43,6 +44,17 @@ public enum ChannelAdapters {
             return try UnionPayAdapter.parse(
                 path, label: label, channel: channel.name, day: day, merchantID: channel.merchantID,
                 maxBytes: channel.maxBillBytes, emit: emit)
+        }
+    }
+}
+
+extension ChannelDefinition {
+    /// How this channel's refunds meet their legs (issue 12, §2): a UnionPay refund by its own
+    /// queryId, the others by the payment's transaction id and the refund request id.
+    public var keyRule: KeyRule {
+        switch adapter {
+        case .unionpay: .ownTransactionID
+        case .alipay, .wechatpay, .bankCSV: .sharedTransactionID
         }
     }
 }

@@ -116,8 +116,17 @@ struct WeChatPayAdapter: ChannelAdapter {
             ])
     }
 
-    /// Checks `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the platform key.
+    /// Checks `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the platform key, after
+    /// `Wechatpay-Signature-Type` says that is how it was signed (SM2 answers exist; an answer that
+    /// names no type is not one we can trust either).
     static func verify(_ result: ChannelAnswer, with verifier: RSAVerifier, what: String) throws(ChannelError) {
+        let signatureType = result.headers["Wechatpay-Signature-Type"]
+        guard signatureType == "WECHATPAY2-SHA256-RSA2048" else {
+            throw ChannelError.permanent(
+                "\(what): the answer's Wechatpay-Signature-Type is "
+                    + (signatureType.map { "'\($0.prefix(64))'" } ?? "missing")
+                    + ", expected WECHATPAY2-SHA256-RSA2048; not verified, nothing staged")
+        }
         guard let signature = result.headers["Wechatpay-Signature"],
             let timestamp = result.headers["Wechatpay-Timestamp"],
             let nonce = result.headers["Wechatpay-Nonce"]
