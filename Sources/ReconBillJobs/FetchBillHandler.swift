@@ -53,7 +53,7 @@ public struct FetchBillHandler: JobHandler {
             """, [channel, day.pgDate], name: "fetch_bill: legs of the channel-day"
         ).first?.decode(Bool.self, at: 0) ?? false
     }
-    /// Microseconds since 1970 now; tests move it.
+    /// Microseconds since 1970 now; tests move it. The adapters read it through `FetchSession`.
     public let clock: @Sendable () -> Int64
 
     struct Arguments: Decodable {
@@ -65,7 +65,7 @@ public struct FetchBillHandler: JobHandler {
         channels: [ChannelDefinition], folders: BillFolders, http: HTTPClient = HTTPClient(),
         secrets: SecretResolver = SecretResolver(),
         ledgerHasLegs: (@Sendable (JobReads, String, LocalDay) async throws -> Bool)? = paymentLegsExist,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        clock: @escaping @Sendable () -> Int64 = LocalTime.wallClockMicroseconds
     ) {
         self.channels = channels
         self.folders = folders
@@ -122,7 +122,7 @@ public struct FetchBillHandler: JobHandler {
                 attempt: context.job.attempt,
                 worker: context.worker, logger: logger),
             holder: "\(context.worker)/\(context.job.id)/\(context.job.token)", secrets: secrets,
-            attempt: context.job.attempt,
+            attempt: context.job.attempt, clock: clock,
             logger: logger)
 
         let started = ContinuousClock.now
@@ -177,21 +177,18 @@ public struct FetchBillHandler: JobHandler {
     }
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
-    /// After: dead, with the alert's words.
+    /// After: dead, with the alert's words (`PublicationPolicy` decides).
     private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws
         -> JobResult
     {
         let now = clock()
-        let (ready, deadline) = channel.readyAndDeadline(for: day)
-        guard now < deadline else {
-            throw JobFailure(
-                "bill for \(day) not published by \(channel.deadlineText) (\(channel.name): \(reason))",
-                retryable: false)
+        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason) {
+        case .dead(let message):
+            throw JobFailure(message, retryable: false)
+        case .snooze(let until):
+            logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
+            return .snooze(.microseconds(max(1000, until - now)))
         }
-        let poll = channel.pollIntervalMilliseconds * 1000
-        let next = min(deadline, now < ready ? ready : now + poll)
-        logger.info("bill not published yet; asking again later", metadata: ["reason": "\(reason)"])
-        return .snooze(.microseconds(max(1000, next - now)))
     }
 
     static func jobFailure(_ error: ChannelError, channel: ChannelDefinition, day: LocalDay) -> JobFailure {

@@ -26,7 +26,7 @@ struct ImportPaymentsCommand: AsyncParsableCommand {
         var keying: [String: RecordImporter.ChannelKeying] = [:]
         for channel in channels {
             keying[channel.name] = RecordImporter.ChannelKeying(
-                rule: channel.keyRule, utcOffsetSeconds: channel.utcOffsetSeconds)
+                rule: channel.keyRule, timeZone: channel.timeZone)
         }
         let input = ImportInput(path: file)
         let channelKeying = keying

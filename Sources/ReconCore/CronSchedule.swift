@@ -144,25 +144,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// The earliest instant whose wall time in `timeZone` is `wallSeconds` (wall time written
     /// as if it were UTC seconds since 1970), or nil if the zone skips that wall time.
-    ///
-    /// An instant t has wall time w when t + offset(t) = w. The candidates for offset(t) are
-    /// the zone's offsets around w; a day either side catches both sides of any transition.
     private func firstInstant(wallSeconds: Int64) -> Int64? {
-        var tried: [Int64] = []
-        var best: Int64?
-        for probe in [wallSeconds - 86_400, wallSeconds, wallSeconds + 86_400] {
-            let offset = offsetSeconds(at: probe)
-            guard !tried.contains(offset) else { continue }
-            tried.append(offset)
-            let instant = wallSeconds - offset
-            if offsetSeconds(at: instant) == offset {
-                best = min(best ?? instant, instant)
-            }
-        }
-        return best
-    }
-
-    private func offsetSeconds(at instant: Int64) -> Int64 {
-        Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
+        ZoneTime.instants(ofWallSeconds: wallSeconds, in: timeZone).first
     }
 }

@@ -7,9 +7,25 @@ public enum LocalTime {
     /// Beijing is UTC+08:00 all year (no DST).
     public static let beijingOffsetSeconds: Int64 = 8 * 3600
 
+    /// Microseconds since 1970 by the machine's clock: what an injectable clock (a job handler's,
+    /// a fetch session's) reads when nothing sets it.
+    public static func wallClockMicroseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+    }
+
+    /// Whole seconds since 1970 at `microseconds` since 1970 (rounded down, before 1970 too).
+    public static func unixSeconds(atMicroseconds microseconds: Int64) -> Int64 {
+        CivilCalendar.floorDivide(microseconds, by: 1_000_000)
+    }
+
+    /// Beijing wall-clock seconds at `microseconds` since 1970 (what the channels' APIs take).
+    public static func beijingSeconds(atMicroseconds microseconds: Int64) -> Int64 {
+        unixSeconds(atMicroseconds: microseconds) + beijingOffsetSeconds
+    }
+
     /// Now, as Beijing wall-clock seconds (the clock the channels' APIs and bills use).
     public static func beijingNow() -> Int64 {
-        Int64(Date().timeIntervalSince1970) + beijingOffsetSeconds
+        beijingSeconds(atMicroseconds: wallClockMicroseconds())
     }
 
     /// `yyyy-MM-dd HH:mm:ss`.

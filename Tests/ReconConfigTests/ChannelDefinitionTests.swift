@@ -48,7 +48,7 @@ import Testing
         #expect(wechat.limits == ChannelLimits(concurrentRequests: 3, requestsPerSecond: 7))
         #expect(wechat.retry == RetryPolicy(maxAttempts: 12, baseMilliseconds: 30_000, capMilliseconds: 1_200_000))
         #expect(wechat.shards == 4)
-        #expect(wechat.utcOffsetSeconds == 8 * 3600)
+        #expect(wechat.timeZone.identifier == "Asia/Shanghai")
         guard case .wechatpay(let options) = wechat.adapter else { Issue.record("not wechatpay"); return }
         #expect(options.privateKey == .file("/etc/recon/wechat-main.pem"))
         // The bill of the 23rd is ready at 10:00 on the 24th in Beijing (02:00 UTC), late at 14:30.

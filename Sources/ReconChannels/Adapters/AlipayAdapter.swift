@@ -30,46 +30,39 @@ struct AlipayAdapter: ChannelAdapter {
             describedAs: options.privateKey.description)
         var parameters = [
             "app_id": options.appID, "method": Self.method, "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
-            "timestamp": LocalTime.text(LocalTime.beijingNow()), "version": "1.0",
+            "timestamp": LocalTime.text(session.beijingSeconds), "version": "1.0",
             "biz_content": "{\"bill_type\":\"trade\",\"bill_date\":\"\(session.day)\"}",
         ]
         if let token = options.appAuthToken {
             parameters["app_auth_token"] = try session.secrets.resolve(token, for: channel.name)
         }
         parameters["sign"] = try signer.sign(AlipaySignature.content(parameters))
-        let body = FormBody.encode(parameters)
+        let verifier = try options.alipayPublicKey.map {
+            try RSAVerifier(pem: try session.secrets.resolve($0, for: channel.name), describedAs: $0.description)
+        }
         let asked = try await session.send(
             step: "download URL",
             HTTPRequest(
                 method: .post, url: channel.baseURL,
-                headers: ["Content-Type": "application/x-www-form-urlencoded;charset=utf-8"], body: body),
+                headers: ["Content-Type": "application/x-www-form-urlencoded;charset=utf-8"],
+                body: FormBody.encode(parameters)),
             maxBody: 64 << 10)
         if let failure = asked.transportFailure("\(what): gateway") { throw failure }
-        if let failure = asked.statusFailure("\(what): gateway", detail: asked.bodySnippet) { throw failure }
-        guard asked.status == 200 else {
-            throw ChannelError.permanent("\(what): gateway HTTP \(asked.status ?? 0): \(asked.bodySnippet)")
-        }
-        let url = try downloadURL(asked, what: what, session: session)
-        guard case .url(let location) = url else {
-            if case .outcome(let outcome) = url { return outcome }
-            throw ChannelError.transient("\(what): no download URL")
+        let location: String
+        switch try Self.classifyGateway(asked.answer, verifier: verifier, what: what).step() {
+        case .next(let url): location = url
+        case .end(let outcome): return outcome
         }
 
         let (downloaded, path) = try await session.downloadFile(
             step: "download", HTTPRequest(url: location), name: "bill.csv.zip", maxBytes: channel.maxBillBytes)
-        guard let path else {
-            // Any refusal of the download (an expired URL: 410 on the mock, often 403 elsewhere)
-            // means asking for a new URL (CHANNELS.md §1.1): transient.
-            throw ChannelError.transient(
-                "\(what): download HTTP \(downloaded.status ?? 0) (expired URL?): \(downloaded.bodySnippet)",
-                retryAfter: downloaded.retryAfter)
+        let head = path.map {
+            [UInt8]((try? FileHandle(forReadingFrom: URL(fileURLWithPath: $0)).read(upToCount: 4)) ?? Data())
         }
-        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
-        guard let head, ZipArchive.looksLikeZip(head) else {
-            session.discard(path)
-            throw ChannelError.transient(
-                "\(what): the download is not a ZIP archive (an error page?); asking for a new URL")
-        }
+        let download = Self.classifyDownload(downloaded.answer, fileHead: head, what: what)
+        if case .failed = download { session.discard(path) }
+        if case .end(let outcome) = try download.step() { return outcome }
+        guard let path else { throw ChannelError.transient("\(what): the download left no file") }
         let label = "\(channel.name) Alipay bill \(session.day)"
         let (channelName, day, maxBytes) = (channel.name, session.day, channel.maxBillBytes)
         let account = channel.merchantID + "0156"
@@ -103,51 +96,6 @@ struct AlipayAdapter: ChannelAdapter {
         try parser.finish(emit: emit)
         try parser.check(against: summary)
         return parser.summary
-    }
-
-    enum Answer {
-        case url(String)
-        case outcome(FetchOutcome)
-    }
-
-    /// Reads the gateway's answer (errors come with HTTP 200 too) and checks its signature.
-    private func downloadURL(_ result: HTTPResult, what: String, session: FetchSession) throws -> Answer {
-        let body = [UInt8](result.body)
-        let raw =
-            AlipaySignature.rawValue(of: Self.responseKey, in: body)
-            ?? AlipaySignature.rawValue(of: "error_response", in: body)
-        guard let raw, let node = try? JSONDecoder().decode(Node.self, from: Data(raw)) else {
-            throw ChannelError.transient("\(what): the gateway's answer has no response node")
-        }
-        let code = node.code ?? "-"
-        let sub = node.sub_code ?? ""
-        let detail = "code \(code) \(node.msg ?? "") \(sub) \(node.sub_msg ?? "")".trimmingCharacters(in: .whitespaces)
-        // Gateway hiccups and limits may come unsigned: transient whatever the signature says.
-        if code == "20000" || sub.hasPrefix("aop.ACL") || sub.contains("call-limited") {
-            throw ChannelError.transient("\(what): \(detail)")
-        }
-        if let publicKey = options.alipayPublicKey {
-            let verifier = try RSAVerifier(
-                pem: try session.secrets.resolve(publicKey, for: session.channel.name),
-                describedAs: publicKey.description)
-            struct Envelope: Decodable { var sign: String? }
-            let sign = (try? JSONDecoder().decode(Envelope.self, from: result.body))?.sign ?? ""
-            guard verifier.isValid(signature: sign, for: String(decoding: raw, as: UTF8.self)) else {
-                throw ChannelError.permanent("\(what): the gateway's answer does not verify with Alipay's public key")
-            }
-        }
-        if code == "10000" {
-            guard let url = node.bill_download_url, url.hasPrefix("http") else {
-                throw ChannelError.transient("\(what): code 10000 without a usable bill_download_url")
-            }
-            return .url(url)
-        }
-        switch (code, sub) {
-        case ("40004", "isp.bill_not_exist"), ("40004", "BILL_NOT_EXIST"):
-            return .outcome(.noBill("\(what): \(detail)"))
-        default:
-            throw ChannelError.permanent("\(what): \(detail)")
-        }
     }
 
     /// The one entry whose GBK-decoded name ends with `suffix`.

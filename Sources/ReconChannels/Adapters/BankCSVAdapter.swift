@@ -23,23 +23,21 @@ struct BankCSVAdapter: ChannelAdapter {
         }
         let (result, path) = try await session.downloadFile(
             step: "download", HTTPRequest(url: url, headers: headers), name: "bill", maxBytes: Self.maxFileBytes)
-        guard let path else {
-            let what = "bank file for \(session.day)"
-            if let failure = result.statusFailure(what, detail: result.bodySnippet) { throw failure }
-            if result.status == 404 {
-                return .notReady("\(what): not published yet (HTTP 404 at \(result.redactedURL))")
-            }
-            throw ChannelError.permanent(
-                "\(what): HTTP \(result.status ?? 0) at \(result.redactedURL): \(result.bodySnippet)")
-        }
-        let bytes = FileDigest.size(path)
-        if bytes == 0 {
-            session.discard(path)
-            return .notReady("bank file for \(session.day): the body is empty (not published yet)")
-        }
+        let what = "bank file for \(session.day)"
+        let bytes = path.map(FileDigest.size)
+        let download = Self.classifyDownload(result.answer, savedBytes: bytes, url: result.redactedURL, what: what)
+        if case .notReady = download { session.discard(path) }
+        if case .end(let outcome) = try download.step() { return outcome }
+        guard let path, let bytes else { throw ChannelError.transient("\(what): the download left no file") }
         let sha256 = try await FileDigest.sha256(path: path)
         if let suffix = options.sha256Suffix {
-            try await checkSidecar(session, url: url + suffix, headers: headers, sha256: sha256, path: path)
+            let sidecar = url + suffix
+            let result = try await session.send(
+                step: "sha256 sidecar", HTTPRequest(url: sidecar, headers: headers), maxBody: 4096)
+            if let failure = result.transportFailure("sha256 sidecar") { throw failure }
+            let verdict = Self.classifySidecar(result.answer, url: result.redactedURL, sha256: sha256, what: what)
+            if case .failed = verdict { session.discard(path) }
+            if case .end(let outcome) = try verdict.step() { return outcome }
         }
         let label = "\(channel.name) bank file \(session.day)"
         let channelName = channel.name
@@ -77,28 +75,6 @@ struct BankCSVAdapter: ChannelAdapter {
         case .none: .none
         case .gzip: .gzip
         case .zip: .zip(entryGlob: options.zipEntry ?? "*")
-        }
-    }
-
-    private func checkSidecar(_ session: FetchSession, url: String, headers: HTTPHeaders, sha256: String, path: String)
-        async throws
-    {
-        let result = try await session.send(
-            step: "sha256 sidecar", HTTPRequest(url: url, headers: headers), maxBody: 4096)
-        if let failure = result.transportFailure("sha256 sidecar") { throw failure }
-        if let failure = result.statusFailure("sha256 sidecar") { throw failure }
-        guard result.status == 200 else {
-            throw ChannelError.transient("sha256 sidecar: HTTP \(result.status ?? 0) at \(result.redactedURL)")
-        }
-        let announced = String(decoding: result.body.prefix(64), as: UTF8.self).lowercased()
-        guard announced.count == 64, announced.allSatisfy(\.isHexDigit) else {
-            throw ChannelError.transient("sha256 sidecar at \(result.redactedURL) does not start with 64 hex digits")
-        }
-        guard announced == sha256 else {
-            session.discard(path)
-            throw ChannelError.transient(
-                "bank file for \(session.day): its SHA-256 is \(sha256) but the sidecar announces \(announced); not staged"
-            )
         }
     }
 }

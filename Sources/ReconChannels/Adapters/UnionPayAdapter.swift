@@ -27,7 +27,7 @@ struct UnionPayAdapter: ChannelAdapter {
             "txnType": "76",
             "txnSubType": "01", "bizType": "000000", "accessType": "0", "merId": channel.merchantID,
             "settleDate": settleDate,
-            "txnTime": LocalTime.text(LocalTime.beijingNow()).filter(\.isNumber), "fileType": "00",
+            "txnTime": LocalTime.text(session.beijingSeconds).filter(\.isNumber), "fileType": "00",
         ]
         fields["signature"] = try UnionPaySignature.sign(fields, with: signer)
         let body = FormBody.encode(fields)
@@ -38,10 +38,8 @@ struct UnionPayAdapter: ChannelAdapter {
         // The answer holds the whole file: streamed to disk, never kept in memory.
         let (result, path) = try await session.downloadFile(
             step: "file transfer", request, name: "response.txt", maxBytes: channel.maxBillBytes * 2, resumable: false)
-        guard let path else {
-            if let failure = result.statusFailure(what, detail: result.bodySnippet) { throw failure }
-            throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0): \(result.bodySnippet)")
-        }
+        if case .end(let outcome) = try Self.classifyTransfer(result.answer, what: what).step() { return outcome }
+        guard let path else { throw ChannelError.transient("\(what): the answer left no file") }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let label = "\(channel.name) UnionPay file \(session.day)"
         let zipPath = session.workFolder + "/bill.zip"
@@ -53,17 +51,12 @@ struct UnionPayAdapter: ChannelAdapter {
                 try UnionPayResponse.read(path, zipTo: zipPath, maxBytes: maxBytes, label: label)
             }
         } catch let failure as UnionPayResponse.DecodeFailure {
-            // The fields still say what the channel meant: a 98 or 11 with an odd fileContent is
-            // classified by its respCode below; only a 00 whose file does not decode is refused
-            // (and retried, so it needs no verifying). An answer not read whole cannot be verified.
             session.discard(zipPath)
-            guard failure.response.fields["respCode"] != "00", failure.response.fields["respCode"] != nil else {
-                throw ChannelError.transient(
-                    "\(what): the answer's file does not decode: \(failure.reason); not staged")
-            }
-            if verifier != nil, !failure.wholeAnswer {
-                throw ChannelError.transient(
-                    "\(what): the answer could not be read whole: \(failure.reason); not verified")
+            if let refusal = Self.classifyUndecodable(
+                respCode: failure.response.fields["respCode"], reason: failure.reason,
+                wholeAnswer: failure.wholeAnswer, verifying: verifier != nil, what: what)
+            {
+                throw refusal
             }
             response = failure.response
         }
@@ -76,31 +69,11 @@ struct UnionPayAdapter: ChannelAdapter {
                 throw ChannelError.permanent("\(label): UnionPay's answer is refused, \(refusal); not staged")
             }
         }
-        let code = response.fields["respCode"] ?? "-"
-        let detail = "respCode \(code) \(response.fields["respMsg"] ?? "")"
-        switch code {
-        case "00":
-            break
-        case "98":
-            session.discard(zipPath)
-            return .noBill("\(what): \(detail)")
-        case "03", "04", "05", "06":
-            session.discard(zipPath)
-            throw ChannelError.transient("\(what): \(detail)")
-        case "10", "11", "13", "32":
-            session.discard(zipPath)
-            throw ChannelError.permanent("\(what): \(detail)")
-        default:
-            session.discard(zipPath)
-            // "99 or other": transient for 3 attempts, then permanent (CHANNELS.md §3.1).
-            if session.attempt >= 3 { throw ChannelError.permanent("\(what): \(detail), 3 attempts") }
-            throw ChannelError.transient("\(what): \(detail)")
-        }
-        guard response.hadFile else { throw ChannelError.transient("\(what): respCode 00 without fileContent") }
-        if let answered = response.fields["settleDate"], answered != settleDate {
-            session.discard(zipPath)
-            throw ChannelError.permanent("\(what): asked for settleDate \(settleDate), the answer is for \(answered)")
-        }
+        let verdict = Self.classify(
+            fields: response.fields, hadFile: response.hadFile, settleDate: settleDate, attempt: session.attempt,
+            what: what)
+        if verdict.kind != .ready { session.discard(zipPath) }
+        if case .end(let outcome) = try verdict.step() { return outcome }
         let (channelName, day, maxBytes, merchant) = (
             channel.name, session.day, channel.maxBillBytes, channel.merchantID
         )

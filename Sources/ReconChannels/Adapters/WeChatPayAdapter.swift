@@ -39,39 +39,24 @@ struct WeChatPayAdapter: ChannelAdapter {
 
         // Step 1: apply for the bill.
         let applied = try await session.send(
-            step: "apply", try request(url, authorization), maxBody: 64 << 10)
+            step: "apply", try request(url, authorization, session: session), maxBody: 64 << 10)
         if let failure = applied.transportFailure("\(what): apply") { throw failure }
-        // A 429 or 5xx may come from a proxy in front of WeChat, unsigned: transient, checked first.
-        if let status = applied.status, status == 429 || status >= 500 { return try classify(applied, what: what) }
-        if let verifier { try verify(applied, with: verifier, what: what) }
-        guard applied.status == 200 else { return try classify(applied, what: what) }
-        guard let application = try? JSONDecoder().decode(Application.self, from: applied.body),
-            let downloadURL = application.download_url, let hash = application.hash_value?.lowercased()
-        else {
-            // The body is not quoted: it may hold a download token.
-            throw ChannelError.transient("\(what): the apply answer lacks download_url or hash_value")
+        let application: BillApplication
+        switch try Self.classifyApply(applied.answer, verifier: verifier, what: what).step() {
+        case .next(let value): application = value
+        case .end(let outcome): return outcome
         }
-        guard application.hash_type?.uppercased() == "SHA1", hash.count == 40, hash.allSatisfy(\.isHexDigit) else {
-            throw ChannelError.permanent(
-                "\(what): unexpected hash \(application.hash_type ?? "-") \(hash) (expected SHA1)")
-        }
+        let hash = application.sha1
 
         // Step 2: download exactly the URL given (it expires after 30 s), signed like the API call.
         let (downloaded, path) = try await session.downloadFile(
-            step: "download", try request(downloadURL, authorization), name: "bill.csv.gz",
-            maxBytes: channel.maxBillBytes)
-        guard let path else {
-            if let failure = downloaded.statusFailure("\(what): download", detail: downloaded.bodySnippet) {
-                throw failure
-            }
-            let code = (try? JSONDecoder().decode(APIError.self, from: downloaded.body))?.code ?? ""
-            if downloaded.status == 400, code == "INVALID_REQUEST" {
-                throw ChannelError.transient(
-                    "\(what): the download URL expired or was used (400 INVALID_REQUEST); applying again")
-            }
-            throw ChannelError.permanent(
-                "\(what): download HTTP \(downloaded.status ?? 0) \(code): \(downloaded.bodySnippet)")
+            step: "download", try request(application.downloadURL, authorization, session: session),
+            name: "bill.csv.gz", maxBytes: channel.maxBillBytes)
+        if case .end(let outcome) = try Self.classifyDownload(downloaded.answer, saved: path != nil, what: what).step()
+        {
+            return outcome
         }
+        guard let path else { throw ChannelError.transient("\(what): the download left no file") }
 
         // One pass over the gunzipped bytes both hashes and parses them: a SHA-1 that differs from
         // the announced one refuses the bill (and outranks any parse error, since wrong bytes
@@ -117,8 +102,11 @@ struct WeChatPayAdapter: ChannelAdapter {
         return parser.summary
     }
 
-    private func request(_ url: String, _ authorization: WeChatPayAuthorization) throws -> HTTPRequest {
-        let timestamp = Int64(Date().timeIntervalSince1970)
+    /// A signed GET of `url`, timestamped by the session's clock.
+    private func request(_ url: String, _ authorization: WeChatPayAuthorization, session: FetchSession) throws
+        -> HTTPRequest
+    {
+        let timestamp = session.unixSeconds
         let nonce = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         return HTTPRequest(
             url: url,
@@ -128,25 +116,10 @@ struct WeChatPayAdapter: ChannelAdapter {
             ])
     }
 
-    /// The apply call's error answers (CHANNELS.md §2.1 table).
-    private func classify(_ result: HTTPResult, what: String) throws -> FetchOutcome {
-        let error = try? JSONDecoder().decode(APIError.self, from: result.body)
-        let code = error?.code ?? "-"
-        let detail = "\(code) \(error?.message ?? result.bodySnippet)"
-        switch (result.status ?? 0, code) {
-        case (400, "STATEMENT_CREATING"): return .notReady("\(what): \(detail)")
-        case (400, "NO_STATEMENT_EXIST"): return .emptyDay("\(what): \(detail)")
-        case (429, _), (500...599, _):
-            throw result.statusFailure("\(what): apply", detail: detail) ?? ChannelError.transient("\(what): \(detail)")
-        default:
-            throw ChannelError.permanent("\(what): HTTP \(result.status ?? 0) \(detail)")
-        }
-    }
-
     /// Checks `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the platform key, after
     /// `Wechatpay-Signature-Type` says that is how it was signed (SM2 answers exist; an answer that
     /// names no type is not one we can trust either).
-    private func verify(_ result: HTTPResult, with verifier: RSAVerifier, what: String) throws {
+    static func verify(_ result: ChannelAnswer, with verifier: RSAVerifier, what: String) throws(ChannelError) {
         let signatureType = result.headers["Wechatpay-Signature-Type"]
         guard signatureType == "WECHATPAY2-SHA256-RSA2048" else {
             throw ChannelError.permanent(

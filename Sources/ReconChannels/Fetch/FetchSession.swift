@@ -29,6 +29,9 @@ public struct FetchSession: Sendable {
     public let secrets: SecretResolver
     /// The job's attempt number (1 for the first), for channels whose codes are retried a few times only.
     public let attempt: Int
+    /// Microseconds since 1970 now: the job handler's clock, which tests move. Adapters read the
+    /// time (request timestamps) only from here, never from the machine.
+    public let clock: @Sendable () -> Int64
     let http: HTTPClient
     let limiter: (any ChannelPermits)?
     let recorder: (any FetchAttemptLog)?
@@ -38,9 +41,10 @@ public struct FetchSession: Sendable {
     public init(
         channel: ChannelDefinition, day: LocalDay, workFolder: String, http: HTTPClient, limiter: (any ChannelPermits)?,
         recorder: (any FetchAttemptLog)?, holder: String, secrets: SecretResolver = SecretResolver(), attempt: Int = 1,
-        logger: Logger
+        clock: @escaping @Sendable () -> Int64 = LocalTime.wallClockMicroseconds, logger: Logger
     ) {
         self.attempt = attempt
+        self.clock = clock
         self.channel = channel
         self.day = day
         self.workFolder = workFolder
@@ -51,6 +55,12 @@ public struct FetchSession: Sendable {
         self.secrets = secrets
         self.logger = logger
     }
+
+    /// Seconds since 1970 now, by `clock`.
+    public var unixSeconds: Int64 { LocalTime.unixSeconds(atMicroseconds: clock()) }
+
+    /// Beijing wall-clock seconds now, by `clock` (the channels' APIs take Beijing time).
+    public var beijingSeconds: Int64 { LocalTime.beijingSeconds(atMicroseconds: clock()) }
 
     /// HTTP options from the channel's timeouts; `maxBody` caps an in-memory answer.
     func options(maxBody: Int64) -> HTTPOptions {

@@ -1,9 +1,10 @@
-import Foundation
+public import Foundation
 import Logging
 public import ReconHTTP
 
 /// The classes every channel shares for what HTTP itself says (CHANNELS.md §5): a transfer that
-/// did not finish and 429/5xx are transient; 401/403 are permanent. Channel codes come after.
+/// did not finish and 429/5xx are transient; 401/403 are permanent. Channel codes come after, in
+/// each adapter's classifier.
 extension HTTPResult {
     /// A failure of the transfer itself (timeout, refused, cut, too slow), or nil if it finished.
     public func transportFailure(_ what: String) -> ChannelError? {
@@ -17,6 +18,23 @@ extension HTTPResult {
         default:
             return .transient("\(what): \(curlMessage.isEmpty ? "\(outcome)" : curlMessage) (\(redactedURL))")
         }
+    }
+
+    /// What came back, as the adapters' classifiers take it.
+    public var answer: ChannelAnswer { ChannelAnswer(status: status, headers: headers, body: body) }
+}
+
+/// One answer of a channel as its adapter classifies it: the status, the headers and the body (a
+/// download's non-2xx body; a 2xx body went to a file, which the classifier is told about apart).
+public struct ChannelAnswer: Sendable {
+    public var status: Int?
+    public var headers: HTTPHeaders
+    public var body: Data
+
+    public init(status: Int?, headers: HTTPHeaders = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
     }
 
     /// 429 and 5xx (transient, honouring Retry-After) or 401/403 (permanent); nil otherwise.
@@ -47,6 +65,72 @@ extension HTTPResult {
     public var bodySnippet: String {
         let text = String(decoding: body.prefix(300), as: UTF8.self)
         return text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: "")
+    }
+
+    /// Whether the status is 2xx.
+    public var isSuccess: Bool { status.map { (200..<300).contains($0) } ?? false }
+}
+
+/// The class of an answer without what it carries (CHANNELS.md §5's columns).
+public enum AnswerKind: Sendable, Equatable {
+    case ready, notReady, emptyDay, noBill, transient, permanent
+}
+
+/// What one answer means, in the classes of CHANNELS.md §5: decided by an adapter's pure
+/// classifier from the answer alone, between the adapter's network calls. `ready` carries what
+/// the next step needs (a download URL, an announced hash), or nothing.
+public enum AnswerClass<Ready: Sendable>: Sendable {
+    case ready(Ready)
+    /// Not published yet (snooze, no attempt used).
+    case notReady(String)
+    /// No business that day: a valid bill with no lines.
+    case emptyDay(String)
+    /// Alipay's and UnionPay's ambiguous "no bill": decided with our own ledger.
+    case noBill(String)
+    /// Transient (retry, honouring Retry-After) or permanent (dead at once).
+    case failed(ChannelError)
+
+    public var kind: AnswerKind {
+        switch self {
+        case .ready: return .ready
+        case .notReady: return .notReady
+        case .emptyDay: return .emptyDay
+        case .noBill: return .noBill
+        case .failed(.transient): return .transient
+        case .failed(.permanent): return .permanent
+        }
+    }
+
+    /// The words of any class but `ready` (what the log or the job's error says).
+    public var message: String? {
+        switch self {
+        case .ready: return nil
+        case .notReady(let text), .emptyDay(let text), .noBill(let text): return text
+        case .failed(let error): return error.description
+        }
+    }
+
+    /// The channel's Retry-After, for a transient failure that came with one.
+    public var retryAfter: Duration? {
+        guard case .failed(.transient(_, let retryAfter)) = self else { return nil }
+        return retryAfter
+    }
+
+    public enum Step: Sendable {
+        case next(Ready)
+        case end(FetchOutcome)
+    }
+
+    /// Goes on with `ready`'s value, or ends the fetch here: an outcome to return, or the failure
+    /// thrown.
+    public func step() throws(ChannelError) -> Step {
+        switch self {
+        case .ready(let value): return .next(value)
+        case .notReady(let text): return .end(.notReady(text))
+        case .emptyDay(let text): return .end(.emptyDay(text))
+        case .noBill(let text): return .end(.noBill(text))
+        case .failed(let error): throw error
+        }
     }
 }
 

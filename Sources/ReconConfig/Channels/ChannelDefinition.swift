@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import ReconBills
 public import ReconCore
 
@@ -37,8 +37,9 @@ public struct ChannelDefinition: Sendable {
     public var deadlineMinutes: Int
     /// How often to ask again for a bill that is not published yet, once past `ready_after`.
     public var pollIntervalMilliseconds: Int64
-    /// The bill's local time zone as a fixed offset (every channel writes Beijing time).
-    public var utcOffsetSeconds: Int64
+    /// The zone `ready_after` and `deadline` are read in (every channel writes Beijing time). Kept
+    /// as the zone, not an offset: each day's times ask it for that day's offset.
+    public var timeZone: TimeZone
     public var shards: Int
     /// The most a bill may unpack to (an archive past it is refused, not written out).
     public var maxBillBytes: Int64
@@ -48,13 +49,15 @@ public struct ChannelDefinition: Sendable {
     public var file: String
     public var line: Int
 
-    /// When, in microseconds since 1970, the bill of `day` is normally ready, and when it is late.
+    /// When, in microseconds since 1970, the bill of `day` is normally ready, and when it is late:
+    /// the wall times after the next local midnight, each turned into an instant with the zone's
+    /// offset at that time (a change of offset overnight moves them with it).
     public func readyAndDeadline(for day: LocalDay) -> (ready: Int64, deadline: Int64) {
-        let nextMidnight = Int64(day.adding(days: 1).dayNumber) * 86_400 - utcOffsetSeconds
-        return (
-            (nextMidnight + Int64(readyAfterMinutes) * 60) * 1_000_000,
-            (nextMidnight + Int64(deadlineMinutes) * 60) * 1_000_000
-        )
+        let nextMidnight = Int64(day.adding(days: 1).dayNumber) * 86_400
+        func instant(_ minutes: Int) -> Int64 {
+            ZoneTime.instant(ofWallSeconds: nextMidnight + Int64(minutes) * 60, in: timeZone) * 1_000_000
+        }
+        return (instant(readyAfterMinutes), instant(deadlineMinutes))
     }
 
     /// "HH:MM", for messages like "bill for 2026-11-23 not published by 14:00".

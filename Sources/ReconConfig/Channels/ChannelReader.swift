@@ -102,7 +102,7 @@ enum ChannelReader {
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
             pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval", in: 1000...JobFile.dayMilliseconds)
                 ?? 10 * 60_000,
-            utcOffsetSeconds: Int64(zone.secondsFromGMT(for: Date())),
+            timeZone: zone,
             shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
             maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)

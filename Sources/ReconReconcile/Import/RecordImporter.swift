@@ -1,5 +1,7 @@
+public import Foundation
 import ReconBills
 import ReconCalendar
+import ReconCore
 public import ReconMatching
 public import ReconPostgres
 import ReconRecords
@@ -12,14 +14,30 @@ import ReconRecords
 public enum RecordImporter {
     public static let shownProblems = 20
 
-    /// How a configured channel keys its refunds and which time zone its business day is in.
+    /// How a configured channel keys its refunds and which time zone its business day is in. The
+    /// zone is asked for its offset at each leg's instant: an offset taken once would be wrong on
+    /// the other side of a daylight-saving or rule change.
     public struct ChannelKeying: Sendable {
         public var rule: KeyRule
-        public var utcOffsetSeconds: Int64
+        private var timeZone: TimeZone?
+        private var fixedOffsetSeconds: Int64
 
+        public init(rule: KeyRule, timeZone: TimeZone) {
+            self.rule = rule
+            self.timeZone = timeZone
+            fixedOffsetSeconds = 0
+        }
+
+        /// A zone `utcOffsetSeconds` east of UTC all year.
         public init(rule: KeyRule, utcOffsetSeconds: Int64) {
             self.rule = rule
-            self.utcOffsetSeconds = utcOffsetSeconds
+            timeZone = nil
+            fixedOffsetSeconds = utcOffsetSeconds
+        }
+
+        /// The zone's offset from UTC at `instant` (seconds since 1970).
+        public func utcOffsetSeconds(at instant: Int64) -> Int64 {
+            timeZone.map { ZoneTime.offsetSeconds($0, at: instant) } ?? fixedOffsetSeconds
         }
     }
 
@@ -42,7 +60,8 @@ public enum RecordImporter {
             input, into: "payment_legs", columns: legColumns, on: connection,
             checkHeader: PaymentsFile.checkHeader, parse: file.record
         ) { leg, row in
-            let offset = leg.channel.flatMap { channels[$0]?.utcOffsetSeconds } ?? beijingOffsetSeconds
+            let instant = CivilCalendar.floorDivide(leg.occurredAtMicroseconds, by: 1_000_000)
+            let offset = leg.channel.flatMap { channels[$0]?.utcOffsetSeconds(at: instant) } ?? beijingOffsetSeconds
             row.append(leg.legID)
             row.append(leg.orderID)
             row.append(leg.businessSystem)
