@@ -226,7 +226,7 @@ let package = Package(
             name: "ReconChannelsTests",
             dependencies: [
                 "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig",
-                "ReconHTTP",
+                "ReconMatching", "ReconHTTP",
                 "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
