@@ -111,7 +111,7 @@ let package = Package(
             name: "ReconReconcile",
             dependencies: [
                 "ReconRecords", "ReconMatching", "ReconBills", "ReconCalendar", "ReconCore", "ReconConfig",
-                "ReconPostgres",
+                "ReconPostgres", "ReconJobs",
             ],
             swiftSettings: strict),
         // The fetch_bill job: limits shared by every worker, attempts recorded, bills archived and
@@ -226,7 +226,7 @@ let package = Package(
             name: "ReconChannelsTests",
             dependencies: [
                 "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig",
-                "ReconMatching", "ReconHTTP",
+                "ReconMatching", "ReconHTTP", "ReconJobs",
                 "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

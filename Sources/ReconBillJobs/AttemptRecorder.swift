@@ -2,6 +2,7 @@ public import Logging
 public import ReconChannels
 public import ReconCore
 public import ReconHTTP
+import ReconJobs
 public import ReconPostgres
 
 /// Writes one `bill_fetch_attempts` row per request: the URL without its query, the status, the

@@ -1,4 +1,5 @@
 public import ReconCore
+import ReconJobs
 public import ReconPostgres
 
 /// What `recon bills show` prints for a channel-day: what was staged and from which file, the

@@ -3,6 +3,7 @@ import Foundation
 public import ReconBills
 public import ReconChannels
 public import ReconCore
+import ReconJobs
 public import ReconMatching
 public import ReconPostgres
 

@@ -4,6 +4,7 @@ import ReconBills
 import ReconCalendar
 import ReconChannels
 import ReconCore
+import ReconJobs
 import ReconMatching
 import ReconPostgres
 import ReconTestSupport

@@ -2,6 +2,7 @@ public import Foundation
 import ReconBills
 import ReconCalendar
 import ReconCore
+import ReconJobs
 public import ReconMatching
 public import ReconPostgres
 import ReconRecords
@@ -259,8 +260,7 @@ public enum RecordImporter {
     /// The calendar day of an instant in a zone `offsetSeconds` east of UTC.
     static func businessDate(_ microseconds: Int64, offsetSeconds: Int64) -> PGDate {
         let seconds = CivilCalendar.floorDivide(microseconds, by: 1_000_000) + offsetSeconds
-        let day = CivilCalendar.floorDivide(seconds, by: 86_400)
-        return PGDate(daysSince2000: Int32(truncatingIfNeeded: day - 10_957))
+        return LocalDay(dayNumber: Int(CivilCalendar.floorDivide(seconds, by: 86_400))).pgDate
     }
 }
 
