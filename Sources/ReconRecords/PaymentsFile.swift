@@ -93,7 +93,7 @@ public struct PaymentsFile: Sendable {
             (channel, transactionID) = (nil, nil)
         }
         if direction == .payment, refundID != nil { throw row.problem(7, "must be empty on a payment") }
-        let fee = try row.text(10).isEmpty ? 0 : try row.yuan(10, signed: false)
+        let fee = try row.yuan(10, signed: false, emptyAs: 0)
         return PaymentLegRecord(
             orderID: try row.required(0), legID: try row.required(1), businessSystem: try row.required(2),
             merchantID: try row.required(3), kind: kind, channel: channel, channelTransactionID: transactionID,

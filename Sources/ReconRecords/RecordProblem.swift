@@ -60,8 +60,11 @@ struct FieldReader {
     }
 
     /// Yuan with at most two decimals, exactly in fen; `signed` allows a minus sign.
-    func yuan(_ column: Int, signed: Bool) throws(RecordProblem) -> Int64 {
+    /// `emptyAs` stands for an empty field; without it an empty field is refused like any other
+    /// text that is not an amount.
+    func yuan(_ column: Int, signed: Bool, emptyAs: Int64? = nil) throws(RecordProblem) -> Int64 {
         let value = try text(column)
+        if value.isEmpty, let emptyAs { return emptyAs }
         if !signed, value.hasPrefix("-") {
             throw problem(column, "\"\(value)\" is negative: amounts are magnitudes (a refund's direction signs it)")
         }
