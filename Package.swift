@@ -51,7 +51,10 @@ let package = Package(
         .target(name: "ReconConfig", dependencies: ["ReconCore", "ReconBills"], swiftSettings: strict),
         // Reconciliation's rules, pure: match keys and shards, the matching rules, the merge of two
         // sorted streams, virtual accounts, settlement sums and the CSV files Recon writes.
-        .target(name: "ReconMatching", dependencies: ["ReconCore"], swiftSettings: strict),
+        .target(
+            name: "ReconMatching",
+            dependencies: ["ReconCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // The payment center's own records, pure: the payments and ledger import files, row by row.
         .target(
             name: "ReconRecords", dependencies: ["ReconCore", "ReconCalendar", "ReconMatching"], swiftSettings: strict),
@@ -125,6 +128,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The business day's job kinds: run_day, reconcile shards, finalize, reconcile_virtual,
+        // settle; each a thin handler over ReconReconcile.
+        .target(
+            name: "ReconDayJobs",
+            dependencies: [
+                "ReconReconcile", "ReconConfig", "ReconCore", "ReconJobs", "ReconMatching", "ReconWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // `recon mock-channel`: the channels' bill APIs in their wire formats, with fault injection.
         .target(
             name: "ReconMockChannel",
@@ -156,7 +168,7 @@ let package = Package(
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
                 "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel", "ReconReconcile",
-                "ReconMatching",
+                "ReconMatching", "ReconDayJobs",
                 "ReconBlocking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -192,7 +204,7 @@ let package = Package(
             name: "ReconRecordsTests", dependencies: ["ReconRecords", "ReconMatching"], swiftSettings: strict),
         .testTarget(
             name: "ReconReconcileTests",
-            dependencies: ["ReconReconcile", "ReconMatching", "ReconPostgres", "ReconTestSupport"],
+            dependencies: ["ReconReconcile", "ReconMatching", "ReconPostgres", "ReconCore", "ReconTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "ReconMatchingTests", dependencies: ["ReconMatching", "ReconCore"], swiftSettings: strict),
         .testTarget(

@@ -9,6 +9,8 @@ public struct ReconCommand: AsyncParsableCommand {
             MigrateCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self, EnqueueCommand.self,
             StatusCommand.self, JobsCommand.self, RetryCommand.self, CancelCommand.self, FetchBillCommand.self,
             BillsCommand.self, MockChannelCommand.self, ImportPaymentsCommand.self, ImportLedgerCommand.self,
+            RunDayCommand.self, ReportCommand.self, SummaryCommand.self, DiscrepanciesCommand.self,
+            SettlementCommand.self,
         ])
 
     public init() {}

@@ -5,6 +5,7 @@ import ReconBillJobs
 import ReconChannels
 import ReconConfig
 import ReconCore
+import ReconDayJobs
 import ReconJobs
 import ReconWorker
 import ServiceLifecycle
@@ -25,6 +26,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var downloadDir = "/var/lib/recon/downloads"
     @Option(name: .customLong("archive-dir"), help: "Where raw bill files are kept, named by SHA-256.")
     var archiveDir = "/var/lib/recon/archive"
+    @Option(name: .customLong("spool-dir"), help: "Where reconcile results wait for their job's completion.")
+    var spoolDir = "/var/lib/recon/spool"
+    @Option(name: .customLong("settlement-dir"), help: "Where settle writes settlement-YYYY-MM-DD.csv.")
+    var settlementDir = "/var/lib/recon/settlements"
     @Option(name: .customLong("worker-id"), help: "This worker's name in leases (default host:pid).")
     var workerID: String?
     @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
@@ -56,6 +61,9 @@ struct WorkerCommand: AsyncParsableCommand {
                 FetchBillHandler.kind,
                 FetchBillHandler(channels: channels, folders: BillFolders(downloads: downloadDir, archive: archiveDir)))
         }
+        // The virtual-account check and settlement run with or without channels.
+        registry.registerDayJobs(
+            channels: channels, folders: DayFolders(work: spoolDir, settlements: settlementDir))
         let worker = Worker(
             configuration: WorkerConfiguration(
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),

@@ -42,10 +42,16 @@ public struct InternalSide: Sendable, Equatable {
     public var status: LegStatus
     /// `occurred_at`, microseconds since 1970.
     public var occurredAtMicroseconds: Int64
+    /// Whose money it is: settlement sums by these.
+    public var businessSystem: String
+    public var merchantID: String
 
     public init(
-        legID: String, key: MatchKey, amountFen: Int64, feeFen: Int64, status: LegStatus, occurredAtMicroseconds: Int64
+        legID: String, key: MatchKey, amountFen: Int64, feeFen: Int64, status: LegStatus, occurredAtMicroseconds: Int64,
+        businessSystem: String = "", merchantID: String = ""
     ) {
+        self.businessSystem = businessSystem
+        self.merchantID = merchantID
         self.legID = legID
         self.key = key
         self.amountFen = amountFen

@@ -1,5 +1,5 @@
-/// Pairs two streams sorted by `MatchKey` (byte order, as PostgreSQL's `ORDER BY … COLLATE "C"`
-/// gives them) into `MatchItem`s, holding one element of each side at a time: a shard of any
+/// Pairs two streams sorted in `MatchKey.mergePrecedes` order (key hash, then bytes, as
+/// PostgreSQL's `ORDER BY key_hash, channel_txn_id, match_refund_key` under COLLATE "C" gives them) into `MatchItem`s, holding one element of each side at a time: a shard of any
 /// size reconciles in constant memory.
 ///
 /// A key twice on one side is an error naming both places (issue 12: keys are unique on each side
@@ -37,7 +37,7 @@ public struct MergeMatcher<Lines: IteratorProtocol<ChannelSide>, Legs: IteratorP
                 try advanceLines(after: line)
                 try advanceLegs(after: leg)
                 return .pair(line, leg)
-            } else if line.key < leg.key {
+            } else if MatchKey.mergePrecedes(line.key, leg.key) {
                 try advanceLines(after: line)
                 return .channelOnly(line)
             } else {
@@ -53,7 +53,9 @@ public struct MergeMatcher<Lines: IteratorProtocol<ChannelSide>, Legs: IteratorP
         if following.key == line.key {
             throw .duplicateBillKey(line.key, firstLine: line.lineNumber, secondLine: following.lineNumber)
         }
-        if following.key < line.key { throw .outOfOrder(side: "bill lines", previous: line.key, next: following.key) }
+        if MatchKey.mergePrecedes(following.key, line.key) {
+            throw .outOfOrder(side: "bill lines", previous: line.key, next: following.key)
+        }
     }
 
     private mutating func advanceLegs(after leg: InternalSide) throws(MatchingError) {
@@ -62,7 +64,9 @@ public struct MergeMatcher<Lines: IteratorProtocol<ChannelSide>, Legs: IteratorP
         if following.key == leg.key {
             throw .duplicateLegKey(leg.key, firstLeg: leg.legID, secondLeg: following.legID)
         }
-        if following.key < leg.key { throw .outOfOrder(side: "legs", previous: leg.key, next: following.key) }
+        if MatchKey.mergePrecedes(following.key, leg.key) {
+            throw .outOfOrder(side: "legs", previous: leg.key, next: following.key)
+        }
     }
 }
 
@@ -78,7 +82,7 @@ public enum MatchingError: Error, Equatable, CustomStringConvertible {
         case .duplicateLegKey(let key, let first, let second):
             "key \(key) belongs to two legs: \(first) and \(second)"
         case .outOfOrder(let side, let previous, let next):
-            "\(side) came out of key order (\(next) after \(previous)): they must be sorted by byte order"
+            "\(side) came out of key order (\(next) after \(previous)): they must be sorted by key hash, then byte order"
         }
     }
 }

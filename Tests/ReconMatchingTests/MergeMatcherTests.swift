@@ -14,7 +14,11 @@ private func leg(_ id: String, _ refund: String = "", legID: String) -> Internal
 }
 
 @Suite struct MergeMatcherTests {
-    static func items(_ lines: [ChannelSide], _ legs: [InternalSide]) throws -> [String] {
+    /// Runs the matcher over both sides, each put in merge order first (`sorted: false` feeds them
+    /// as given).
+    static func items(_ lines: [ChannelSide], _ legs: [InternalSide], sorted: Bool = true) throws -> [String] {
+        let lines = sorted ? lines.sorted { MatchKey.mergePrecedes($0.key, $1.key) } : lines
+        let legs = sorted ? legs.sorted { MatchKey.mergePrecedes($0.key, $1.key) } : legs
         var matcher = MergeMatcher(lines: lines.makeIterator(), legs: legs.makeIterator())
         var out: [String] = []
         while let item = try matcher.next() {
@@ -32,10 +36,21 @@ private func leg(_ id: String, _ refund: String = "", legID: String) -> Internal
         let legs = [
             leg("B", legID: "L-B"), leg("B", "R1", legID: "L-BR1"), leg("C", legID: "L-C"), leg("E", legID: "L-E"),
         ]
+        let items = try Self.items(lines, legs)
         #expect(
-            try Self.items(lines, legs) == [
-                "line A 2", "pair B line 3 L-B", "pair B/R1 line 4 L-BR1", "leg C L-C", "line D 5", "leg E L-E",
+            items.sorted() == [
+                "leg C L-C", "leg E L-E", "line A 2", "line D 5", "pair B line 3 L-B", "pair B/R1 line 4 L-BR1",
             ])
+        // In merge order: by key hash, and B's refund right after B.
+        let order = ["A", "B", "C", "D", "E"].sorted {
+            MatchKey.mergePrecedes(MatchKey(transactionID: $0), MatchKey(transactionID: $1))
+        }
+        var seen: [String] = []
+        for item in items {
+            let letter = String(item.split(separator: " ")[1].prefix(1))
+            if seen.last != letter { seen.append(letter) }
+        }
+        #expect(seen == order)
     }
 
     @Test func eitherSideMayBeEmpty() throws {
@@ -56,10 +71,13 @@ private func leg(_ id: String, _ refund: String = "", legID: String) -> Internal
         }
     }
 
-    @Test func aStreamOutOfByteOrderIsRefused() {
-        // "a" sorts after "B" in bytes; a stream sorted by a locale would put it first.
+    @Test func aStreamOutOfMergeOrderIsRefused() {
+        // Sorted by bytes alone, as a plain `ORDER BY channel_txn_id` would give them: refused.
+        let byBytes = ["K1", "K2", "K3", "K4", "K5"].map { line($0, number: 2) }
+        #expect(throws: MatchingError.self) { _ = try Self.items(byBytes, [], sorted: false) }
+        // Refunds of one payment, out of byte order within their hash.
         #expect(throws: MatchingError.self) {
-            _ = try Self.items([line("a", number: 2), line("B", number: 3)], [])
+            _ = try Self.items([line("A", "R2", number: 2), line("A", "R1", number: 3)], [], sorted: false)
         }
         let error = MatchingError.outOfOrder(
             side: "legs", previous: MatchKey(transactionID: "a"), next: MatchKey(transactionID: "B"))
@@ -76,8 +94,10 @@ private func leg(_ id: String, _ refund: String = "", legID: String) -> Internal
                 guard remaining > 0 else { return nil }
                 remaining -= 1
                 pulled += 1
-                return line("K\(100_000 + pulled)", number: pulled)
+                return Self.keys[pulled - 1]
             }
+            static let keys = (0..<1000).map { line("K\(100_000 + $0)", number: $0 + 1) }
+                .sorted { MatchKey.mergePrecedes($0.key, $1.key) }
         }
         var matcher = MergeMatcher(lines: Counting(remaining: 1000), legs: [InternalSide]().makeIterator())
         _ = try matcher.next()

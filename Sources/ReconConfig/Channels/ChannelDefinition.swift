@@ -40,7 +40,11 @@ public struct ChannelDefinition: Sendable {
     /// The zone `ready_after` and `deadline` are read in (every channel writes Beijing time). Kept
     /// as the zone, not an offset: each day's times ask it for that day's offset.
     public var timeZone: TimeZone
+    /// Reconcile shards per channel-day (`shards`): each a job of its own, run in parallel.
     public var shards: Int
+    /// How close to midnight an unpaired item may be and still be looked for on the neighbouring
+    /// day's bill (`carry_over_window`, 5 minutes by default).
+    public var carryOverWindowMilliseconds: Int64 = 5 * 60_000
     /// The most a bill may unpack to (an archive past it is refused, not written out).
     public var maxBillBytes: Int64
     public var limits: ChannelLimits

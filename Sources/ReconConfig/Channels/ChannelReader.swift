@@ -104,6 +104,8 @@ enum ChannelReader {
                 ?? 10 * 60_000,
             timeZone: zone,
             shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
+            carryOverWindowMilliseconds: try JobFile.duration(reader, "carry_over_window", in: 0...6 * 3_600_000)
+                ?? 5 * 60_000,
             maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)
         return definition

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import ReconCore
+import ReconJobs
+import ReconPostgres
+import ReconReconcile
+
+/// `recon run-day --date D`: enqueues a run_day job for the day and follows its graph to the end,
+/// with a bar per stage on a terminal and a plain line per change otherwise. Workers (and a
+/// coordinator) do the work; this only watches the ledger.
+struct RunDayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-day",
+        abstract: "Run a business day's fetch, reconcile, finalize and settle jobs, and follow them to the end.",
+        discussion: "Exits 0 when the day is settled; 1 with the dead job and its error otherwise.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var day: DayOption
+    @OptionGroup var jobFolder: JobFolderOptions
+    @Option(name: .customLong("timeout-minutes"), help: "Give up following after this long (the jobs go on).")
+    var timeoutMinutes = 240
+
+    static let stages = [
+        DayGraph.fetchBill, DayGraph.reconcile, DayGraph.finalize, DayGraph.reconcileVirtual, DayGraph.settle,
+    ]
+
+    func run() async throws {
+        let day = try day.day()
+        _ = try jobFolder.load()  // a bad job file is refused here, with its file and line
+        let pool = PGPool(connectionString: try database.resolved(), maxConnections: 1)
+        defer { pool.close() }
+        let runJob = try await pool.transaction(name: "run-day: enqueue") { connection in
+            try JobLedger.enqueue(
+                [
+                    NewJob(
+                        kind: DayGraph.runDay, queue: DayGraph.queue, args: "{\"date\": \"\(day)\"}",
+                        uniqueKey: "run_day:\(day):cli:\(UUID().uuidString)")
+                ], on: connection
+            ).first?.id ?? -1
+        }
+        let terminal = isatty(STDOUT_FILENO) == 1
+        printNow("run_day \(day): job \(runJob)")
+        let deadline = ContinuousClock.now + .seconds(timeoutMinutes * 60)
+        var lastLine = ""
+        while ContinuousClock.now < deadline {
+            let progress = try await pool.withConnection { connection in
+                try DayProgress.read(runJob: runJob, on: connection)
+            }
+            let line = progress.line(stages: Self.stages, bars: terminal)
+            if terminal {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+            } else if line != lastLine {
+                printNow(line)
+            }
+            lastLine = line
+            if let dead = progress.dead {
+                if terminal { print("") }
+                FileHandle.standardError.write(
+                    Data("\(day) did not settle: \(dead.kind) job \(dead.id) is \(dead.state): \(dead.error)\n".utf8))
+                throw ExitCode(1)
+            }
+            if progress.settled {
+                if terminal { print("") }
+                printNow("\(day) settled")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(terminal ? 200 : 1000))
+        }
+        if terminal { print("") }
+        FileHandle.standardError.write(Data("gave up following \(day) after \(timeoutMinutes) minutes\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// Where a run of a day stands: its jobs' states by kind.
+struct DayProgress: Sendable {
+    struct Dead: Sendable {
+        var id: Int64
+        var kind: String
+        var state: String
+        var error: String
+    }
+
+    var counts: [String: (done: Int, total: Int)] = [:]
+    var dead: Dead?
+    var settled = false
+
+    static func read(runJob: Int64, on connection: PGConnection) throws -> DayProgress {
+        var progress = DayProgress()
+        // The run_day job itself first: until it completes there is no graph to follow.
+        let run = try connection.query(
+            "SELECT state, errors->-1->>'error' FROM recon_jobs WHERE id = $1", [runJob], name: "run-day: run job")
+        guard let runRow = run.first else { return progress }
+        let runState = try runRow.decode(String.self, at: 0)
+        if runState == "dead" || runState == "cancelled" {
+            progress.dead = Dead(
+                id: runJob, kind: DayGraph.runDay, state: runState,
+                error: try runRow.decode(String?.self, at: 1) ?? "no error recorded")
+            return progress
+        }
+        guard
+            let jobs = try connection.query(
+                "SELECT jobs, settle_job FROM recon_day_runs WHERE run_id = $1", [runJob], name: "run-day: graph"
+            ).first
+        else { return progress }
+        let settleJob = try jobs.decode(Int64.self, at: 1)
+        // The jobs this run enqueued (a finalize's rerun of a later day is that day's to follow).
+        for row in try connection.query(
+            """
+            SELECT j.id, j.kind, j.state, j.errors->-1->>'error' FROM recon_jobs j
+            WHERE j.id = ANY((SELECT jobs FROM recon_day_runs WHERE run_id = $1)::int8[])
+            ORDER BY j.id
+            """, [runJob], name: "run-day: job states"
+        ).rows {
+            let id = try row.decode(Int64.self, at: 0)
+            let kind = try row.decode(String.self, at: 1), state = try row.decode(String.self, at: 2)
+            var count = progress.counts[kind] ?? (0, 0)
+            count.total += 1
+            if state == "completed" { count.done += 1 }
+            progress.counts[kind] = count
+            if (state == "dead" || state == "cancelled") && progress.dead == nil {
+                progress.dead = Dead(
+                    id: id, kind: kind, state: state, error: try row.decode(String?.self, at: 3) ?? "no error recorded")
+            }
+            if id == settleJob && state == "completed" { progress.settled = true }
+        }
+        return progress
+    }
+
+    func line(stages: [String], bars: Bool) -> String {
+        stages.compactMap { stage in
+            guard let count = counts[stage] else { return nil }
+            guard bars else { return "\(stage) \(count.done)/\(count.total)" }
+            let width = 10
+            let filled = count.total == 0 ? 0 : count.done * width / count.total
+            return
+                "\(stage) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                + "\(count.done)/\(count.total)"
+        }.joined(separator: "  ")
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+public import ReconConfig
+import ReconCore
+import ReconJobs
+import ReconMatching
+import ReconReconcile
+public import ReconWorker
+
+/// The `reconcile` job: `{"channel", "date", "shard", "shards"}`. Decides the shard on a
+/// read-only connection into a spool file, then commits it in its own fenced transaction.
+public struct ReconcileShardHandler: JobHandler {
+    public let channels: [ChannelDefinition]
+    public let folders: DayFolders
+
+    public init(channels: [ChannelDefinition], folders: DayFolders) {
+        self.channels = channels
+        self.folders = folders
+    }
+
+    public func run(_ context: JobContext) async throws -> JobResult {
+        let kind = DayGraph.reconcile
+        let arguments = try DayJobArguments.decode(context, kind: kind)
+        let channel = try arguments.channel(in: channels, kind)
+        let day = try arguments.day(kind)
+        let shards = try arguments.number(arguments.shards, "shards", kind)
+        let shard = try arguments.number(arguments.shard, "shard", kind)
+        guard shards >= 1, shard < shards else {
+            throw JobFailure("reconcile shard \(shard) of \(shards) does not exist", retryable: false)
+        }
+        let task = ShardTask(
+            channel: channel.name, day: day, range: ShardRange(shard: shard, of: shards), timeZone: channel.timeZone,
+            windowMilliseconds: channel.carryOverWindowMilliseconds)
+        let spool = "\(folders.work)/reconcile/\(channel.name)/\(day)/job-\(context.job.id)-\(context.job.token).copy"
+        context.cleanup.add { try? FileManager.default.removeItem(atPath: spool) }
+        let decided = try await context.reads.withConnection { connection in
+            try failingAsJob { try ShardReconciler.decide(task, spoolPath: spool, on: connection) }
+        }
+        context.logger.info(
+            "shard decided",
+            metadata: [
+                "recon.shard": "\(task.range)", "recon.items": "\(decided.items)",
+                "recon.discrepancies": "\(decided.counts.filter { $0.key.isDiscrepancy }.values.reduce(0, +))",
+            ])
+        let jobID = context.job.id
+        return .completeAlone { connection in
+            try failingAsJob { try ShardReconciler.commit(decided, jobID: jobID, on: connection) }
+        }
+    }
+}
