@@ -48,6 +48,7 @@ import Testing
         #expect(wechat.limits == ChannelLimits(concurrentRequests: 3, requestsPerSecond: 7))
         #expect(wechat.retry == RetryPolicy(maxAttempts: 12, baseMilliseconds: 30_000, capMilliseconds: 1_200_000))
         #expect(wechat.shards == 4)
+        #expect(wechat.carryOverWindowMilliseconds == 5 * 60_000)
         #expect(wechat.timeZone.identifier == "Asia/Shanghai")
         guard case .wechatpay(let options) = wechat.adapter else { Issue.record("not wechatpay"); return }
         #expect(options.privateKey == .file("/etc/recon/wechat-main.pem"))
@@ -79,6 +80,8 @@ import Testing
             "must not carry a user or password"
         ),
         ("deadline = \"14:30\"", "deadline = \"2pm\"", 9, "`channel[0].deadline` must be a local time HH:MM"),
+        ("name = \"wechat-main\"", "name = \"points\"", 2, "is a virtual asset's name"),
+        ("shards = 4", "shards = 4\ncarry_over_window = \"7h\"", 11, "`channel[0].carry_over_window`"),
         (
             "limits = { concurrent_requests = 3,", "limits = { concurrent_requests = 0,", 12,
             "`channel[0].limits.concurrent_requests` must be between 1 and 1000"

@@ -12,6 +12,11 @@ enum ChannelReader {
         else {
             throw reader.error(at: "name", "`\(reader.keyPath("name"))` must be ASCII letters, digits, '-', '_' or '.'")
         }
+        // Summaries and settlements put a virtual asset in the channel column: the names must differ.
+        guard !["pre_deposit", "points", "data_traffic"].contains(name) else {
+            throw reader.error(
+                at: "name", "`\(reader.keyPath("name"))` = \"\(name)\" is a virtual asset's name; pick another")
+        }
         let adapterName = try reader.string("adapter")
         guard ChannelAdapterOptions.names.contains(adapterName) else {
             throw reader.error(
