@@ -248,7 +248,7 @@ let package = Package(
             name: "ReconDaemonTests",
             dependencies: [
                 "ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconConfig",
-                "ReconMockChannel", "ReconArchive", "recon",
+                "ReconMockChannel", "ReconArchive", "ReconFixtures", "ReconMatching", "recon",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),

@@ -62,8 +62,13 @@ struct WorkerCommand: AsyncParsableCommand {
                 FetchBillHandler(channels: channels, folders: BillFolders(downloads: downloadDir, archive: archiveDir)))
         }
         // The virtual-account check and settlement run with or without channels.
+        // RECON_FAULT_SHARD_PAUSE_MS: fault injection for tests (a worker killed mid-shard).
+        let pause = ProcessInfo.processInfo.environment["RECON_FAULT_SHARD_PAUSE_MS"].flatMap(Int.init).map {
+            Duration.milliseconds($0)
+        }
         registry.registerDayJobs(
-            channels: channels, folders: DayFolders(work: spoolDir, settlements: settlementDir))
+            channels: channels, folders: DayFolders(work: spoolDir, settlements: settlementDir),
+            shardPauseBeforeCommit: pause)
         let worker = Worker(
             configuration: WorkerConfiguration(
                 coordinators: coordinatorURLs, apiToken: try token.resolved(), databaseURL: try database.resolved(),

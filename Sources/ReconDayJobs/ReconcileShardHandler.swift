@@ -12,10 +12,14 @@ public import ReconWorker
 public struct ReconcileShardHandler: JobHandler {
     public let channels: [ChannelDefinition]
     public let folders: DayFolders
+    /// Fault injection for tests: a wait between deciding and committing, so that a worker can be
+    /// killed while it holds decided, uncommitted results (`RECON_FAULT_SHARD_PAUSE_MS`).
+    public let pauseBeforeCommit: Duration?
 
-    public init(channels: [ChannelDefinition], folders: DayFolders) {
+    public init(channels: [ChannelDefinition], folders: DayFolders, pauseBeforeCommit: Duration? = nil) {
         self.channels = channels
         self.folders = folders
+        self.pauseBeforeCommit = pauseBeforeCommit
     }
 
     public func run(_ context: JobContext) async throws -> JobResult {
@@ -42,6 +46,7 @@ public struct ReconcileShardHandler: JobHandler {
                 "recon.shard": "\(task.range)", "recon.items": "\(decided.items)",
                 "recon.discrepancies": "\(decided.counts.filter { $0.key.isDiscrepancy }.values.reduce(0, +))",
             ])
+        if let pauseBeforeCommit { try await Task.sleep(for: pauseBeforeCommit) }
         let jobID = context.job.id
         return .completeAlone { connection in
             try failingAsJob { try ShardReconciler.commit(decided, jobID: jobID, on: connection) }

@@ -25,9 +25,13 @@ public struct RunDayHandler: JobHandler {
 
 extension JobRegistry {
     /// The day's job kinds, for a worker that reads `channels` from its job files.
-    public mutating func registerDayJobs(channels: [ChannelDefinition], folders: DayFolders) {
+    public mutating func registerDayJobs(
+        channels: [ChannelDefinition], folders: DayFolders, shardPauseBeforeCommit: Duration? = nil
+    ) {
         register(DayGraph.runDay, RunDayHandler(channels: channels))
-        register(DayGraph.reconcile, ReconcileShardHandler(channels: channels, folders: folders))
+        register(
+            DayGraph.reconcile,
+            ReconcileShardHandler(channels: channels, folders: folders, pauseBeforeCommit: shardPauseBeforeCommit))
         register(DayGraph.finalize, FinalizeHandler(channels: channels))
         register(DayGraph.reconcileVirtual, VirtualReconcileHandler(folders: folders))
         register(DayGraph.settle, SettleHandler(channels: channels, folders: folders))
