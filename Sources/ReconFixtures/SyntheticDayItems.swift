@@ -253,12 +253,8 @@ struct ItemMaker: Sendable {
         case .closedUnbilled:
             legOnly(.closed, .matched)
         case .latePayment:
-            var late = plan.latePayment
-            var lateLeg = plan.latePaymentLeg
-            late.timeMicroseconds = time
-            late.createdMicroseconds = time - 5_000_000
-            lateLeg.occurredAtMicroseconds = time
-            pairItem(late, lateLeg, .matched)
+            // At the plan's time (about noon), which the next day's refund row repeats as Alipay's 创建时间.
+            pairItem(plan.latePayment, plan.latePaymentLeg, .matched)
         case .lateRefund:
             // Its payment was made the day before: no file of this day holds the payment's leg.
             let (refundLine, refundLeg) = refund(
