@@ -104,8 +104,8 @@ extension SyntheticDay {
                 summarySink: channel.adapter == .alipay ? try bill(index, .alipaySummary) : nil)
             for item in items(channel: index, prior: prior) {
                 for transaction in item.transactions { try writer.append(transaction) }
-                for leg in item.legs { try legs.append(leg.csvLine) }
-                for entry in item.entries { try entries.append(entry.csvLine) }
+                for leg in item.legs { try legs.append(bytes: leg.csvBytes) }
+                for entry in item.entries { try entries.append(bytes: entry.csvBytes) }
                 for result in item.expected {
                     try expected(result)
                     summary.statuses[result.status, default: 0] += 1

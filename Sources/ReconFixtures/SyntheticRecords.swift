@@ -45,12 +45,26 @@ public struct SyntheticLeg: Sendable, Equatable {
         "order_id,leg_id,business_system,merchant_id,leg_kind,channel,channel_txn_id,refund_id,direction,amount,fee,status,occurred_at"
 
     /// The row as the payments file writes it (no line end).
-    public var csvLine: String {
-        [
-            orderID, legID, businessSystem, merchantID, kind.rawValue, channel ?? "", channelTransactionID ?? "",
-            refundID ?? "", direction.rawValue, Money.yuanText(fen: Int64(amountFen.magnitude)),
-            Money.yuanText(fen: Int64(feeFen.magnitude)), status.rawValue, SyntheticTime.iso(occurredAtMicroseconds),
-        ].joined(separator: ",")
+    public var csvLine: String { String(decoding: csvBytes, as: UTF8.self) }
+
+    /// The row's UTF-8 bytes, built without intermediate strings (a million-line day writes
+    /// a million of them).
+    public var csvBytes: [UInt8] {
+        var row = CSVRow()
+        row.field(orderID)
+        row.field(legID)
+        row.field(businessSystem)
+        row.field(merchantID)
+        row.field(kind.rawValue)
+        row.field(channel ?? "")
+        row.field(channelTransactionID ?? "")
+        row.field(refundID ?? "")
+        row.field(direction.rawValue)
+        row.yuan(amountFen.magnitude)
+        row.yuan(feeFen.magnitude)
+        row.field(status.rawValue)
+        row.time(occurredAtMicroseconds)
+        return row.bytes
     }
 
     /// What the leg meets a bill line on; nil for a virtual leg.
@@ -84,11 +98,19 @@ public struct SyntheticLedgerEntry: Sendable, Equatable {
 
     public static let header = "entry_id,account_id,asset,leg_id,amount,occurred_at"
 
-    public var csvLine: String {
-        [
-            entryID, accountID, asset.rawValue, legID, Money.yuanText(fen: amountFen),
-            SyntheticTime.iso(occurredAtMicroseconds),
-        ].joined(separator: ",")
+    public var csvLine: String { String(decoding: csvBytes, as: UTF8.self) }
+
+    public var csvBytes: [UInt8] {
+        var row = CSVRow()
+        row.field(entryID)
+        row.field(accountID)
+        row.field(asset.rawValue)
+        row.field(legID)
+        row.separate()
+        if amountFen < 0 { row.bytes.append(UInt8(ascii: "-")) }
+        row.yuan(amountFen.magnitude, separated: false)
+        row.time(occurredAtMicroseconds)
+        return row.bytes
     }
 }
 
@@ -99,10 +121,13 @@ public struct SyntheticCSVWriter {
 
     public init(header: String, sink: @escaping ([UInt8]) throws -> Void) throws {
         out = BillByteSinkLF(sink: sink)
-        try out.line(header)
+        try out.line(bytes: Array(header.utf8))
     }
 
-    public mutating func append(_ line: String) throws { try out.line(line) }
+    public mutating func append(_ line: String) throws { try out.line(bytes: Array(line.utf8)) }
+
+    /// A line already encoded (no line end).
+    public mutating func append(bytes: [UInt8]) throws { try out.line(bytes: bytes) }
 
     public mutating func finish() throws { try out.flush() }
 }
@@ -114,8 +139,8 @@ struct BillByteSinkLF {
 
     init(sink: @escaping ([UInt8]) throws -> Void) { self.sink = sink }
 
-    mutating func line(_ text: String) throws {
-        buffer += text.utf8
+    mutating func line(bytes: [UInt8]) throws {
+        buffer += bytes
         buffer.append(10)
         if buffer.count >= 1 << 16 { try flush() }
     }
@@ -124,6 +149,61 @@ struct BillByteSinkLF {
         guard !buffer.isEmpty else { return }
         try sink(buffer)
         buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// One CSV row of the payment center's files as bytes: fields without quoting (no synthetic
+/// value holds a comma or quote), yuan with two decimals, ISO 8601 times.
+struct CSVRow {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(160) }
+
+    /// The separator before every field but the first.
+    mutating func separate() { if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) } }
+
+    mutating func field(_ text: String) {
+        separate()
+        bytes += text.utf8
+    }
+
+    mutating func digits(_ value: UInt64, width: Int = 1) {
+        var count = 1
+        var scale: UInt64 = 1
+        while value / scale >= 10 {
+            scale *= 10
+            count += 1
+        }
+        for _ in count..<Swift.max(width, count) { bytes.append(UInt8(ascii: "0")) }
+        while scale > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / scale % 10))
+            scale /= 10
+        }
+    }
+
+    /// Fen as yuan with two decimals: `1234` → `12.34`.
+    mutating func yuan(_ fen: UInt64, separated: Bool = true) {
+        if separated { separate() }
+        digits(fen / 100)
+        bytes.append(UInt8(ascii: "."))
+        digits(fen % 100, width: 2)
+    }
+
+    /// `2026-11-23T09:15:07+08:00`.
+    mutating func time(_ microseconds: Int64) {
+        separate()
+        let local = LocalTime.beijingSeconds(atMicroseconds: microseconds)
+        let parts = LocalTime.components(local)
+        digits(UInt64(parts.year), width: 4)
+        let marks: [(UInt8, Int)] = [
+            (UInt8(ascii: "-"), parts.month), (UInt8(ascii: "-"), parts.day), (UInt8(ascii: "T"), parts.hour),
+            (UInt8(ascii: ":"), parts.minute), (UInt8(ascii: ":"), parts.second),
+        ]
+        for (mark, value) in marks {
+            bytes.append(mark)
+            digits(UInt64(value), width: 2)
+        }
+        bytes += "+08:00".utf8
     }
 }
 

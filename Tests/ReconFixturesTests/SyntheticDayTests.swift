@@ -278,3 +278,24 @@ func testDay() throws -> LocalDay { try #require(LocalDay(year: 2026, month: 11,
         #expect(missing.isEmpty && extra.isEmpty, "\(what): missing \(missing.prefix(4)), extra \(extra.prefix(4))")
     }
 }
+
+@Suite struct SyntheticRecordTests {
+    @Test func rowsAreWrittenAsTheContractSays() throws {
+        let time = SyntheticTime.instant(try testDay(), seconds: 9 * 3600 + 15 * 60 + 7)
+        let leg = SyntheticLeg(
+            orderID: "O1", legID: "L3", businessSystem: "mall", merchantID: "M1", kind: .channel, channel: "alipay",
+            channelTransactionID: "T1", refundID: "RF1", direction: .refund, amountFen: -2000, feeFen: -12,
+            status: .success, occurredAtMicroseconds: time)
+        #expect(
+            leg.csvLine == "O1,L3,mall,M1,channel,alipay,T1,RF1,refund,20.00,0.12,success,2026-11-23T09:15:07+08:00")
+        var points = leg
+        (points.kind, points.channel, points.channelTransactionID, points.refundID) = (.points, nil, nil, nil)
+        (points.direction, points.amountFen, points.feeFen) = (.payment, 5, 0)
+        #expect(points.csvLine == "O1,L3,mall,M1,points,,,,payment,0.05,0.00,success,2026-11-23T09:15:07+08:00")
+        let entry = SyntheticLedgerEntry(
+            entryID: "E1", accountID: "A1", asset: .preDeposit, legID: "L2", amountFen: -1005,
+            occurredAtMicroseconds: time + 86_400_000_000 * 40)
+        #expect(entry.csvLine == "E1,A1,pre_deposit,L2,-10.05,2027-01-02T09:15:07+08:00")
+        #expect(SyntheticTime.iso(time) == "2026-11-23T09:15:07+08:00")
+    }
+}
