@@ -60,7 +60,8 @@ let package = Package(
             name: "ReconRecords", dependencies: ["ReconCore", "ReconCalendar", "ReconMatching"], swiftSettings: strict),
         // Synthetic bills and their writers in every channel format: for the mock channel, benchmarks and tests.
         .target(
-            name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar"], swiftSettings: strict),
+            name: "ReconFixtures", dependencies: ["ReconCore", "ReconBills", "ReconCalendar", "ReconMatching"],
+            swiftSettings: strict),
 
         // gzip, zlib and ZIP through zlib: streaming inflate/deflate with size caps, ZIP read and write.
         .target(name: "ReconArchive", dependencies: ["CZlib"], swiftSettings: strict),
@@ -199,6 +200,12 @@ let package = Package(
         .testTarget(
             name: "ReconBillsTests",
             dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],
+            swiftSettings: strict),
+        // The synthetic day: its files parse with the real parsers and an independent join reproduces
+        // its expected outcome.
+        .testTarget(
+            name: "ReconFixturesTests",
+            dependencies: ["ReconFixtures", "ReconBills", "ReconRecords", "ReconMatching", "ReconCore"],
             swiftSettings: strict),
         .testTarget(
             name: "ReconRecordsTests", dependencies: ["ReconRecords", "ReconMatching"], swiftSettings: strict),
