@@ -2,6 +2,7 @@ import Foundation
 import ReconCore
 import ReconFixtures
 import ReconMatching
+import ReconPostgres
 import ReconTestSupport
 import Testing
 
@@ -155,12 +156,18 @@ import Testing
             else { continue }
             if result.isVirtual {
                 guard result.entryID != nil else { continue }
-                rows[SettlementKey(businessSystem: system, merchantID: merchant, channel: result.channel), default: .init()]
-                    .add(amountFen: amount, feeFen: 0)
+                rows[
+                    SettlementKey(businessSystem: system, merchantID: merchant, channel: result.channel),
+                    default: .init()
+                ]
+                .add(amountFen: amount, feeFen: 0)
             } else {
                 guard result.channelAmountFen != nil else { continue }
-                rows[SettlementKey(businessSystem: system, merchantID: merchant, channel: result.channel), default: .init()]
-                    .add(amountFen: amount, feeFen: result.channelFeeFen ?? 0)
+                rows[
+                    SettlementKey(businessSystem: system, merchantID: merchant, channel: result.channel),
+                    default: .init()
+                ]
+                .add(amountFen: amount, feeFen: result.channelFeeFen ?? 0)
             }
         }
         return SettlementCSV.text(rows)
@@ -171,6 +178,15 @@ import Testing
             ["report", "--date", "\(day)", "--format", "csv"] + (virtual ? ["--virtual"] : []))
         #expect(report.status == 0, "\(report.output)")
         return report.output.split(separator: "\n").dropFirst().map(String.init)
+    }
+
+    /// The same rows, each once; on failure, only the rows that differ.
+    func expectSameRows(_ rows: [String], _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let difference = Set(rows).symmetricDifference(expected)
+        #expect(
+            difference.isEmpty && rows.count == expected.count,
+            "\(rows.count) rows, \(expected.count) expected; differing: \(difference.sorted().prefix(12))",
+            sourceLocation: sourceLocation)
     }
 
     @Test func aFourChannelDayIsReconciledAndSettledAsTheGeneratorSaysAndARerunChangesNoByte() async throws {
@@ -189,13 +205,13 @@ import Testing
         #expect(Set(expected.map(\.status)) == Set(MatchStatus.allCases), "every status is injected")
         let channelRows = try Self.reportLines(setup, Self.day, virtual: false)
         let expectedChannel = Self.expectedReport(expected, virtual: false)
-        #expect(channelRows.sorted() == expectedChannel, "\(Set(channelRows).symmetricDifference(expectedChannel))")
+        expectSameRows(channelRows, expectedChannel)
         let virtualRows = try Self.reportLines(setup, Self.day, virtual: true)
         let expectedVirtual = Self.expectedReport(expected, virtual: true)
-        #expect(virtualRows.sorted() == expectedVirtual, "\(Set(virtualRows).symmetricDifference(expectedVirtual))")
+        expectSameRows(virtualRows, expectedVirtual)
         // The day before, reconciled alone, as the generator says of it.
         let before = try Self.reportLines(setup, Self.day.previous, virtual: false)
-        #expect(before.sorted() == Self.expectedReport(previous.expectedResults(prior: .none), virtual: false))
+        expectSameRows(before, Self.expectedReport(previous.expectedResults(prior: .none), virtual: false))
 
         let settlementPath = "\(setup.settlements)/settlement-\(Self.day).csv"
         let settlement = try Data(contentsOf: URL(fileURLWithPath: settlementPath))
@@ -240,7 +256,7 @@ import Testing
         #expect(try await follower.waitForExit(timeout: .seconds(180)) == 0, "\(follower.output)")
         let expected = setup.synthetic.expectedResults(prior: .none)
         let rows = try Self.reportLines(setup, Self.day, virtual: false)
-        #expect(rows.sorted() == Self.expectedReport(expected, virtual: false))
+        expectSameRows(rows, Self.expectedReport(expected, virtual: false))
         #expect(
             try await harness.count(
                 "SELECT count(*) FROM recon_jobs WHERE kind = 'reconcile' AND attempt > 1 AND state = 'completed'")

@@ -70,7 +70,7 @@ import Testing
                 }
             }) { base in
                 let file = directory.appendingPathComponent("flaky.part").path
-                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10), maxBodySize: 16 << 20))
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(60), maxBodySize: 16 << 20))
                 let request = HTTPRequest(url: "\(base)/flaky")
 
                 let first = try await client.download(request, to: file, resume: true)
@@ -80,7 +80,7 @@ import Testing
                 #expect(first.bytesReceived == Int64(half))
                 #expect(first.resumedFrom == 0)
                 // Closed by the server, not left hanging until the client's timeout.
-                #expect(first.duration < .seconds(5))
+                #expect(first.duration < .seconds(30))
                 let firstHalf = try Data(contentsOf: URL(fileURLWithPath: file))
                 #expect(firstHalf == Payload.bytes(payload.getSlice(at: 0, length: half) ?? ByteBuffer()))
 
@@ -114,7 +114,7 @@ import Testing
             }) { base in
                 let file = directory.appendingPathComponent("whole.part")
                 try Data(repeating: 0xEE, count: partialSize).write(to: file)
-                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10)))
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(60)))
                 let result = try await client.download(HTTPRequest(url: "\(base)/whole"), to: file.path, resume: true)
 
                 #expect(result.outcome == .completed)
@@ -149,7 +149,7 @@ import Testing
             }) { base in
                 let file = directory.appendingPathComponent("skewed.part")
                 try Data(payload.readableBytesView.prefix(1000)).write(to: file)
-                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10)))
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(60)))
                 let result = try await client.download(HTTPRequest(url: "\(base)/skewed"), to: file.path, resume: true)
 
                 #expect(result.outcome == .completed)
@@ -187,7 +187,7 @@ import Testing
                 }
             }) { base in
                 let file = directory.appendingPathComponent("versioned.part")
-                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10)))
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(60)))
                 let request = HTTPRequest(url: "\(base)/versioned")
 
                 try Data(repeating: 0xEE, count: 1000).write(to: file)
@@ -234,7 +234,7 @@ import Testing
                 let file = directory.appendingPathComponent("kept.part")
                 let partial = Data(repeating: 0xAB, count: 1000)
                 try partial.write(to: file)
-                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(10)))
+                let client = HTTPClient(options: HTTPOptions(totalTimeout: .seconds(60)))
                 let result = try await client.download(
                     HTTPRequest(url: "\(base)/unavailable"), to: file.path, resume: true)
 
