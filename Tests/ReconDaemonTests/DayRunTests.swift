@@ -230,6 +230,35 @@ import Testing
         await setup.fixture.stop()
     }
 
+    /// D's bill first, then D−1's (late): D−1's finalize finds that D read another carried-over
+    /// state and runs D's shards, finalize and settle again; the end is the in-order one.
+    @Test func theDayBeforeComingLateEndsAsIfInOrder() async throws {
+        let setup = try await Self.setUp(label: "day-late", lines: 60)
+        let previous = setup.synthetic.on(Self.day.previous)
+        try Self.giveDay(setup, previous)
+        try Self.giveDay(setup, setup.synthetic)
+        try await Self.startDaemons(setup)
+        for day in [Self.day, Self.day.previous] {
+            let run = try setup.recon(["run-day", "--date", "\(day)", "--jobs", setup.fixture.jobs])
+            #expect(run.status == 0, "\(run.output)")
+        }
+        let harness = setup.fixture.harness
+        try await eventually("the reruns finished", timeout: .seconds(120)) {
+            try await harness.count("SELECT count(*) FROM recon_jobs WHERE state <> 'completed'") == 0
+        }
+        #expect(
+            try await harness.count(
+                "SELECT count(*) FROM recon_jobs WHERE kind = 'reconcile' AND unique_key LIKE '%:after%'") > 0,
+            "the late day re-ran the next")
+        let expected = setup.synthetic.expectedResults(prior: .previousDayOnly)
+        expectSameRows(
+            try Self.reportLines(setup, Self.day, virtual: false), Self.expectedReport(expected, virtual: false))
+        let settlement = try String(
+            contentsOfFile: "\(setup.settlements)/settlement-\(Self.day).csv", encoding: .utf8)
+        #expect(settlement == Self.expectedSettlement(expected))
+        await setup.fixture.stop()
+    }
+
     @Test func aWorkerKilledDuringAShardLeavesTheSameResultsAndNoDuplicates() async throws {
         let setup = try await Self.setUp(label: "day-kill", lines: 400, shards: 4)
         try Self.giveDay(setup, setup.synthetic)

@@ -116,6 +116,9 @@ public enum VirtualReconciler {
                 ) ON COMMIT DROP
                 """, name: "reconcile_virtual: result table")
         try ResultSpool.copy(decided.spool, into: "virtual_results", columns: columns, on: connection)
+        // A temporary table has no statistics until analyzed: without them the planner may take the
+        // anti-join below for a nested loop over every row.
+        try connection.execute(script: "ANALYZE virtual_results", name: "analyze virtual_results")
         _ = try connection.query(
             """
             DELETE FROM recon_virtual_results r WHERE r.bill_date = $1 AND NOT EXISTS (

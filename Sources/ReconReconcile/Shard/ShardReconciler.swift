@@ -130,6 +130,9 @@ public enum ShardReconciler {
                 ) ON COMMIT DROP
                 """, name: "reconcile: result table")
         try ResultSpool.copy(decided.spool, into: "shard_results", columns: ResultWriter.columns, on: connection)
+        // A temporary table has no statistics until analyzed: without them the planner may take the
+        // anti-join below for a nested loop over every row.
+        try connection.execute(script: "ANALYZE shard_results", name: "analyze shard_results")
         _ = try connection.query(
             """
             DELETE FROM recon_results r
