@@ -219,6 +219,19 @@ import Testing
         let shown = try setup.recon(["settlement", "--date", "\(Self.day)", "--format", "csv"])
         #expect(shown.output == String(decoding: settlement, as: UTF8.self))
 
+        // Someone resolves a discrepancy; the JSON report says where carried items were resolved.
+        let open = try setup.recon(["discrepancies", "--date", "\(Self.day)", "--open"])
+        let channelOnly = try #require(
+            open.output.split(separator: "\n").first { $0.contains("channel_only") && $0.hasPrefix("c") })
+        let id = String(channelOnly.prefix { $0 != " " })
+        let resolved = try setup.recon(
+            ["discrepancies", "resolve", id, "--note", "customer refunded by hand", "--by", "li.wei"])
+        #expect(resolved.status == 0, "\(resolved.output)")
+        let json = try setup.recon(["report", "--date", "\(Self.day.previous)", "--format", "json"])
+        let items = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]] ?? []
+        let carried = items.filter { $0["status"] as? String == "carried_over" }
+        #expect(!carried.isEmpty && carried.allSatisfy { $0["resolved_on"] as? String == "\(Self.day)" })
+
         // The same day again, from the fetch on: the same report, summary and settlement bytes.
         let summary = try setup.recon(["summary", "--date", "\(Self.day)", "--format", "csv"]).output
         let report = try setup.recon(["report", "--date", "\(Self.day)", "--format", "csv"]).output
@@ -227,6 +240,14 @@ import Testing
         #expect(try setup.recon(["report", "--date", "\(Self.day)", "--format", "csv"]).output == report)
         #expect(try setup.recon(["summary", "--date", "\(Self.day)", "--format", "csv"]).output == summary)
         #expect(try Data(contentsOf: URL(fileURLWithPath: settlementPath)) == settlement)
+        // The resolution outlived the rerun.
+        let after = try setup.recon(["discrepancies", "--date", "\(Self.day)", "--open"]).output
+        #expect(!after.contains("\(id) "))
+        let all = try setup.recon(["discrepancies", "--date", "\(Self.day)"]).output
+        #expect(
+            all.split(separator: "\n").contains {
+                $0.hasPrefix("\(id) ") && $0.contains("by li.wei: customer refunded by hand")
+            })
         await setup.fixture.stop()
     }
 

@@ -296,6 +296,27 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/settlement-2026-11-23.csv")) == file)
     }
 
+    /// A bill that repeats a key is refused, for good, naming both of its lines.
+    @Test(.tags(.integration)) func aKeyTwiceOnTheBillIsRefusedNamingBothLines() async throws {
+        let pool = try await Self.database()
+        defer { pool.close() }
+        let key = MatchKey(transactionID: "P2")
+        _ = try await pool.query(
+            """
+            INSERT INTO staged_bill_lines (channel, bill_date, line_no, channel_txn_id, match_refund_key, key_hash, kind,
+                amount_fen, fee_fen, txn_time)
+            VALUES ('alipay', '2026-11-23', 99, 'P2', '', $1, 'payment', 5001, 30, '2026-11-23T10:09:00+08:00')
+            """, [key.keyHash])
+        do {
+            try await Self.reconcile(Self.day, shards: 1, pool)
+            Issue.record("a bill with a key twice was reconciled")
+        } catch let error as ReconcileError {
+            #expect(!error.retryable)
+            #expect(error.description.contains("key P2 is on the bill twice: lines 3 and 99"), "\(error)")
+        }
+        #expect(try await pool.query("SELECT count(*) FROM recon_results").first?.decode(Int64.self, at: 0) == 0)
+    }
+
     @Test(.tags(.integration)) func aResolutionIsKeptAndSurvivesARerun() async throws {
         let pool = try await Self.database()
         defer { pool.close() }
