@@ -22,7 +22,9 @@ public struct FinalizeHandler: JobHandler {
         guard shards >= 1 else { throw JobFailure("finalize needs at least one shard", retryable: false) }
         let jobID = context.job.id
         let logger = context.logger
-        return .complete { connection in
+        // A transaction of its own: aggregates over the day's rows are no reason to hold up other
+        // jobs' completions.
+        return .completeAlone { connection in
             try failingAsJob {
                 let outcome = try ChannelDayFinalizer.finalize(
                     channel: channel.name, day: day, shards: shards, jobID: jobID, on: connection)

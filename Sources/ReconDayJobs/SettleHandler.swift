@@ -21,9 +21,16 @@ public struct SettleHandler: JobHandler {
         let day = try DayJobArguments.decode(context, kind: kind).day(kind)
         let names = channels.map(\.name)
         let folder = folders.settlements
+        let waiting = try await context.reads.withConnection { try DaySettler.unfinishedWork(day: day, on: $0) }
+        if waiting > 0 {
+            context.logger.info("waiting for the day's reconcile work", metadata: ["recon.unfinished": "\(waiting)"])
+            return .snooze(.seconds(2))
+        }
         let jobID = context.job.id
         let logger = context.logger
-        return .complete { connection in
+        // A transaction of its own: aggregates over the day's rows are no reason to hold up other
+        // jobs' completions.
+        return .completeAlone { connection in
             let outcome = try failingAsJob {
                 try DaySettler.settle(day: day, channels: names, folder: folder, jobID: jobID, on: connection)
             }

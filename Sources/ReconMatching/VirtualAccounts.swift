@@ -5,8 +5,16 @@ public struct VirtualLeg: Sendable, Equatable {
     public var asset: LegKind
     public var amountFen: Int64
     public var status: LegStatus
+    /// Whose money it is: settlement sums by these.
+    public var businessSystem: String
+    public var merchantID: String
 
-    public init(legID: String, asset: LegKind, amountFen: Int64, status: LegStatus) {
+    public init(
+        legID: String, asset: LegKind, amountFen: Int64, status: LegStatus, businessSystem: String = "",
+        merchantID: String = ""
+    ) {
+        self.businessSystem = businessSystem
+        self.merchantID = merchantID
         self.legID = legID
         self.asset = asset
         self.amountFen = amountFen

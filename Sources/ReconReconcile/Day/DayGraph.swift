@@ -9,10 +9,11 @@ public import ReconPostgres
 ///     fetch_bill(channel, D) ─► reconcile(channel, D, shard i of n) ×n ─► finalize(channel, D) ─┐
 ///                                                                     reconcile_virtual(D) ────┼─► settle(D)
 ///
-/// A reconcile shard of D also waits for the finalize of the same channel's D−1 when that job is
-/// still to run, so that D's shards read D−1's final carried-over items. When D−1 runs later (its
-/// bill was late, or it is run again) its finalize notices the shards of D that read another
-/// carried-over state and enqueues them again with D's finalize and settle (`rerun`).
+/// The days of a channel do not wait for each other: when D−1 finishes after D (its bill was late,
+/// it ran beside D, or it was run again), its finalize notices the shards of D that read another
+/// carried-over state of D−1 and enqueues them again with D's finalize and settle (`rerun`). A
+/// dependency on D−1's finalize would do less work in that case, but a D−1 that never finishes
+/// (a dead fetch) would then hold D, and every day after it, for ever.
 public enum DayGraph {
     public static let runDay = "run_day"
     public static let reconcile = "reconcile"
@@ -53,9 +54,8 @@ public enum DayGraph {
                     kind: fetchBill, queue: channel.queue, args: args(["channel": channel.name, "date": "\(day)"]),
                     retry: channel.retry, uniqueKey: "fetch_bill:\(channel.name):\(day):run\(run)"), on: connection)
             all.append(fetch)
-            let prior = try pendingFinalize(channel: channel.name, day: day.previous, on: connection)
             let chain = try enqueueChain(
-                channel: channel, day: day, tag: "run\(run)", after: [fetch] + prior, on: connection)
+                channel: channel, day: day, tag: "run\(run)", after: [fetch], on: connection)
             all += chain.jobs
             finalizes.append(chain.finalize)
         }
@@ -122,18 +122,6 @@ public enum DayGraph {
                 args: args(["channel": channel.name, "date": "\(day)", "shards": "\(channel.shards)"]), retry: retry,
                 uniqueKey: "finalize:\(channel.name):\(day):\(tag)", dependsOn: shards), on: connection)
         return (shards + [finalizeJob], finalizeJob)
-    }
-
-    /// The finalize jobs of `channel`'s `day` that are still to run (not completed, dead or
-    /// cancelled): a shard of the next day waits for them.
-    static func pendingFinalize(channel: String, day: LocalDay, on connection: PGConnection) throws -> [Int64] {
-        try connection.query(
-            """
-            SELECT id FROM recon_jobs
-            WHERE state NOT IN ('completed', 'dead', 'cancelled') AND kind = 'finalize'
-              AND args->>'channel' = $1 AND args->>'date' = $2
-            """, [channel, "\(day)"], name: "run_day: the day before's finalize"
-        ).rows.map { try $0.decode(Int64.self, at: 0) }
     }
 
     static func one(_ job: NewJob, on connection: PGConnection) throws -> Int64 {

@@ -21,9 +21,40 @@ public enum DaySettler {
         public var sha256: String?
     }
 
+    /// What still runs for the day: reconcile and finalize jobs of D not yet completed, dead or
+    /// cancelled (a rerun a late D−1 enqueued, or another run of the day), leaving out those that
+    /// wait on a dead or cancelled job and so will never run. A settle waits until there are none,
+    /// so that it never sums rows another job is still rewriting.
+    public static func unfinishedWork(day: LocalDay, on connection: PGConnection) throws -> Int64 {
+        try connection.query(
+            """
+            WITH RECURSIVE open AS (
+                SELECT id, state FROM recon_jobs
+                WHERE state NOT IN ('completed', 'dead', 'cancelled') AND kind IN ('reconcile', 'finalize')
+                  AND args->>'date' = $1
+            ), upstream (job, ancestor) AS (
+                SELECT o.id, d.depends_on_id FROM open o JOIN recon_job_dependencies d ON d.job_id = o.id
+                WHERE o.state = 'pending'
+                UNION
+                SELECT u.job, d.depends_on_id FROM upstream u
+                JOIN recon_jobs a ON a.id = u.ancestor AND a.state = 'pending'
+                JOIN recon_job_dependencies d ON d.job_id = a.id
+            )
+            SELECT count(*) FROM open o WHERE NOT EXISTS (
+                SELECT 1 FROM upstream u JOIN recon_jobs a ON a.id = u.ancestor
+                WHERE u.job = o.id AND a.state IN ('dead', 'cancelled'))
+            """, ["\(day)"], name: "settle: unfinished work of the day"
+        ).first?.decode(Int64.self, at: 0) ?? 0
+    }
+
     public static func settle(
         day: LocalDay, channels: [String], folder: String?, jobID: Int64, on connection: PGConnection
     ) throws -> Outcome {
+        // One settle of a day at a time, to its commit: two (after reruns of two channels) would
+        // otherwise interleave their rows and their files.
+        _ = try connection.query(
+            "SELECT pg_advisory_xact_lock(hashtext('recon settle ' || $1::text))", ["\(day)"],
+            name: "settle: one at a time")
         let finalized = Set(
             try connection.query(
                 """
@@ -120,7 +151,7 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = "\(path).tmp-\(getpid())"
+        let temporary = "\(path).tmp-\(UUID().uuidString)"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw ReconcileError("cannot write \(temporary): errno \(errno)") }
         var written = 0

@@ -22,7 +22,6 @@ public enum VirtualReconciler {
     public static func decide(day: LocalDay, spoolPath: String, on connection: PGConnection) throws -> Decided {
         try connection.transaction(name: "reconcile_virtual \(day)") { connection in
             try connection.execute(script: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", name: "snapshot")
-            var owners: [String: (String, String)] = [:]
             let legs = try CursorStream(
                 "virtual_legs",
                 sql: """
@@ -35,18 +34,20 @@ public enum VirtualReconciler {
                 else { throw ReconcileError("a virtual leg has an unknown kind or status") }
                 return VirtualLeg(
                     legID: try row.decode(String.self, at: 0), asset: asset,
-                    amountFen: try row.decode(Int64.self, at: 2),
-                    status: status)
+                    amountFen: try row.decode(Int64.self, at: 2), status: status,
+                    businessSystem: try row.decode(String.self, at: 4), merchantID: try row.decode(String.self, at: 5))
             }
             // The entries naming the day's virtual legs, and the day's entries naming no virtual leg.
             let entries = try CursorStream(
                 "virtual_entries",
                 sql: """
                     SELECT e.entry_id, e.account_id, e.asset, e.leg_id, e.amount_fen FROM ledger_entries e
-                    WHERE e.leg_id IN (SELECT leg_id FROM payment_legs WHERE leg_kind <> 'channel' AND business_date = $1)
-                       OR (e.business_date = $1 AND NOT EXISTS (
-                               SELECT 1 FROM payment_legs p WHERE p.leg_id = e.leg_id AND p.leg_kind <> 'channel'))
-                    ORDER BY e.leg_id, e.entry_id
+                    JOIN payment_legs p ON p.leg_id = e.leg_id AND p.leg_kind <> 'channel' AND p.business_date = $1
+                    UNION ALL
+                    SELECT e.entry_id, e.account_id, e.asset, e.leg_id, e.amount_fen FROM ledger_entries e
+                    WHERE e.business_date = $1 AND NOT EXISTS (
+                        SELECT 1 FROM payment_legs p WHERE p.leg_id = e.leg_id AND p.leg_kind <> 'channel')
+                    ORDER BY 4, 1
                     """, [day.pgDate], on: connection
             ) { row in
                 guard let asset = LegKind(rawValue: try row.decode(String.self, at: 2)) else {
@@ -56,16 +57,6 @@ public enum VirtualReconciler {
                     entryID: try row.decode(String.self, at: 0), accountID: try row.decode(String.self, at: 1),
                     asset: asset, legID: try row.decode(String.self, at: 3),
                     amountFen: try row.decode(Int64.self, at: 4))
-            }
-            for row in try connection.query(
-                """
-                SELECT leg_id, business_system, merchant_id FROM payment_legs
-                WHERE leg_kind <> 'channel' AND business_date = $1
-                """, [day.pgDate], name: "reconcile_virtual: owners"
-            ).rows {
-                owners[try row.decode(String.self, at: 0)] = (
-                    try row.decode(String.self, at: 1), try row.decode(String.self, at: 2)
-                )
             }
             let spool = try ResultSpool(path: spoolPath)
             var matcher = VirtualMatcher(legs: legs, entries: entries)
@@ -89,8 +80,8 @@ public enum VirtualReconciler {
                     row.append(entry?.amountFen)
                     row.append(leg?.amountFen)
                     row.append(leg?.status.rawValue)
-                    row.append(leg.flatMap { owners[$0.legID]?.0 })
-                    row.append(leg.flatMap { owners[$0.legID]?.1 })
+                    row.append(leg?.businessSystem)
+                    row.append(leg?.merchantID)
                     row.append(entry?.accountID)
                     row.end()
                     try spool.append(row)

@@ -81,12 +81,21 @@ public enum DayReport {
     }
 
     public static func channelRows(day: LocalDay, filter: Filter, on connection: PGConnection) throws -> [ChannelRow] {
-        var conditions = ["r.bill_date = $1"]
-        var parameters: [any PGEncodable] = [day.pgDate]
-        if let channel = filter.channel {
-            parameters.append(channel)
-            conditions.append("r.channel = $\(parameters.count)")
+        // One channel at a time: each is a range of the primary key (channel, bill_date, …), read
+        // in order, where all channels at once would scan every day of history and sort.
+        guard let channel = filter.channel else {
+            let channels = try connection.query(
+                "SELECT channel FROM recon_channel_days WHERE bill_date = $1 ORDER BY channel", [day.pgDate],
+                name: "report: channels of the day"
+            ).rows.map { try $0.decode(String.self, at: 0) }
+            return try channels.flatMap { channel in
+                var one = filter
+                one.channel = channel
+                return try channelRows(day: day, filter: one, on: connection)
+            }
         }
+        var conditions = ["r.bill_date = $1", "r.channel = $2"]
+        var parameters: [any PGEncodable] = [day.pgDate, channel]
         if let status = filter.status {
             parameters.append(status.rawValue)
             conditions.append("r.status = $\(parameters.count)")
@@ -103,7 +112,7 @@ public enum DayReport {
             LEFT JOIN recon_resolutions x ON x.scope = 'channel' AND x.bill_date = r.bill_date AND x.channel = r.channel
                 AND x.key_a = r.channel_txn_id AND x.key_b = r.match_refund_key AND x.lane = r.lane
             WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY r.channel, r.channel_txn_id, r.match_refund_key, r.lane
+            ORDER BY r.channel_txn_id, r.match_refund_key, r.lane
             """, parameters, name: "report: channel rows"
         ).rows.map { row in
             ChannelRow(

@@ -120,8 +120,10 @@ struct CarriedItems {
     }
 
     /// Carried items whose key the day does not have at all: each decided alone, in lane 0.
+    /// In merge order, so that a fresh run inserts its rows in the same order every time.
     func remaining() -> [DecidedItem] {
-        lines.values.map { DecidedItem(item: .channelOnly($0.side), carriedFrom: day, carriedLane: $0.lane) }
-            + legs.values.map { DecidedItem(item: .legOnly($0.side), carriedFrom: day, carriedLane: $0.lane) }
+        (lines.values.map { DecidedItem(item: .channelOnly($0.side), carriedFrom: day, carriedLane: $0.lane) }
+            + legs.values.map { DecidedItem(item: .legOnly($0.side), carriedFrom: day, carriedLane: $0.lane) })
+            .sorted { MatchKey.mergePrecedes($0.item.key, $1.item.key) }
     }
 }

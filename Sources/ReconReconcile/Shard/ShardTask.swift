@@ -31,16 +31,18 @@ public struct ShardTask: Sendable {
     var priorParameters: [any PGEncodable] { [channel, day.previous.pgDate, range.lowerHash, range.upperHash] }
 }
 
-/// The carried-over state of a channel-day within a key-hash range, as one text: what the next
+/// The carried-over state of a channel-day within a key-hash range (every field the next day copies
+/// from it; a row's text form tells NULL from ''), as one text: what the next
 /// day's reconcile read, compared again when it commits and when the day is finalized, so a
 /// change to it is never missed. '' when nothing is carried (or the day never ran: the same to
 /// the next day).
 public enum CarryDigest {
     /// Parameters: channel, day, lowest hash, highest hash.
     public static let sql = """
-        SELECT coalesce(md5(string_agg(concat_ws('|', channel_txn_id, match_refund_key, lane, leg_id, line_no,
-                   channel_amount_fen, channel_fee_fen, channel_moved, internal_amount_fen, internal_fee_fen,
-                   leg_status), E'\\n' ORDER BY channel_txn_id, match_refund_key, lane)), '')
+        SELECT coalesce(md5(string_agg(ROW(channel_txn_id, match_refund_key, lane, leg_id, line_no,
+                   channel_amount_fen, channel_fee_fen, channel_moved, channel_time, internal_amount_fen,
+                   internal_fee_fen, leg_status, occurred_at, business_system, merchant_id)::text,
+                   E'\\n' ORDER BY channel_txn_id, match_refund_key, lane)), '')
         FROM recon_results
         WHERE channel = $1 AND bill_date = $2 AND status = 'carried_over' AND key_hash BETWEEN $3 AND $4
         """
