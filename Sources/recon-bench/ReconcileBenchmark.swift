@@ -33,6 +33,10 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         help: "Earlier days of staged lines and results to load before timing the reconcile again (0 skips).")
     var historyDays = 30
     @Flag(help: "Run the cluster with fsync off (the default keeps it on).") var fast = false
+    @Option(
+        name: .customLong("top-statements"),
+        help: "Load pg_stat_statements and print the N statements that took longest after each import and day.")
+    var topStatements = 0
 
     static let channel = SyntheticChannel(name: "wechat-main", adapter: .wechatpay, merchant: "1900000000")
     static let firstDay = LocalDay("2026-11-23") ?? LocalDay(dayNumber: 20_780)
@@ -66,12 +70,19 @@ struct ReconcileBenchmark: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true)
         }
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let settings = ["max_wal_size": "8GB", "checkpoint_timeout": "30min", "shared_buffers": "1GB"]
+        // Commit timestamps: a job's finalized_at is now() of its completion transaction, i.e. when
+        // that transaction began, before the staging or upsert it carries; a stage ends at the commit.
+        var settings = [
+            "max_wal_size": "8GB", "checkpoint_timeout": "30min", "shared_buffers": "1GB",
+            "track_commit_timestamp": "on",
+        ]
+        if topStatements > 0 { settings["shared_preload_libraries"] = "pg_stat_statements" }
         try await EmbeddedPostgres.withCluster(options: .init(durable: !fast, settings: settings)) { cluster in
             let database = try await BlockingExecutor.shared.run { try cluster.createDatabase("bench_reconcile") }
             let pool = PGPool(connectionString: database, maxConnections: 3)
             defer { pool.close() }
             _ = try await pool.withConnection { try MigrationRunner(migrations: try Migration.bundled()).migrate($0) }
+            if topStatements > 0 { try await pool.query("CREATE EXTENSION pg_stat_statements") }
 
             let mock = try BenchProcess(
                 arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", "\(folder)/data", "--lines", "10"],
@@ -139,14 +150,20 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         print(
             "staged lines \(counts.lines), channel legs \(counts.legs), results \(counts.results) "
                 + "(discrepancies \(counts.discrepancies)); job attempts \(stages.attempts) for \(stages.jobs) jobs")
-        print("stage (first attempted_at → last finalized_at of its jobs, database clock)        s")
-        for (name, value) in [
-            ("fetch+stage", stages.fetch), ("reconcile shards", stages.reconcile), ("finalize", stages.finalize),
-            ("reconcile_virtual", stages.virtual), ("settle", stages.settle),
-            ("total (run_day enqueued → settled)", stages.total),
+        print(
+            "stage: first lease (attempted_at) → last completion committed (database clock); from → to in s after "
+                + "run_day was enqueued")
+        for (name, kind) in [
+            ("fetch+stage", "fetch_bill"), ("reconcile shards", "reconcile"), ("finalize", "finalize"),
+            ("reconcile_virtual", "reconcile_virtual"), ("settle", "settle"),
         ] {
-            print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(fixed(value))")
+            let span = stages.spans[kind] ?? (0, 0)
+            print(
+                "  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(fixed(span.end - span.start)) s  "
+                    + "(\(fixed(span.start)) → \(fixed(span.end)))")
         }
+        print("  total (run_day enqueued → settled) \(fixed(stages.total)) s")
+        try await printTopStatements(bench.pool, after: "run-day \(day)")
         print(
             "lines/s: end to end \(fixed(Double(counts.lines) / stages.total, 0)); matching (staged lines → results "
                 + "committed) \(fixed(Double(counts.lines) / stages.reconcile, 0))")
@@ -190,6 +207,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         let reconStart = ContinuousClock.now
         try await runRecon(bench, ["import-payments", "--file", file, "--jobs", bench.jobs])
         let reconSeconds = seconds(since: reconStart)
+        try await printTopStatements(bench.pool, after: "import-payments")
         let ratio = psqlSeconds / reconSeconds
         print(
             "import: \(rows) legs; recon import-payments \(fixed(reconSeconds)) s = "
@@ -515,6 +533,23 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
+    /// The statements that took longest since the last call, then the counters reset.
+    private func printTopStatements(_ pool: PGPool, after label: String) async throws {
+        guard topStatements > 0 else { return }
+        print("  longest statements (pg_stat_statements) during \(label):")
+        for row in try await pool.query(
+            """
+            SELECT total_exec_time::int8, calls, rows, regexp_replace(left(query, 160), '\\s+', ' ', 'g')
+            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1
+            """, [Int64(topStatements)]
+        ).rows {
+            print(
+                "    \(try row.decode(Int64.self, at: 0)) ms  calls \(try row.decode(Int64.self, at: 1))  rows "
+                    + "\(try row.decode(Int64.self, at: 2))  \(try row.decode(String.self, at: 3))")
+        }
+        try await pool.query("SELECT pg_stat_statements_reset()")
+    }
+
     private func script(_ pool: PGPool, _ sql: String) async throws {
         try await pool.withConnection { try $0.execute(script: sql) }
     }
@@ -528,7 +563,8 @@ struct ReconcileBenchmark: AsyncParsableCommand {
 }
 
 /// The stages of a run of a day, from its jobs' own timestamps (the database clock): each kind
-/// from its first lease (`attempted_at`) to its last completion (`finalized_at`).
+/// from its first lease (`attempted_at`) to the commit of its last completion (the commit
+/// timestamp of the job row's last write; `finalized_at` is when that transaction began).
 struct DayStages: Sendable {
     var fetch = 0.0
     var reconcile = 0.0
@@ -538,6 +574,8 @@ struct DayStages: Sendable {
     var total = 0.0
     var jobs: Int64 = 0
     var attempts: Int64 = 0
+    /// Each kind's first lease and last completion, seconds after the origin job was enqueued.
+    var spans: [String: (start: Double, end: Double)] = [:]
 
     /// The jobs a `run_day` job enqueued; the total runs from the run_day job's enqueue.
     static func read(runJob: Int64, pool: PGPool) async throws -> DayStages {
@@ -552,8 +590,10 @@ struct DayStages: Sendable {
         let rows = try await pool.query(
             """
             SELECT j.kind, count(*), sum(j.attempt)::int8,
-                   (extract(epoch FROM max(j.finalized_at) - min(j.attempted_at)) * 1000)::int8,
-                   (extract(epoch FROM max(j.finalized_at) - (SELECT created_at FROM recon_jobs WHERE id = $2)) * 1000)::int8
+                   (extract(epoch FROM max(pg_xact_commit_timestamp(j.xmin)) - min(j.attempted_at)) * 1000)::int8,
+                   (extract(epoch FROM max(pg_xact_commit_timestamp(j.xmin))
+                       - (SELECT created_at FROM recon_jobs WHERE id = $2)) * 1000)::int8,
+                   (extract(epoch FROM min(j.attempted_at) - (SELECT created_at FROM recon_jobs WHERE id = $2)) * 1000)::int8
             FROM recon_jobs j WHERE j.id = ANY($1::int8[]) GROUP BY j.kind
             """, [PGArray(jobs), origin]
         ).rows
@@ -564,6 +604,7 @@ struct DayStages: Sendable {
             stages.attempts += try row.decode(Int64?.self, at: 2) ?? 0
             let end = Double(try row.decode(Int64?.self, at: 4) ?? 0) / 1000
             stages.total = max(stages.total, end)
+            stages.spans[kind] = (Double(try row.decode(Int64?.self, at: 5) ?? 0) / 1000, end)
             switch kind {
             case "fetch_bill": stages.fetch = span
             case "reconcile": stages.reconcile = span
