@@ -5,5 +5,7 @@ import ArgumentParser
 struct ReconBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recon-bench", abstract: "Recon's benchmarks; figures go to BENCHMARKS.md.",
-        subcommands: [CopyBenchmark.self, JobsBenchmark.self, BillsBenchmark.self, ParseBenchmark.self])
+        subcommands: [
+            CopyBenchmark.self, JobsBenchmark.self, BillsBenchmark.self, ParseBenchmark.self, ReconcileBenchmark.self,
+        ])
 }
