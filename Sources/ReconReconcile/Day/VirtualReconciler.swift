@@ -115,16 +115,10 @@ public enum VirtualReconciler {
             DELETE FROM recon_virtual_results r WHERE r.bill_date = $1 AND NOT EXISTS (
                 SELECT 1 FROM virtual_results v WHERE v.leg_id = r.leg_id AND v.entry_id = r.entry_id)
             """, [day.pgDate], name: "reconcile_virtual: rows no longer there")
-        let values = columns.filter { !["bill_date", "leg_id", "entry_id"].contains($0) }
         _ = try connection.query(
-            """
-            INSERT INTO recon_virtual_results AS r (\(columns.joined(separator: ", ")))
-            SELECT \(columns.joined(separator: ", ")) FROM virtual_results
-            ON CONFLICT (bill_date, leg_id, entry_id) DO UPDATE SET
-                \(values.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
-            WHERE (\(values.map { "r.\($0)" }.joined(separator: ", ")))
-                IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
-            """, name: "reconcile_virtual: upsert results")
+            ChangedRowsUpsert.sql(
+                into: "recon_virtual_results", columns: columns, from: "virtual_results",
+                key: ["bill_date", "leg_id", "entry_id"]), name: "reconcile_virtual: upsert results")
         _ = try connection.query(
             """
             DELETE FROM recon_summaries WHERE bill_date = $1 AND channel IN ('pre_deposit', 'points', 'data_traffic')

@@ -238,17 +238,12 @@ public enum RecordImporter {
         into table: String, from staging: String, key: String, columns: [String], rows: Int64,
         on connection: PGConnection
     ) throws -> ImportSummary {
-        let list = columns.joined(separator: ", ")
-        let updates = columns.filter { $0 != key }
         let result = try connection.query(
             """
             WITH written AS (
-                INSERT INTO \(table) AS t (\(list)) SELECT \(list) FROM \(staging)
-                ON CONFLICT (\(key)) DO UPDATE SET
-                    \(updates.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")), imported_at = now()
-                WHERE (\(updates.map { "t.\($0)" }.joined(separator: ", ")))
-                    IS DISTINCT FROM (\(updates.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
-                RETURNING (xmax = 0) AS inserted
+                \(ChangedRowsUpsert.sql(
+                    into: table, columns: columns, from: staging, key: [key], alsoSet: ["imported_at = now()"],
+                    returning: "(xmax = 0) AS inserted"))
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
             """, name: "import: upsert \(table)")

@@ -140,9 +140,6 @@ public enum ShardReconciler {
               AND NOT EXISTS (SELECT 1 FROM shard_results s WHERE s.channel_txn_id = r.channel_txn_id
                               AND s.match_refund_key = r.match_refund_key AND s.lane = r.lane)
             """, task.parameters, name: "reconcile: rows no longer there")
-        let values = ResultWriter.columns.filter {
-            !["channel", "bill_date", "channel_txn_id", "match_refund_key", "lane"].contains($0)
-        }
         let select = ResultWriter.columns.map {
             switch $0 {
             case "lane": "lane::smallint"
@@ -151,16 +148,13 @@ public enum ShardReconciler {
             }
         }
         _ = try connection.query(
-            """
-            INSERT INTO recon_results AS r (\(ResultWriter.columns.joined(separator: ", ")))
-            SELECT \(select.joined(separator: ", ")) FROM shard_results
-            ON CONFLICT (channel, bill_date, channel_txn_id, match_refund_key, lane) DO UPDATE SET
-                \(values.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")),
-                resolved_on = CASE WHEN EXCLUDED.status = 'carried_over' THEN r.resolved_on END,
-                resolved_status = CASE WHEN EXCLUDED.status = 'carried_over' THEN r.resolved_status END
-            WHERE (\(values.map { "r.\($0)" }.joined(separator: ", ")))
-                IS DISTINCT FROM (\(values.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
-            """, name: "reconcile: upsert results")
+            ChangedRowsUpsert.sql(
+                into: "recon_results", columns: ResultWriter.columns, select: select, from: "shard_results",
+                key: ["channel", "bill_date", "channel_txn_id", "match_refund_key", "lane"],
+                alsoSet: [
+                    "resolved_on = CASE WHEN EXCLUDED.status = 'carried_over' THEN t.resolved_on END",
+                    "resolved_status = CASE WHEN EXCLUDED.status = 'carried_over' THEN t.resolved_status END",
+                ]), name: "reconcile: upsert results")
         if !decided.resolutions.isEmpty {
             _ = try connection.query(
                 """
