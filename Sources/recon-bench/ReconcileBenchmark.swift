@@ -536,7 +536,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     /// The statements that took longest since the last call, then the counters reset.
     private func printTopStatements(_ pool: PGPool, after label: String) async throws {
         guard topStatements > 0 else { return }
-        print("  longest statements (pg_stat_statements) during \(label):")
+        print("  longest statements (pg_stat_statements) since the previous list, up to \(label):")
         for row in try await pool.query(
             """
             SELECT total_exec_time::int8, calls, rows, regexp_replace(left(query, 160), '\\s+', ' ', 'g')

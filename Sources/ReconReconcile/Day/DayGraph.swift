@@ -103,6 +103,13 @@ public enum DayGraph {
     static func enqueueChain(
         channel: ChannelDefinition, day: LocalDay, tag: String, after upstream: [Int64], on connection: PGConnection
     ) throws -> (jobs: [Int64], finalize: Int64) {
+        // The channel-day rows each shard's completion inserts (and holds the day before's shared),
+        // committed here before any shard runs: otherwise, on a day's first run, every shard's
+        // completion waits on the first one's uncommitted insert of the same row, and the shards'
+        // result upserts run one after another.
+        _ = try connection.query(
+            "INSERT INTO recon_channel_days (channel, bill_date) VALUES ($1, $2), ($1, $3) ON CONFLICT DO NOTHING",
+            [channel.name, day.pgDate, day.previous.pgDate], name: "run_day: channel days")
         var shards: [Int64] = []
         for shard in 0..<channel.shards {
             shards.append(
