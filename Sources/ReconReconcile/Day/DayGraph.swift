@@ -107,9 +107,7 @@ public enum DayGraph {
         // committed here before any shard runs: otherwise, on a day's first run, every shard's
         // completion waits on the first one's uncommitted insert of the same row, and the shards'
         // result upserts run one after another.
-        _ = try connection.query(
-            "INSERT INTO recon_channel_days (channel, bill_date) VALUES ($1, $2), ($1, $3) ON CONFLICT DO NOTHING",
-            [channel.name, day.pgDate, day.previous.pgDate], name: "run_day: channel days")
+        try ShardReconciler.ensureChannelDays(channel: channel.name, day: day, on: connection)
         var shards: [Int64] = []
         for shard in 0..<channel.shards {
             shards.append(

@@ -100,12 +100,18 @@ public enum ShardReconciler {
     /// deleted, changed ones updated, equal ones left alone), the day before's carried rows marked
     /// with where they were resolved, and the run recorded. Refused, to be run again, when the day
     /// before's carried items changed since `decide` read them.
+    /// The channel-day rows of `day` and the day before, which a shard's completion holds and
+    /// finalize updates. `run_day` inserts them when it enqueues the chain (see DayGraph); a shard
+    /// enqueued any other way inserts them itself.
+    static func ensureChannelDays(channel: String, day: LocalDay, on connection: PGConnection) throws {
+        _ = try connection.query(
+            "INSERT INTO recon_channel_days (channel, bill_date) VALUES ($1, $2), ($1, $3) ON CONFLICT DO NOTHING",
+            [channel, day.pgDate, day.previous.pgDate], name: "reconcile: channel days")
+    }
+
     public static func commit(_ decided: Decided, jobID: Int64, on connection: PGConnection) throws {
         let task = decided.task
-        _ = try connection.query(
-            """
-            INSERT INTO recon_channel_days (channel, bill_date) VALUES ($1, $2), ($1, $3) ON CONFLICT DO NOTHING
-            """, [task.channel, task.day.pgDate, task.day.previous.pgDate], name: "reconcile: channel days")
+        try ensureChannelDays(channel: task.channel, day: task.day, on: connection)
         // The finalize of the day before updates this row: holding it shared until commit means
         // either that finalize sees this shard's run, or this shard sees what it changed.
         _ = try connection.query(
