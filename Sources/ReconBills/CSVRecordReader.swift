@@ -36,18 +36,54 @@ public struct CSVRecordReader: Sendable {
 
     /// Feeds the next bytes; `emit` gets each record completed by them.
     public mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
-        for byte in bytes {
-            column += 1
-            switch state {
-            case .afterCR:
-                // CRLF is one line end; a lone CR ends the line too.
-                state = .fieldStart
-                if byte == 10 { continue }
-                column = 1
-                try consume(byte, emit: emit)
-            default:
-                try consume(byte, emit: emit)
+        // Contiguous bytes take the fast path; the generic loop is not specialized across modules.
+        let done = try bytes.withContiguousStorageIfAvailable { buffer in
+            try feed(UnsafeRawBufferPointer(buffer), emit: emit)
+        }
+        guard done == nil else { return }
+        for byte in bytes { try feed(byte: byte, emit: emit) }
+    }
+
+    /// Feeds the next bytes; `emit` gets each record completed by them. A run of plain bytes in an
+    /// unquoted field is appended at once rather than byte by byte (imports of a million rows
+    /// spent most of their client time here).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (Record) throws -> Void) throws {
+        var index = bytes.startIndex
+        let end = bytes.endIndex
+        while index < end {
+            if state == .unquoted {
+                var runEnd = index
+                while runEnd < end, isPlain(bytes[runEnd]) { runEnd += 1 }
+                if runEnd > index {
+                    field.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<runEnd]))
+                    column += runEnd - index
+                    index = runEnd
+                    continue
+                }
             }
+            try feed(byte: bytes[index], emit: emit)
+            index += 1
+        }
+    }
+
+    private func isPlain(_ byte: UInt8) -> Bool {
+        byte != delimiter && byte != 10 && byte != 13 && UInt16(byte) != quoteByte
+    }
+
+    /// The quote as a value no byte has when quoting is off.
+    private var quoteByte: UInt16 { quote.map(UInt16.init) ?? 0x100 }
+
+    private mutating func feed(byte: UInt8, emit: (Record) throws -> Void) throws {
+        column += 1
+        switch state {
+        case .afterCR:
+            // CRLF is one line end; a lone CR ends the line too.
+            state = .fieldStart
+            if byte == 10 { return }
+            column = 1
+            try consume(byte, emit: emit)
+        default:
+            try consume(byte, emit: emit)
         }
     }
 

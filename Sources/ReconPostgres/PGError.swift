@@ -65,6 +65,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     public static let deadlockDetected = "40P01"
     /// SQLSTATE 40001: a concurrent transaction's changes make this one's impossible to serialize.
     public static let serializationFailure = "40001"
+    /// SQLSTATE 23505: a row would repeat a unique index's key.
+    public static let uniqueViolation = "23505"
     /// SQLSTATE 25006: a write in a READ ONLY transaction.
     public static let readOnlyTransaction = "25006"
 

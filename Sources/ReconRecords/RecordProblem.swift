@@ -31,11 +31,20 @@ struct FieldReader {
     }
 
     /// The field as UTF-8 text, surrounding spaces removed.
+    /// The field's text without surrounding spaces and tabs. Trimmed as bytes (spaces and tabs
+    /// are one byte in UTF-8), and ASCII, most fields, decodes without validation.
     func text(_ column: Int) throws(RecordProblem) -> String {
-        guard let text = String(validating: fields[column], as: UTF8.self) else {
+        let bytes = fields[column]
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        let trimmed = bytes[start..<end]
+        if trimmed.allSatisfy({ $0 < 0x80 }) { return String(decoding: trimmed, as: UTF8.self) }
+        guard let text = String(validating: trimmed, as: UTF8.self) else {
             throw problem(column, "not UTF-8 text (import files are UTF-8)")
         }
-        return text.trimmingSpaces
+        return text
     }
 
     func required(_ column: Int) throws(RecordProblem) -> String {

