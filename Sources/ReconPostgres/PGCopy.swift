@@ -1,4 +1,5 @@
 import CLibPQ
+import Glibc
 
 /// Streams COPY data to the server in chunks; rows are encoded by the caller with `PGCopyRow`.
 /// Only full buffers are sent, so memory stays at one buffer however many rows go in.
@@ -34,6 +35,17 @@ public struct PGCopyInWriter: ~Copyable {
             offset += take
             if buffer.count >= chunkSize { try flush() }
         }
+    }
+
+    /// True when the server has sent something mid-COPY. During COPY FROM STDIN it speaks only to
+    /// refuse (an ErrorResponse), after which it discards the rest, so a writer with much more to
+    /// send can give up early (by throwing) rather than stream it all for nothing. False when the
+    /// answer has already been read into libpq's buffer: a hint, never a verdict.
+    public func serverHasAnswered() -> Bool {
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return true }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
     }
 
     mutating func flush() throws(PGError) {

@@ -107,6 +107,29 @@ import Testing
         #expect(try await legCount(pool) == 7)
     }
 
+    /// Large enough that the server refuses the direct COPY of a re-import while rows are still
+    /// streaming: the rest goes only to the spool, and the upsert decides as for a small file.
+    @Test func aLargeFileAgainOrWithOneRowChangedLeavesTheSameRows() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("reimportlarge"), maxConnections: 1)
+        defer { pool.close() }
+        let rows = (1...30_000).map {
+            "O\($0),L\($0),mall,M1,pre_deposit,,,,payment,1.00,,success,2026-11-23T09:15:07+08:00"
+        }
+        let text = ([Self.header] + rows).joined(separator: "\n") + "\n"
+        #expect(try await importPayments(text, pool) == ImportSummary(rows: 30_000, inserted: 30_000, updated: 0))
+        #expect(try await importPayments(text, pool) == ImportSummary(rows: 30_000, inserted: 0, updated: 0))
+        let changed = text.replacingOccurrences(
+            of: "O30000,L30000,mall,M1,pre_deposit,,,,payment,1.00",
+            with: "O30000,L30000,mall,M1,pre_deposit,,,,payment,3.00")
+        #expect(
+            try await importPayments(
+                changed + "O0,L0,mall,M1,points,,,,payment,2.00,,success,2026-11-23T09:15:07+08:00\n", pool)
+                == ImportSummary(rows: 30_001, inserted: 1, updated: 1))
+        let sum = try await pool.query("SELECT count(*), sum(amount_fen)::int8 FROM payment_legs").first
+        #expect(try sum?.decode(Int64.self, at: 0) == 30_001)
+        #expect(try sum?.decode(Int64.self, at: 1) == 30_000 * 100 + 200 + 200)
+    }
+
     @Test func badRowsAreNamedUpToALimitAndNothingIsImported() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("importbad"), maxConnections: 1)
         defer { pool.close() }

@@ -7,11 +7,15 @@ public import ReconMatching
 public import ReconPostgres
 import ReconRecords
 
-/// `recon import-payments` and `recon import-ledger`: a file streams through the row checks into
-/// a binary COPY of a temporary table, then one `INSERT … ON CONFLICT DO UPDATE` moves it into
-/// place, all in the caller's transaction. Idempotent on the ids (the same file twice leaves the
-/// same rows; a changed row replaces the old one) and all-or-nothing: any bad row, duplicate id or
-/// duplicate key refuses the whole file, naming up to `shownProblems` places and counting the rest.
+/// `recon import-payments` and `recon import-ledger`, in the caller's transaction. A file streams
+/// through the row checks into a binary COPY straight into its table, the common case of rows
+/// never imported before, whose checks the table's unique indexes make for nothing. When an index
+/// refuses a row (a re-import, a changed row, a duplicate), the COPY is taken back and the rows,
+/// kept meanwhile in a spool file, go to a temporary table instead: checks that name the lines,
+/// then one `INSERT … ON CONFLICT DO UPDATE`. Idempotent on the ids (the same file twice leaves
+/// the same rows; a changed row replaces the old one) and all-or-nothing: any bad row, duplicate
+/// id or duplicate key refuses the whole file, naming up to `shownProblems` places and counting
+/// the rest.
 public enum RecordImporter {
     public static let shownProblems = 20
 
@@ -57,7 +61,7 @@ public enum RecordImporter {
         _ input: ImportInput, channels: [String: ChannelKeying], on connection: PGConnection
     ) throws -> ImportSummary {
         let file = PaymentsFile(channels: channels.mapValues(\.rule))
-        let rows = try load(
+        let loaded = try load(
             input, into: "payment_legs", columns: legColumns, on: connection,
             checkHeader: PaymentsFile.checkHeader, parse: file.record
         ) { leg, row in
@@ -79,13 +83,8 @@ public enum RecordImporter {
             row.append(leg.status.rawValue)
             row.append(PGTimestamp(microsecondsSince1970: leg.occurredAtMicroseconds))
             row.append(businessDate(leg.occurredAtMicroseconds, offsetSeconds: offset))
-            row.append(Int64(leg.line))
         }
-        if let inserted = try insertIfAllNew(
-            into: "payment_legs", from: "import_payment_legs", columns: legColumns, on: connection)
-        {
-            return ImportSummary(rows: rows, inserted: inserted, updated: 0)
-        }
+        if let summary = loaded.allNew { return summary }
         var problems = ProblemList(label: input.label)
         try duplicateIDs(in: "import_payment_legs", id: "leg_id", on: connection, into: &problems)
         for duplicate in try connection.query(
@@ -124,7 +123,7 @@ public enum RecordImporter {
         }
         try problems.throwIfAny()
         return try upsert(
-            into: "payment_legs", from: "import_payment_legs", key: "leg_id", columns: legColumns, rows: rows,
+            into: "payment_legs", from: "import_payment_legs", key: "leg_id", columns: legColumns, rows: loaded.rows,
             on: connection)
     }
 
@@ -135,7 +134,7 @@ public enum RecordImporter {
     ]
 
     public static func importLedger(_ input: ImportInput, on connection: PGConnection) throws -> ImportSummary {
-        let rows = try load(
+        let loaded = try load(
             input, into: "ledger_entries", columns: entryColumns, on: connection,
             checkHeader: LedgerFile.checkHeader, parse: LedgerFile.record
         ) { entry, row in
@@ -146,84 +145,125 @@ public enum RecordImporter {
             row.append(entry.amountFen)
             row.append(PGTimestamp(microsecondsSince1970: entry.occurredAtMicroseconds))
             row.append(businessDate(entry.occurredAtMicroseconds, offsetSeconds: beijingOffsetSeconds))
-            row.append(Int64(entry.line))
         }
-        if let inserted = try insertIfAllNew(
-            into: "ledger_entries", from: "import_ledger_entries", columns: entryColumns, on: connection)
-        {
-            return ImportSummary(rows: rows, inserted: inserted, updated: 0)
-        }
+        if let summary = loaded.allNew { return summary }
         var problems = ProblemList(label: input.label)
         try duplicateIDs(in: "import_ledger_entries", id: "entry_id", on: connection, into: &problems)
         try problems.throwIfAny()
         return try upsert(
-            into: "ledger_entries", from: "import_ledger_entries", key: "entry_id", columns: entryColumns, rows: rows,
+            into: "ledger_entries", from: "import_ledger_entries", key: "entry_id", columns: entryColumns,
+            rows: loaded.rows,
             on: connection)
     }
 
     // MARK: - Shared
 
-    /// Streams `input` through the header check and `parse` into a binary COPY of `import_<table>`,
-    /// a temporary copy of `table`'s columns with the file's line numbers. Bad rows are counted to
+    /// Where `load` left a file's rows.
+    struct Loaded {
+        var rows: Int64
+        /// False: all new, COPYed straight into the table, nothing more to do. True: in
+        /// `import_<table>`, for the checks and the upsert.
+        var staged: Bool
+
+        /// What the import did when nothing was staged.
+        var allNew: ImportSummary? { staged ? nil : ImportSummary(rows: rows, inserted: rows, updated: 0) }
+    }
+
+    /// The direct COPY was given up mid-file: the server had already refused a row.
+    struct DirectCopyRefused: Error {}
+
+    /// Streams `input` through the header check and `parse` into a binary COPY of `table` under a
+    /// savepoint, each row also kept in a spool file with its line number. Bad rows are counted to
     /// the end of the file (so the message says how many), then the COPY is aborted and nothing of
-    /// it lands. Returns the rows loaded.
+    /// it lands. When a unique index refuses a row, the savepoint takes the COPY back and the spool
+    /// goes into `import_<table>`, a temporary copy of `table`'s columns with the line numbers.
     static func load<Record>(
         _ input: ImportInput, into table: String, columns: [String], on connection: PGConnection,
         checkHeader: ([[UInt8]], Int) throws(RecordProblem) -> Void,
         parse: ([[UInt8]], Int) throws(RecordProblem) -> Record,
         encode: (Record, inout PGBinaryCopyRow) -> Void
-    ) throws -> Int64 {
+    ) throws -> Loaded {
+        let spool = try ResultSpool(path: NSTemporaryDirectory() + "recon-import-\(UUID().uuidString).copy")
+        defer { spool.remove() }
+        var problems = ProblemList(label: input.label)
+        var loaded: Int64 = 0
+        // False once the server has refused a row: the rest only goes to the spool.
+        var direct = true
+        try connection.execute(script: "SAVEPOINT import_direct", name: "import: savepoint")
+        let attempt = Result { () throws -> Int64 in
+            try connection.copyIn(
+                "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)",
+                name: "import: copy rows into \(table)"
+            ) { writer in
+                try PGBinaryCopyRow.header.withUnsafeBytes { try writer.write(raw: $0) }
+                var reader = CSVRecordReader()
+                var sawHeader = false
+                var row = PGBinaryCopyRow(capacity: 512)
+                func take(_ record: CSVRecordReader.Record) throws {
+                    guard sawHeader else {
+                        sawHeader = true
+                        do { try checkHeader(record.fields, record.line) } catch { problems.add(error) }
+                        return
+                    }
+                    // A blank line (a file ending in two line breaks) is no row.
+                    if record.fields.count == 1, record.fields[0].isEmpty { return }
+                    let value: Record
+                    do {
+                        value = try parse(record.fields, record.line)
+                    } catch {
+                        return problems.add(error)
+                    }
+                    // After the first bad row the rest are only checked, to count them.
+                    guard problems.isEmpty else { return }
+                    row.reset()
+                    encode(value, &row)
+                    row.end()
+                    if direct {
+                        try writer.write(row)
+                        if loaded % 4096 == 0, writer.serverHasAnswered() { direct = false }
+                    }
+                    row.append(Int64(record.line))
+                    row.end()
+                    try spool.append(row)
+                    loaded += 1
+                }
+                do {
+                    try input.read { chunk in try reader.feed(chunk, emit: take) }
+                    try reader.finish(emit: take)
+                } catch let failure as CSVRecordReader.Failure {
+                    problems.add(RecordProblem(line: failure.line, column: nil, message: "CSV: \(failure.reason)"))
+                }
+                if !sawHeader {
+                    problems.add(RecordProblem(line: 1, column: nil, message: "the file is empty: no header line"))
+                }
+                try problems.throwIfAny()
+                guard direct else { throw DirectCopyRefused() }
+                try PGBinaryCopyRow.trailer.withUnsafeBytes { try writer.write(raw: $0) }
+            }
+        }
+        switch attempt {
+        case .success:
+            try connection.execute(script: "RELEASE SAVEPOINT import_direct", name: "import: release savepoint")
+            return Loaded(rows: loaded, staged: false)
+        case .failure(let error as PGError) where error.sqlState == PGError.uniqueViolation:
+            break
+        case .failure(is DirectCopyRefused):
+            break
+        case .failure(let error):
+            throw error
+        }
+        try connection.execute(
+            script: "ROLLBACK TO SAVEPOINT import_direct; RELEASE SAVEPOINT import_direct",
+            name: "import: take the copy back")
         let staging = "import_\(table)"
         try connection.execute(
             script: """
                 CREATE TEMP TABLE \(staging) ON COMMIT DROP AS
                     SELECT \(columns.joined(separator: ", ")), 0::bigint AS line_no FROM \(table) WITH NO DATA
                 """, name: "import: staging table")
-        var problems = ProblemList(label: input.label)
-        var loaded: Int64 = 0
-        try connection.copyIn(
-            "COPY \(staging) (\(columns.joined(separator: ", ")), line_no) FROM STDIN (FORMAT binary)",
-            name: "import: copy rows"
-        ) { writer in
-            try PGBinaryCopyRow.header.withUnsafeBytes { try writer.write(raw: $0) }
-            var reader = CSVRecordReader()
-            var sawHeader = false
-            var row = PGBinaryCopyRow(capacity: 512)
-            func take(_ record: CSVRecordReader.Record) throws {
-                guard sawHeader else {
-                    sawHeader = true
-                    do { try checkHeader(record.fields, record.line) } catch { problems.add(error) }
-                    return
-                }
-                // A blank line (a file ending in two line breaks) is no row.
-                if record.fields.count == 1, record.fields[0].isEmpty { return }
-                let value: Record
-                do {
-                    value = try parse(record.fields, record.line)
-                } catch {
-                    return problems.add(error)
-                }
-                // After the first bad row the rest are only checked, to count them.
-                guard problems.isEmpty else { return }
-                row.reset()
-                encode(value, &row)
-                row.end()
-                try writer.write(row)
-                loaded += 1
-            }
-            do {
-                try input.read { chunk in try reader.feed(chunk, emit: take) }
-                try reader.finish(emit: take)
-            } catch let failure as CSVRecordReader.Failure {
-                problems.add(RecordProblem(line: failure.line, column: nil, message: "CSV: \(failure.reason)"))
-            }
-            if !sawHeader {
-                problems.add(RecordProblem(line: 1, column: nil, message: "the file is empty: no header line"))
-            }
-            try problems.throwIfAny()
-            try PGBinaryCopyRow.trailer.withUnsafeBytes { try writer.write(raw: $0) }
-        }
-        return loaded
+        try spool.finish()
+        try ResultSpool.copy(spool.path, into: staging, columns: columns + ["line_no"], on: connection)
+        return Loaded(rows: loaded, staged: true)
     }
 
     /// Each id on two lines of the file, naming both.
@@ -239,36 +279,6 @@ public enum RecordImporter {
             problems.add(
                 "\(try duplicate.decode(Int64.self, at: 2)): \(id): \(try duplicate.decode(String.self, at: 0)) "
                     + "is already on line \(try duplicate.decode(Int64.self, at: 1))")
-        }
-    }
-
-    /// The usual file, rows never imported before, in one plain `INSERT`: a third faster than the
-    /// upsert on a million legs, and the checks cost nothing, since the table's unique indexes make
-    /// them (an id already there or twice in the file, a channel key twice). When an index refuses,
-    /// the savepoint takes all of it back and nil sends the caller to the checks that name the
-    /// lines and to the upsert. The refusal comes at the first repeated row, so a file imported
-    /// again pays little for the try.
-    static func insertIfAllNew(
-        into table: String, from staging: String, columns: [String], on connection: PGConnection
-    ) throws -> Int64? {
-        try connection.execute(script: "SAVEPOINT import_all_new", name: "import: savepoint")
-        let list = columns.joined(separator: ", ")
-        let attempt = Result { () throws(PGError) -> Int64 in
-            try connection.query(
-                "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging)", name: "import: insert new \(table)"
-            ).affectedRows
-        }
-        switch attempt {
-        case .success(let inserted):
-            try connection.execute(script: "RELEASE SAVEPOINT import_all_new", name: "import: release savepoint")
-            return inserted
-        case .failure(let error) where error.sqlState == PGError.uniqueViolation:
-            try connection.execute(
-                script: "ROLLBACK TO SAVEPOINT import_all_new; RELEASE SAVEPOINT import_all_new",
-                name: "import: undo the insert")
-            return nil
-        case .failure(let error):
-            throw error
         }
     }
 

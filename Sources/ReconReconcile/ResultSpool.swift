@@ -1,9 +1,9 @@
 import Foundation
 public import ReconPostgres
 
-/// Binary COPY rows kept in a file until the job's fenced completion streams them to the server:
-/// a shard's results are decided before the completion transaction opens, and a file keeps the
-/// worker's memory flat however large the shard.
+/// Binary COPY rows kept in a file until they can be streamed to the server: a shard's results
+/// are decided before its fenced completion transaction opens, and an import keeps its rows while
+/// it tries to COPY them straight into place. A file keeps memory flat however many rows.
 public final class ResultSpool: @unchecked Sendable {
     public let path: String
     private var handle: FileHandle?
