@@ -2,6 +2,7 @@ import Foundation
 public import ReconChannels
 public import ReconConfig
 public import ReconCore
+public import ReconJobs
 public import ReconPostgres
 import Synchronization
 
@@ -10,16 +11,21 @@ import Synchronization
 /// merchants that hammer them, so scaling out must never become a flood against one channel.
 ///
 /// Both limits live in PostgreSQL, the one thing every worker shares. A request takes a slot row
-/// (`recon_channel_slots`) for its length, with an expiry so a worker killed mid-download cannot
-/// keep it; then it reserves its start time in `recon_channel_pace` (one interval after the
-/// previous reservation) and sleeps until then.
+/// (`recon_channel_slots`) for its length; then it reserves its start time in `recon_channel_pace`
+/// (one interval after the previous reservation) and sleeps until then. A worker killed
+/// mid-download cannot keep its slot: the row names the job lease it was taken under and is free
+/// as soon as that lease is gone (expired, or the job leased again), and in any case at its expiry.
 public final class ChannelLimiter: ChannelPermits {
     private let pool: PGPool
+    /// The job lease this limiter's requests run under; nil outside a job (a slot then waits for
+    /// its expiry if its holder dies).
+    private let lease: LeaseRef?
     /// Channels whose slot rows this process has sized to the configured limit.
     private let prepared = Mutex<[String: Int]>([:])
 
-    public init(pool: PGPool) {
+    public init(pool: PGPool, lease: LeaseRef? = nil) {
         self.pool = pool
+        self.lease = lease
     }
 
     /// Runs `body` holding one of the channel's request slots, at a start time its pace allows.
@@ -70,13 +76,22 @@ public final class ChannelLimiter: ChannelPermits {
             try Task.checkCancellation()
             let slot = try await pool.query(
                 """
-                UPDATE recon_channel_slots SET holder = $2, expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+                UPDATE recon_channel_slots
+                SET holder = $2, expires_at = clock_timestamp() + $3 * interval '1 millisecond', job_id = $5,
+                    lease_token = $6
                 WHERE (channel, slot) = (
-                    SELECT channel, slot FROM recon_channel_slots
-                    WHERE channel = $1 AND slot < $4 AND (holder IS NULL OR expires_at < clock_timestamp())
-                    ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    SELECT s.channel, s.slot FROM recon_channel_slots s
+                    WHERE s.channel = $1 AND s.slot < $4
+                        AND (s.holder IS NULL OR s.expires_at < clock_timestamp()
+                            OR (s.job_id IS NOT NULL AND NOT EXISTS (
+                                SELECT 1 FROM recon_jobs j
+                                WHERE j.id = s.job_id AND j.lease_token = s.lease_token AND j.state = 'running'
+                                    AND j.lease_expires_at > clock_timestamp())))
+                    ORDER BY s.slot LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING slot
-                """, [channel, holder, holdMilliseconds, limits.concurrentRequests], name: "limiter: take slot"
+                """,
+                [channel, holder, holdMilliseconds, limits.concurrentRequests, lease?.id, lease?.token],
+                name: "limiter: take slot"
             ).first.map { try $0.decode(Int.self, at: 0) }
             if let slot { return slot }
             // Every slot is busy: poll with jitter, so waiting workers do not wake in step.
@@ -107,7 +122,10 @@ public final class ChannelLimiter: ChannelPermits {
     private static func release(pool: PGPool, channel: String, slot: Int, holder: String) async {
         // If this fails the slot's expiry frees it; nothing else depends on it.
         _ = try? await pool.query(
-            "UPDATE recon_channel_slots SET holder = NULL, expires_at = NULL WHERE channel = $1 AND slot = $2 AND holder = $3",
+            """
+            UPDATE recon_channel_slots SET holder = NULL, expires_at = NULL, job_id = NULL, lease_token = NULL
+            WHERE channel = $1 AND slot = $2 AND holder = $3
+            """,
             [channel, slot, holder], name: "limiter: free slot")
     }
 }

@@ -116,7 +116,8 @@ public struct FetchBillHandler: JobHandler {
         // becomes of this attempt: written at once, unfenced, through `sideEffects`.
         let session = FetchSession(
             channel: channel, day: day, workFolder: workFolder, http: http,
-            limiter: ChannelLimiter(pool: context.sideEffects),
+            limiter: ChannelLimiter(
+                pool: context.sideEffects, lease: LeaseRef(id: context.job.id, token: context.job.token)),
             recorder: AttemptRecorder(
                 pool: context.sideEffects, channel: channel.name, day: day, jobID: context.job.id,
                 attempt: context.job.attempt,

@@ -5,6 +5,7 @@ import ReconChannels
 import ReconConfig
 import ReconCore
 import ReconHTTP
+import ReconJobs
 import ReconMockChannel
 import ReconPostgres
 import ReconTestSupport
@@ -13,6 +14,57 @@ import Testing
 /// The shared limits against a real cluster and real transfers.
 @Suite(.tags(.integration), .skippedWhenFast) struct ChannelLimiterTests {
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 21))
+
+    /// A worker killed mid-download never frees its slot. The slot names the job lease it was
+    /// taken under: while that lease holds, the slot stays taken; once it is gone (expired, the
+    /// job to be leased again) the slot is free at once, an hour before its own expiry.
+    @Test func aSlotWhoseJobLeaseIsGoneIsFreeAtOnce() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("limiterlease"), maxConnections: 3)
+        defer { pool.close() }
+        let job = try #require(
+            try await pool.transaction { connection in
+                _ = try JobLedger.enqueue([NewJob(kind: "fetch_bill")], on: connection)
+                return try JobLedger.claim(
+                    worker: "w1", queues: ["default"], limit: 1, leaseMilliseconds: 600_000, on: connection)
+            }.first)
+        let limits = ChannelLimits(concurrentRequests: 1, requestsPerSecond: 100)
+        let dying = ChannelLimiter(pool: pool, lease: LeaseRef(id: job.id, token: job.token))
+        // The killed worker's request: inside its permit, the slot is marked as it would be left
+        // by a process that dies there (its release never runs), held for an hour.
+        let held = try await dying.withPermit(
+            channel: "narrow", limits: limits, holder: "w1/1/1", maxHoldMilliseconds: 1000
+        ) {
+            try await pool.query("SELECT job_id, lease_token FROM recon_channel_slots WHERE channel = 'narrow'").first
+                .map { [try $0.decode(Int64.self, at: 0), try $0.decode(Int64.self, at: 1)] }
+        }
+        #expect(held == [job.id, job.token])
+        try await pool.query(
+            """
+            UPDATE recon_channel_slots SET holder = 'w1/1/1', expires_at = now() + interval '1 hour', job_id = $1,
+                lease_token = $2 WHERE channel = 'narrow'
+            """, [job.id, job.token])
+
+        func request(within limit: Duration) async -> Bool {
+            let other = ChannelLimiter(pool: pool)
+            let attempt = Task {
+                try await other.withPermit(
+                    channel: "narrow", limits: limits, holder: "w2/2/2", maxHoldMilliseconds: 60_000
+                ) { true }
+            }
+            let bound = Task {
+                try await Task.sleep(for: limit)
+                attempt.cancel()
+            }
+            defer { bound.cancel() }
+            return (try? await attempt.value) ?? false
+        }
+        // The lease still holds (the worker might only be slow): the slot is not taken from it.
+        #expect(await request(within: .seconds(1)) == false)
+        // The lease runs out, as it does a lease-length after the kill.
+        try await pool.query(
+            "UPDATE recon_jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [job.id])
+        #expect(await request(within: .seconds(5)) == true)
+    }
 
     /// A fetch cancelled while the server is still sending (lost lease, SIGTERM) gives its slot
     /// back at once: the row is free when the fetch returns, and the channel's one slot can be
