@@ -140,10 +140,10 @@ public struct FetchBillHandler: JobHandler {
             leaseToken: context.job.token, worker: context.worker)
         switch outcome {
         case .notReady(let reason):
-            return try notPublished(reason, channel: channel, day: day, logger: logger)
+            return try await notPublished(reason, channel: channel, day: day, context: context, logger: logger)
         case .noBill(let reason):
             guard let ledgerHasLegs, try await !ledgerHasLegs(context.reads, channel.name, day) else {
-                return try notPublished(reason, channel: channel, day: day, logger: logger)
+                return try await notPublished(reason, channel: channel, day: day, context: context, logger: logger)
             }
         case .emptyDay(let reason):
             logger.info("no business that day", metadata: ["reason": "\(reason)"])
@@ -179,11 +179,17 @@ public struct FetchBillHandler: JobHandler {
 
     /// Before the deadline: snooze until the ready time, or for the poll interval once past it.
     /// After: dead, with the alert's words (`PublicationPolicy` decides).
-    private func notPublished(_ reason: String, channel: ChannelDefinition, day: LocalDay, logger: Logger) throws
-        -> JobResult
-    {
+    private func notPublished(
+        _ reason: String, channel: ChannelDefinition, day: LocalDay, context: JobContext, logger: Logger
+    ) async throws -> JobResult {
         let now = clock()
-        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason) {
+        // The fetch's asks so far, this one included: every request it made is in
+        // bill_fetch_attempts (written before the adapter returns), one per ask when not ready.
+        let asks = try await context.sideEffects.query(
+            "SELECT count(*) FROM bill_fetch_attempts WHERE job_id = $1", [context.job.id],
+            name: "fetch: count asks"
+        ).first?.decode(Int64.self, at: 0)
+        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason, asks: asks.map { Int($0) }) {
         case .dead(let message):
             throw JobFailure(message, retryable: false)
         case .snooze(let until):

@@ -85,10 +85,16 @@ import Testing
         #expect(try await attempts(yesterday).map(\.status) == [404, 404, 200])
         try await expectStagedTruth("bank-a", yesterday)
 
-        // Never published, and the deadline is long past: dead with the alert's words.
+        // Never published, and the deadline is long past: asked late_polls (3) more times, a poll
+        // apart, then dead with the alert's words, the deadline's date and how long ago it was.
         let jobLate = try #require(jobs["2026-11-03"])
         #expect(try await fixture.waitUntilFinished(jobLate) == "dead")
-        #expect(try await fixture.jobErrors(jobLate).contains("bill for 2026-11-03 not published by 23:59"))
+        let lateTries = try await attempts("2026-11-03")
+        #expect(lateTries.map(\.status) == [404, 404, 404, 404], "\(lateTries)")
+        let lateError = try await fixture.jobErrors(jobLate)
+        #expect(
+            lateError.contains("bill for 2026-11-03 not published by 2026-11-04 23:59 Asia/Shanghai, "), "\(lateError)")
+        #expect(lateError.contains(" days ") && lateError.contains(" ago (bank-a: "), "\(lateError)")
 
         // Cut halfway: resumed with Range in the same attempt; the sidecar's hash matches.
         let jobCut = try #require(jobs["2026-11-04"])

@@ -37,6 +37,8 @@ public struct ChannelDefinition: Sendable {
     public var deadlineMinutes: Int
     /// How often to ask again for a bill that is not published yet, once past `ready_after`.
     public var pollIntervalMilliseconds: Int64
+    /// How many times past the deadline a fetch with few asks behind it asks again (`late_polls`).
+    public var latePolls: Int = 3
     /// The zone `ready_after` and `deadline` are read in (every channel writes Beijing time). Kept
     /// as the zone, not an offset: each day's times ask it for that day's offset.
     public var timeZone: TimeZone
@@ -64,8 +66,15 @@ public struct ChannelDefinition: Sendable {
         return (instant(readyAfterMinutes), instant(deadlineMinutes))
     }
 
-    /// "HH:MM", for messages like "bill for 2026-11-23 not published by 14:00".
+    /// "HH:MM" as the job file writes it (up to 47:59).
     public var deadlineText: String { ClockTime.text(minutes: deadlineMinutes) }
+
+    /// The deadline for the bill of `day` as a person reads it, with its date and zone: "bill for
+    /// 2026-11-23 not published by 2026-11-24 14:00 Asia/Shanghai".
+    public func deadlineText(for day: LocalDay) -> String {
+        "\(day.adding(days: 1 + deadlineMinutes / 1440)) \(ClockTime.text(minutes: deadlineMinutes % 1440)) "
+            + timeZone.identifier
+    }
 }
 
 /// How many requests one channel may have in flight, and start per second, across every worker.
@@ -162,10 +171,12 @@ public struct BankCSVOptions: Sendable, Equatable {
 
 /// Local wall-clock times of day in job files ("09:00").
 enum ClockTime {
-    static func minutes(_ text: String) -> Int? {
+    /// Minutes of "HH:MM", hours below `hourLimit` (48 lets a deadline fall on the second day).
+    static func minutes(_ text: String, hourLimit: Int = 24) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
-            let hours = Int(parts[0]), let minutes = Int(parts[1]), (0..<24).contains(hours), (0..<60).contains(minutes)
+            let hours = Int(parts[0]), let minutes = Int(parts[1]), (0..<hourLimit).contains(hours),
+            (0..<60).contains(minutes)
         else { return nil }
         return hours * 60 + minutes
     }

@@ -73,7 +73,7 @@ enum ChannelReader {
             throw reader.error(at: "time_zone", "`\(reader.keyPath("time_zone"))`: unknown time zone \(timeZone)")
         }
         let readyAfter = try clock(reader, "ready_after") ?? 9 * 60
-        let deadline = try clock(reader, "deadline") ?? 14 * 60
+        let deadline = try clock(reader, "deadline", nextDayToo: true) ?? 14 * 60
         guard deadline > readyAfter else {
             throw reader.error(at: "deadline", "`\(reader.keyPath("deadline"))` must be later than ready_after")
         }
@@ -107,6 +107,7 @@ enum ChannelReader {
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
             pollIntervalMilliseconds: try JobFile.duration(reader, "poll_interval", in: 1000...JobFile.dayMilliseconds)
                 ?? 10 * 60_000,
+            latePolls: try reader.optionalInt("late_polls", in: 0...100) ?? 3,
             timeZone: zone,
             shards: try reader.optionalInt("shards", in: 1...4096) ?? 1,
             carryOverWindowMilliseconds: try JobFile.duration(reader, "carry_over_window", in: 0...6 * 3_600_000)
@@ -193,10 +194,17 @@ enum ChannelReader {
         return bytes
     }
 
-    private static func clock(_ reader: TOMLTableReader, _ key: String) throws(TOMLError) -> Int? {
+    /// A wall time after the midnight that ends the bill's day: up to 23:59, or with `nextDayToo`
+    /// up to 47:59 (the day after that).
+    private static func clock(_ reader: TOMLTableReader, _ key: String, nextDayToo: Bool = false) throws(TOMLError)
+        -> Int?
+    {
         guard let text = try reader.optionalString(key) else { return nil }
-        guard let minutes = ClockTime.minutes(text) else {
-            throw reader.error(at: key, "`\(reader.keyPath(key))` must be a local time HH:MM, found \"\(text)\"")
+        guard let minutes = ClockTime.minutes(text, hourLimit: nextDayToo ? 48 : 24) else {
+            throw reader.error(
+                at: key,
+                "`\(reader.keyPath(key))` must be a local time HH:MM\(nextDayToo ? " up to 47:59" : ""), found \"\(text)\""
+            )
         }
         return minutes
     }
