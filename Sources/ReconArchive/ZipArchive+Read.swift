@@ -9,14 +9,27 @@ extension ZipArchive {
     /// CRC-32 ("zip CRC-32") and size ("zip size") against the central directory. Output stops
     /// at the declared size, so an entry that lies about it never gets past that. Until this
     /// returns, the bytes given to `chunk` are unverified.
+    ///
+    /// The archive's own checks come first: when `chunk` refuses the bytes (a parser finding a
+    /// cut-off character), the rest of the entry is still unpacked, without delivering it, and a
+    /// damaged entry is reported as the archive's error; the refusal only if the entry is sound.
+    /// A cancellation stops at once.
     public func read(_ entry: ZipEntry, chunk: (UnsafeRawBufferPointer) throws -> Void) throws {
         let dataOffset = try dataOffset(of: entry)
         var crc: UInt32 = 0
         var size: Int64 = 0
+        var refusal: (any Error)?
         let deliver: (UnsafeRawBufferPointer) throws -> Void = { bytes in
             crc = CRC32.update(crc, bytes)
             size += Int64(bytes.count)
-            try chunk(bytes)
+            guard refusal == nil else { return }
+            do {
+                try chunk(bytes)
+            } catch let cancelled as CancellationError {
+                throw cancelled
+            } catch {
+                refusal = error
+            }
         }
         if entry.method == ZipRecords.methodStored {
             try forEachPiece(from: dataOffset, count: entry.compressedSize, entry: entry, deliver)
@@ -33,6 +46,7 @@ extension ZipArchive {
                 file: path, entry: entry.name, check: "zip CRC-32",
                 reason: "the data has CRC-32 \(hex(crc)), the central directory says \(hex(entry.crc32))")
         }
+        if let refusal { throw refusal }
     }
 
     /// Writes the entry to `outputPath` (the caller picks a safe path), streaming; on any

@@ -13,16 +13,23 @@ public struct ZipArchive: Sendable {
     /// Where the central directory starts: no entry's data may reach past it.
     let centralDirectoryOffset: Int64
 
+    /// Decodes a name that is not UTF-8 (an archiver's local code page, GBK for Chinese
+    /// channels) for messages, or nil when the bytes are not in it either.
+    public typealias LegacyNames = @Sendable ([UInt8]) -> String?
+
     /// Opens `path` and reads its central directory. Refuses ("size cap") any entry declaring
     /// more than `maxEntryBytes` or entries declaring more than `maxTotalBytes` together.
-    public init(path: String, maxEntryBytes: Int64, maxTotalBytes: Int64) throws(ArchiveError) {
+    /// `legacyNames` turns names that are not UTF-8 into text for messages (`ZipEntry.name`).
+    public init(path: String, maxEntryBytes: Int64, maxTotalBytes: Int64, legacyNames: LegacyNames? = nil)
+        throws(ArchiveError)
+    {
         self.path = path
         self.maxEntryBytes = maxEntryBytes
         self.maxTotalBytes = maxTotalBytes
         file = try ReadableFile(path: path)
         let end = try ZipEndRecord.find(in: file)
         centralDirectoryOffset = end.centralDirectoryOffset
-        entries = try ZipCentralDirectory.read(from: file, end: end)
+        entries = try ZipCentralDirectory.read(from: file, end: end, legacyNames: legacyNames)
         try checkDeclaredSizes()
     }
 

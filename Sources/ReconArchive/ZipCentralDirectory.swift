@@ -1,6 +1,8 @@
 /// Reads and checks the central directory: one record per entry, in order.
 enum ZipCentralDirectory {
-    static func read(from file: ReadableFile, end: ZipEndRecord) throws(ArchiveError) -> [ZipEntry] {
+    static func read(from file: ReadableFile, end: ZipEndRecord, legacyNames: ZipArchive.LegacyNames?)
+        throws(ArchiveError) -> [ZipEntry]
+    {
         let size = Int(end.centralDirectorySize)
         guard let directory = try file.read(at: end.centralDirectoryOffset, count: size) else {
             throw ArchiveError(file: file.path, check: "zip structure", reason: "the central directory is cut short")
@@ -9,7 +11,8 @@ enum ZipCentralDirectory {
         var seen = Set<[UInt8]>()
         var position = 0
         for index in 0..<end.entryCount {
-            let (entry, next) = try record(directory, at: position, number: index + 1, file: file, end: end)
+            let (entry, next) = try record(
+                directory, at: position, number: index + 1, file: file, end: end, legacyNames: legacyNames)
             guard seen.insert(entry.nameBytes).inserted else {
                 throw ArchiveError(
                     file: file.path, entry: entry.name, check: "entry name",
@@ -29,7 +32,8 @@ enum ZipCentralDirectory {
 
     /// One central directory record at `position`: the entry and where the next record starts.
     private static func record(
-        _ directory: [UInt8], at position: Int, number: Int, file: ReadableFile, end: ZipEndRecord
+        _ directory: [UInt8], at position: Int, number: Int, file: ReadableFile, end: ZipEndRecord,
+        legacyNames: ZipArchive.LegacyNames?
     ) throws(ArchiveError) -> (ZipEntry, Int) {
         func refuse(_ check: String, _ entry: String?, _ reason: String) -> ArchiveError {
             ArchiveError(file: file.path, entry: entry, check: check, reason: reason)
@@ -49,7 +53,7 @@ enum ZipCentralDirectory {
         let entry = ZipEntry(
             nameBytes: Array(directory[nameStart..<nameStart + nameLength]), method: fields.u16(10),
             flags: fields.u16(8), crc32: fields.u32(16), compressedSize: Int64(fields.u32(20)),
-            uncompressedSize: Int64(fields.u32(24)), localHeaderOffset: Int64(fields.u32(42)))
+            uncompressedSize: Int64(fields.u32(24)), localHeaderOffset: Int64(fields.u32(42)), legacyNames: legacyNames)
         if let problem = ZipEntryName.problem(entry.nameBytes) { throw refuse("entry name", entry.name, problem) }
         if entry.flags & (ZipRecords.flagEncrypted | ZipRecords.flagStrongEncryption) != 0 {
             throw refuse("zip structure", entry.name, "the entry is encrypted, which is not supported")

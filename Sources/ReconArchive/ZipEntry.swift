@@ -3,7 +3,8 @@ public struct ZipEntry: Sendable, Equatable {
     /// The name exactly as stored. Alipay writes GBK names without the UTF-8 flag, so callers
     /// decode these bytes themselves; `name` is only for messages.
     public var nameBytes: [UInt8]
-    /// The name as UTF-8 when the bytes are valid UTF-8, else a lossless escaped form (`\xD2`).
+    /// The name as UTF-8 when the bytes are valid UTF-8, else as the archive's `legacyNames`
+    /// decodes it (业务明细 from GBK), else a lossless escaped form (`\xD2`).
     public var name: String
     /// 0 stored, 8 deflate (the only two accepted).
     public var method: UInt16
@@ -18,10 +19,10 @@ public struct ZipEntry: Sendable, Equatable {
 
     public init(
         nameBytes: [UInt8], method: UInt16, flags: UInt16, crc32: UInt32, compressedSize: Int64,
-        uncompressedSize: Int64, localHeaderOffset: Int64
+        uncompressedSize: Int64, localHeaderOffset: Int64, legacyNames: ZipArchive.LegacyNames? = nil
     ) {
         self.nameBytes = nameBytes
-        self.name = ZipEntryName.display(nameBytes)
+        self.name = ZipEntryName.display(nameBytes, legacyNames: legacyNames)
         self.method = method
         self.flags = flags
         self.crc32 = crc32

@@ -19,10 +19,11 @@ enum ZipEntryName {
         return nil
     }
 
-    /// UTF-8 when valid; otherwise printable ASCII as is and every other byte (and `\`) as `\xHH`,
-    /// so no byte of the name is lost.
-    static func display(_ bytes: [UInt8]) -> String {
+    /// UTF-8 when valid; else what `legacyNames` makes of it; otherwise printable ASCII as is and
+    /// every other byte (and `\`) as `\xHH`, so no byte of the name is lost.
+    static func display(_ bytes: [UInt8], legacyNames: ZipArchive.LegacyNames? = nil) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
+        if let text = legacyNames?(bytes) { return text }
         var text = ""
         for byte in bytes {
             if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") {

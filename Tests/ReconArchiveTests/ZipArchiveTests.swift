@@ -32,6 +32,11 @@ import Testing
             archive.entries.map(\.nameBytes) == [ZipTestFiles.gbkName, Array("summary.csv".utf8), Array("empty/".utf8)])
         let first = archive.entries[0]
         #expect(first.name == "\\xD2\\xB5\\xCE\\xF1.csv")
+        // Given the code page the archiver wrote (GBK: the caller decodes it), messages show the name.
+        let named = try ZipArchive(
+            path: path, maxEntryBytes: 1 << 20, maxTotalBytes: 2 << 20,
+            legacyNames: { $0 == ZipTestFiles.gbkName ? "业务.csv" : nil })
+        #expect(named.entries.map(\.name) == ["业务.csv", "summary.csv", "empty/"])
         #expect(first.method == 8 && first.flags & (1 << 11) == 0)
         #expect(first.uncompressedSize == Int64(ZipArchiveTests.details.count))
         #expect(first.compressedSize < first.uncompressedSize)
@@ -80,6 +85,32 @@ import Testing
         #expect(error?.check == "zip CRC-32")
         #expect(error?.entry == "a.csv" && error?.file == path)
         #expect(!FileManager.default.fileExists(atPath: folder.file("out.csv")))
+    }
+
+    /// A reader that refuses the damaged bytes (as a parser would, on a cut-off character) hears
+    /// the archive's error, not its own: the damage is the archive's. With sound bytes its own
+    /// refusal comes back as it was.
+    @Test func theArchivesErrorComesBeforeTheReadersRefusal() throws {
+        struct Refused: Error, Equatable {}
+        let folder = try TempFolder()
+        defer { folder.remove() }
+        let path = folder.file("a.zip")
+        try ZipWriter.write(path: path, entries: [(Array("a.csv".utf8), ZipArchiveTests.summary)], method: .stored)
+        let sound = try ZipArchive(path: path, maxEntryBytes: 1000, maxTotalBytes: 1000)
+        #expect(throws: Refused()) { try sound.read(sound.entries[0]) { _ in throw Refused() } }
+        var bytes = try folder.read("a.zip")
+        bytes[30 + 5 + 3] ^= 0x20
+        try folder.write(bytes, to: "a.zip")
+        let damaged = try ZipArchive(path: path, maxEntryBytes: 1000, maxTotalBytes: 1000)
+        var delivered = 0
+        let error = #expect(throws: ArchiveError.self) {
+            try damaged.read(damaged.entries[0]) { _ in
+                delivered += 1
+                throw Refused()
+            }
+        }
+        #expect(error?.check == "zip CRC-32" && error?.entry == "a.csv")
+        #expect(delivered == 1)
     }
 
     @Test(arguments: [0.1, 0.5, 0.9])

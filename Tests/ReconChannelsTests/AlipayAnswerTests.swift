@@ -85,6 +85,10 @@ import Testing
             words: ["rate limited"], retryAfter: .seconds(3600)),
         AnswerRow(
             "HTTP 502 without Retry-After", 502, "bad gateway", .transient, words: ["HTTP 502", "bad gateway"]),
+        AnswerRow(
+            "HTTP 429 with a signed error node: its words, never the sign", 429,
+            gateway("40004", "Business Failed", sub: "aop.ACL_CALL_LIMITED", subMsg: "调用频次超限"), .transient,
+            words: ["rate limited", "code 40004 Business Failed aop.ACL_CALL_LIMITED 调用频次超限"], absent: ["c2lnbg", "{"]),
         AnswerRow("HTTP 403", 403, "forbidden", .permanent, words: ["HTTP 403", "refused our credentials"]),
         AnswerRow("HTTP 404", 404, "not found", .permanent, words: ["gateway HTTP 404", "not found"]),
     ]
@@ -94,6 +98,15 @@ import Testing
         let verdict = AlipayAdapter.classifyGateway(row.answer, verifier: nil, what: Self.what)
         row.check(verdict)
         if case .ready(let url) = verdict { #expect(url == Self.url) }
+    }
+
+    /// Bodies quoted in messages never carry a signature, JSON or form-encoded.
+    @Test func snippetsHideSignatures() {
+        let json = ChannelAnswer(status: 500, body: Data(#"{"code":"X","sign":"QUJD"}"#.utf8))
+        #expect(json.bodySnippet == #"{"code":"X","sign":"…"}"#)
+        let form = ChannelAnswer(
+            status: 500, body: Data("respCode=99&signature=QUJD+/=&signPubKeyCert=-----BEGIN&x=1".utf8))
+        #expect(form.bodySnippet == "respCode=99&signature=…&signPubKeyCert=…&x=1")
     }
 
     /// With Alipay's key configured the node must verify; a hiccup is transient before any check.

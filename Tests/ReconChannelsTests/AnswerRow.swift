@@ -13,6 +13,8 @@ struct AnswerRow: Sendable, CustomTestStringConvertible {
     let body: String
     let kind: AnswerKind
     let words: [String]
+    /// Text the message must not hold (a signature, the raw answer).
+    let absent: [String]
     let retryAfter: Duration?
 
     init(
@@ -24,8 +26,9 @@ struct AnswerRow: Sendable, CustomTestStringConvertible {
 
     init(
         _ name: String, _ status: Int?, _ body: String, headers: HTTPHeaders = [:], _ kind: AnswerKind,
-        words: [String] = [], retryAfter: Duration? = nil
+        words: [String] = [], absent: [String] = [], retryAfter: Duration? = nil
     ) {
+        self.absent = absent
         self.name = name
         self.status = status
         self.headers = headers
@@ -45,6 +48,9 @@ struct AnswerRow: Sendable, CustomTestStringConvertible {
         #expect(verdict.kind == kind, "\(name): \(message)", sourceLocation: sourceLocation)
         for word in words {
             #expect(message.contains(word), "\(name): \"\(word)\" not in \(message)", sourceLocation: sourceLocation)
+        }
+        for word in absent {
+            #expect(!message.contains(word), "\(name): \"\(word)\" in \(message)", sourceLocation: sourceLocation)
         }
         #expect(verdict.retryAfter == retryAfter, "\(name): Retry-After", sourceLocation: sourceLocation)
     }

@@ -79,7 +79,8 @@ struct AlipayAdapter: ChannelAdapter {
         _ path: String, label: String, channel: String, day: LocalDay, accountID: String, maxBytes: Int64,
         emit: (BillLine) throws -> Void
     ) throws -> BillSummary {
-        let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2)
+        let archive = try ZipArchive(
+            path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 2, legacyNames: ZipArchive.gbkNames)
         let details = try entry(in: archive, suffix: "_业务明细.csv", label: label)
         let summaryEntry = try entry(in: archive, suffix: "(汇总).csv", label: label)
         // The summary is a few lines per store: read whole, but never more than 16 MiB of it.

@@ -8,22 +8,22 @@ extension AlipayAdapter {
     /// HTTP 200 too), checked with Alipay's public key when one is configured: the download URL,
     /// "no bill", or a failure with the gateway's code and message.
     static func classifyGateway(_ answer: ChannelAnswer, verifier: RSAVerifier?, what: String) -> AnswerClass<String> {
-        if let failure = answer.statusFailure("\(what): gateway", detail: answer.bodySnippet) {
+        let parsed = responseNode(in: answer.body)
+        // An error status quotes the node's code and message when there is one, never the raw
+        // answer (whose sign would come with it).
+        let statusDetail = parsed.map { words(of: $0.node) } ?? answer.bodySnippet
+        if let failure = answer.statusFailure("\(what): gateway", detail: statusDetail) {
             return .failed(failure)
         }
         guard answer.status == 200 else {
-            return .failed(.permanent("\(what): gateway HTTP \(answer.status ?? 0): \(answer.bodySnippet)"))
+            return .failed(.permanent("\(what): gateway HTTP \(answer.status ?? 0): \(statusDetail)"))
         }
-        let body = [UInt8](answer.body)
-        let raw =
-            AlipaySignature.rawValue(of: responseKey, in: body)
-            ?? AlipaySignature.rawValue(of: "error_response", in: body)
-        guard let raw, let node = try? JSONDecoder().decode(Node.self, from: Data(raw)) else {
+        guard let (raw, node) = parsed else {
             return .failed(.transient("\(what): the gateway's answer has no response node"))
         }
         let code = node.code ?? "-"
         let sub = node.sub_code ?? ""
-        let detail = "code \(code) \(node.msg ?? "") \(sub) \(node.sub_msg ?? "")".trimmingCharacters(in: .whitespaces)
+        let detail = words(of: node)
         // Gateway hiccups and limits may come unsigned: transient whatever the signature says.
         if code == "20000" || sub.hasPrefix("aop.ACL") || sub.contains("call-limited") {
             return .failed(.transient("\(what): \(detail)"))
@@ -47,6 +47,23 @@ extension AlipayAdapter {
         default:
             return .failed(.permanent("\(what): \(detail)"))
         }
+    }
+
+    /// The method's node (or `error_response`) as raw bytes, which the sign covers, and decoded.
+    static func responseNode(in body: Data) -> (raw: [UInt8], node: Node)? {
+        let bytes = [UInt8](body)
+        guard
+            let raw = AlipaySignature.rawValue(of: responseKey, in: bytes)
+                ?? AlipaySignature.rawValue(of: "error_response", in: bytes),
+            let node = try? JSONDecoder().decode(Node.self, from: Data(raw))
+        else { return nil }
+        return (raw, node)
+    }
+
+    /// "code 40004 Business Failed isp.bill_not_exist 账单不存在": the gateway's own words.
+    static func words(of node: Node) -> String {
+        "code \(node.code ?? "-") \(node.msg ?? "") \(node.sub_code ?? "") \(node.sub_msg ?? "")"
+            .trimmingCharacters(in: .whitespaces)
     }
 
     /// The download's answer: `fileHead` is the first bytes of the file a 2xx answer went to, nil

@@ -90,7 +90,8 @@ struct UnionPayAdapter: ChannelAdapter {
         _ path: String, label: String, channel: String, day: LocalDay, merchantID: String, maxBytes: Int64,
         emit: (BillLine) throws -> Void
     ) throws -> BillSummary {
-        let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
+        let archive = try ZipArchive(
+            path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4, legacyNames: ZipArchive.gbkNames)
         let details = archive.entries.filter { $0.name.contains("ZM_") && !$0.name.contains("ZME_") }
         guard details.count == 1, let entry = details.first else {
             throw BillError(

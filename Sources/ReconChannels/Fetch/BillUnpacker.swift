@@ -1,5 +1,6 @@
 import Foundation
 import ReconArchive
+import ReconBills
 
 /// Streams a downloaded bill's content, unpacked as it was packed: as is, gunzipped, or one entry
 /// of a zip archive. Unpacking stops at the channel's cap, so a bomb is refused, never written out;
@@ -24,7 +25,8 @@ enum BillUnpacker {
             try FileDigest.forEachChunk(path) { chunk in try inflater.push(chunk, output: body) }
             try inflater.finish()
         case .zip(let glob):
-            let archive = try ZipArchive(path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4)
+            let archive = try ZipArchive(
+                path: path, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes * 4, legacyNames: ZipArchive.gbkNames)
             let matching = archive.entries.filter { !$0.isDirectory && fnmatch(glob, $0.name, 0) == 0 }
             guard matching.count == 1, let entry = matching.first else {
                 let names = archive.entries.map(\.name).joined(separator: ", ")
@@ -35,4 +37,10 @@ enum BillUnpacker {
             try archive.read(entry, chunk: body)
         }
     }
+}
+
+extension ZipArchive {
+    /// Names in GBK, as Chinese channels' archivers write them without the UTF-8 flag: shown as
+    /// 业务明细, not \xD2\xB5\xCE\xF1, in every message.
+    static let gbkNames: LegacyNames = { try? GBK.decode($0) }
 }

@@ -61,10 +61,14 @@ public struct ChannelAnswer: Sendable {
         return .seconds(60)
     }
 
-    /// The body as text for messages: at most 300 characters, never a whole HTML page.
+    /// The body as text for messages: at most 300 characters, never a whole HTML page, and never
+    /// a signature or certificate (a JSON `"sign"` or a form's `signature=` shows as `…`).
     public var bodySnippet: String {
-        let text = String(decoding: body.prefix(300), as: UTF8.self)
-        return text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: "")
+        let text = String(decoding: body.prefix(16 * 1024), as: UTF8.self)
+            .replacing(#/"(sign|signature|signPubKeyCert)"\s*:\s*"[^"]*"?/#) { "\"\($0.output.1)\":\"…\"" }
+            .replacing(#/(^|[&?\s])(sign|signature|signPubKeyCert)=[^&]*/#) { "\($0.output.1)\($0.output.2)=…" }
+        return String(text.prefix(300)).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(
+            of: "\r", with: "")
     }
 
     /// Whether the status is 2xx.
