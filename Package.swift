@@ -255,7 +255,7 @@ let package = Package(
             name: "ReconDaemonTests",
             dependencies: [
                 "ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconConfig",
-                "ReconMockChannel", "ReconArchive", "ReconFixtures", "ReconMatching", "recon",
+                "ReconMockChannel", "ReconArchive", "ReconFixtures", "ReconMatching", "ReconBillJobs", "recon",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),

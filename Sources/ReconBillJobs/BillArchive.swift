@@ -39,4 +39,16 @@ public struct BillArchive: Sendable {
                 "cannot keep the bill in the archive \(directory): \(error.localizedDescription)")
         }
     }
+
+    /// Marks an archived file as refused by staging: a sidecar `<file>.refused` saying why, so no
+    /// one takes it for a verified bill and parses it again. Best effort: the refusal is in the
+    /// job's errors whatever becomes of the sidecar.
+    public static func markRefused(_ archivedPath: String, reason: String) {
+        try? (reason + "\n").write(toFile: archivedPath + ".refused", atomically: true, encoding: .utf8)
+    }
+
+    /// Removes a refusal mark: the same bytes have now been staged.
+    public static func clearRefusal(_ archivedPath: String) {
+        unlink(archivedPath + ".refused")
+    }
 }

@@ -99,6 +99,14 @@ public struct BillReport: Sendable, Codable {
             attempts: attempts)
     }
 
+    /// When `job`, which ended `state`, is not the fetch whose rows are staged: a line that says so,
+    /// to print before the report, so that no one reads an earlier fetch's rows as this job's.
+    public func earlierFetchNote(job: Int64, ended state: String) -> String? {
+        guard let fetch, fetch.jobID != job else { return nil }
+        return "job \(job) ended \(state) and staged nothing; the rows below are from an earlier fetch (job "
+            + "\(fetch.jobID.map(String.init) ?? "-") at \(fetch.fetchedAt))"
+    }
+
     /// For people: the staged totals, the file, then one line per attempt.
     public var text: String {
         var lines = ["\(channel) \(date)"]
@@ -125,7 +133,13 @@ public struct BillReport: Sendable, Codable {
         lines.append(
             "  rows in staged_bill_lines: \(stagedLines), amount \(Money.yuanText(fen: stagedAmountFen)) yuan, fee \(Money.yuanText(fen: stagedFeeFen)) yuan"
         )
-        lines.append("  attempts: \(attempts.count)")
+        // Every HTTP request of every job of this channel-day, so not a count of attempts.
+        let jobs = Set(attempts.compactMap(\.jobID)).count
+        let jobAttempts = Set(attempts.compactMap { attempt in attempt.jobID.map { "\($0)#\(attempt.attempt ?? 0)" } })
+            .count
+        lines.append(
+            "  requests: \(attempts.count), by \(jobs) job\(jobs == 1 ? "" : "s") in \(jobAttempts) "
+                + "attempt\(jobAttempts == 1 ? "" : "s")")
         for attempt in attempts {
             lines.append(
                 "    \(attempt.startedAt) job \(attempt.jobID.map(String.init) ?? "-")#\(attempt.attempt.map(String.init) ?? "-") "

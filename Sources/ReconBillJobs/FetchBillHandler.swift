@@ -172,8 +172,11 @@ public struct FetchBillHandler: JobHandler {
             do {
                 try stage.write(on: connection)
             } catch let error as ChannelError {
+                // The archived file stays for audit, marked as refused.
+                if let path = stage.bill?.path { BillArchive.markRefused(path, reason: "\(error)") }
                 throw Self.jobFailure(error, channel: channel, day: day)
             }
+            if let path = stage.bill?.path { BillArchive.clearRefusal(path) }
         }
     }
 

@@ -25,16 +25,15 @@ enum CompletionOutcome: Sendable {
     }
 
     /// How the job is failed after this outcome; nil when there is nothing to report (completed,
-    /// or the lease is gone). A `JobFailure` thrown by the writes keeps its word on retrying (a
-    /// bill that contradicts its own totals is dead at once); any other error is retried.
+    /// or the lease is gone). A `JobFailure` thrown by the writes is the job's own verdict (a bill
+    /// refused while it was staged) and keeps its words and its word on retrying (a bill that
+    /// contradicts its own totals is dead at once); any other error is the writing's and retried.
     var failure: JobFailure? {
         switch self {
         case .completed, .leaseLost:
             return nil
         case .writesFailed(let failure as JobFailure):
-            return JobFailure(
-                "writing the job's results failed: \(failure.message)", retryable: failure.retryable,
-                retryAfter: failure.retryAfter)
+            return failure
         case .writesFailed(let error):
             return JobFailure("writing the job's results failed: \(error)")
         case .transactionFailed(let error):

@@ -1,4 +1,5 @@
 import Foundation
+import ReconBillJobs
 import ReconCore
 import ReconMockChannel
 import ReconPostgres
@@ -54,6 +55,22 @@ import Testing
         let digest = try #require(sha)
         #expect(FileManager.default.fileExists(atPath: "\(fixture.archive)/bank-a/\(digest).csv"))
         #expect(shown.output.contains(digest))
+        // Every request of both jobs, counted as requests, not as attempts.
+        let requests = try await fixture.harness.pool.query(
+            "SELECT count(*) FROM bill_fetch_attempts WHERE channel = 'bank-a' AND bill_date = '2026-11-23'"
+        ).first?.decode(Int64.self, at: 0)
+        #expect(shown.output.contains("requests: \(requests ?? -1), by 2 jobs in 2 attempts"), "\(shown.output)")
+        // The second job staged these rows; a third that staged nothing is told apart from them.
+        let report = try await fixture.harness.pool.withConnection {
+            try BillReport.load(
+                channel: "bank-a", day: LocalDay(year: 2026, month: 11, day: 23) ?? LocalDay(dayNumber: 0), on: $0)
+        }
+        #expect(report.earlierFetchNote(job: second, ended: "completed") == nil)
+        let note = report.earlierFetchNote(job: second + 100, ended: "dead")
+        #expect(
+            note?.hasPrefix(
+                "job \(second + 100) ended dead and staged nothing; the rows below are from an earlier fetch (job \(second) at "
+            ) == true, "\(String(describing: note))")
         // Where the time went is recorded with the fetch and shown.
         let timings = try #require(
             try await fixture.harness.pool.query(

@@ -108,6 +108,20 @@ import Testing
         let truncatedErrors = try await fixture.jobErrors(truncated)
         #expect(truncatedErrors.contains("nothing staged"), "\(truncatedErrors)")
         try await expectStagedTruth("bank-b", "2026-11-05")
+        // The refused half-file stays in the archive for audit, marked as refused and why; the
+        // staged one is not marked.
+        let archived = try FileManager.default.contentsOfDirectory(atPath: "\(fixture.archive)/bank-b")
+        let marks = archived.filter { $0.hasSuffix(".refused") }
+        #expect(marks.count == 1, "\(archived)")
+        if let mark = marks.first {
+            let why = try String(contentsOfFile: "\(fixture.archive)/bank-b/\(mark)", encoding: .utf8)
+            #expect(why.contains("nothing staged"), "\(why)")
+            #expect(archived.contains(String(mark.dropLast(".refused".count))))
+        }
+        let stagedSHA = try await fixture.harness.pool.query(
+            "SELECT file_sha256 FROM bill_fetches WHERE channel = 'bank-b' AND bill_date = '2026-11-05'"
+        ).first?.decode(String.self, at: 0)
+        #expect(marks.allSatisfy { !$0.hasPrefix(stagedSHA ?? "?") })
 
         // A sidecar announcing another hash: refused before parsing; the retry stages it.
         let jobHash = try #require(jobs["2026-11-06"])
