@@ -117,17 +117,25 @@ import Testing
     }
 
     static func startDaemons(_ setup: Setup, workers: Int = 2, environment: [String: String] = [:]) async throws {
-        let fixture = setup.fixture
-        try await fixture.harness.startCoordinator(leaseMilliseconds: 3_000)
+        try await setup.fixture.harness.startCoordinator(leaseMilliseconds: 3_000)
         for index in 0..<workers {
-            try await fixture.harness.startWorker(
-                slots: 3, id: "day\(index)",
-                extraArguments: [
-                    "--jobs", fixture.jobs, "--download-dir", fixture.downloads, "--archive-dir", fixture.archive,
-                    "--queues", "default,bills", "--spool-dir", fixture.folder + "/spool", "--settlement-dir",
-                    setup.settlements,
-                ], extraEnvironment: environment)
+            try await startWorker(setup, id: "day\(index)", environment: environment)
         }
+    }
+
+    /// One more worker with the day's folders and queues.
+    @discardableResult
+    static func startWorker(_ setup: Setup, id: String, environment: [String: String] = [:]) async throws
+        -> DaemonProcess
+    {
+        let fixture = setup.fixture
+        return try await fixture.harness.startWorker(
+            slots: 3, id: id,
+            extraArguments: [
+                "--jobs", fixture.jobs, "--download-dir", fixture.downloads, "--archive-dir", fixture.archive,
+                "--queues", "default,bills", "--spool-dir", fixture.folder + "/spool", "--settlement-dir",
+                setup.settlements,
+            ], extraEnvironment: environment)
     }
 
     /// The report's CSV rows the generator expects for the day, in the report's column order.
