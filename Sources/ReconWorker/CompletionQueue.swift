@@ -1,3 +1,4 @@
+import Foundation
 import ReconJobs
 import ReconPostgres
 import Synchronization
@@ -125,6 +126,20 @@ final class CompletionQueue: Sendable {
         return outcomes
     }
 
+    /// Test-only (`RECON_FAULT_COMMIT_PAUSE_MS`): holds a job's completion between its writes and
+    /// its fenced UPDATE, so a test can freeze the worker there, past its lease, and see the fence
+    /// itself reject the late commit. Unset in production; announced on stderr when it acts.
+    static let commitPauseMilliseconds = ProcessInfo.processInfo.environment["RECON_FAULT_COMMIT_PAUSE_MS"].flatMap {
+        UInt32($0)
+    }
+
+    private static func pauseForFaultTests(job: Int64) {
+        guard let pause = commitPauseMilliseconds, pause > 0 else { return }
+        FileHandle.standardError.write(
+            Data("fault: job \(job)'s completion pauses \(pause) ms between its writes and its fenced update\n".utf8))
+        usleep(pause * 1000)
+    }
+
     private static func commitOnce(_ work: [(LeaseRef, JobWrites?)], pool: PGPool) async -> [CompletionOutcome] {
         do {
             return try await pool.transaction(name: "complete jobs") { connection in
@@ -146,6 +161,7 @@ final class CompletionQueue: Sendable {
                             outcomes[index] = .leaseLost
                         } else {
                             try writes(connection)
+                            pauseForFaultTests(job: work[index].0.id)
                             if try JobLedger.complete([work[index].0], on: connection).completed.isEmpty {
                                 outcomes[index] = .leaseLost
                             }

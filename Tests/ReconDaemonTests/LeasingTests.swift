@@ -60,28 +60,42 @@ import Testing
         await harness.stopAll()
     }
 
-    @Test func aStoppedWorkersLateCommitIsRejected() async throws {
+    /// A worker frozen (SIGSTOP) after its writes and before its commit, past its lease: another
+    /// worker leases the job again and its own write waits on the frozen one's uncommitted row.
+    /// Resumed, the frozen worker reaches the fenced UPDATE with its old token: the fence rejects
+    /// it (lease lost, counted in its log), its write is rolled back, and the fresh worker's
+    /// commit goes through. The pause is a test-only hook, so the rejection is the fence's, not a
+    /// heartbeat's cancellation before the commit.
+    @Test func aStoppedWorkersLateCommitIsRejectedByTheFence() async throws {
         let harness = try await DaemonHarness(label: "sigstop")
         try await harness.startCoordinator(leaseMilliseconds: 1_000)
-        let id = try await harness.enqueue([NewJob(kind: "probe", args: #"{"sleep_ms": 1500}"#)])[0]
-        let stale = try await harness.startWorker(slots: 1, id: "stale")
-        try await eventually("the job is running on the stale worker") {
-            try await harness.jobState(id).owner == "stale"
-        }
+        let id = try await harness.enqueue([NewJob(kind: "probe", args: #"{"sleep_ms": 0}"#)])[0]
+        let stale = try await harness.startWorker(
+            slots: 1, id: "stale", extraEnvironment: ["RECON_FAULT_COMMIT_PAUSE_MS": "2500"])
+        _ = try await stale.waitForLine(containing: "fault: job \(id)'s completion pauses")
         stale.signal(SIGSTOP)
-        // Past the lease: the reaper returns it and another worker completes it.
+        // Past the lease: the reaper returns the job and a fresh worker leases it; its insert of
+        // the probe row waits on the frozen worker's uncommitted one.
         try await harness.startWorker(slots: 1, id: "fresh")
+        try await eventually("the fresh worker holds the job", timeout: .seconds(30)) {
+            let job = try await harness.jobState(id)
+            return job.state == "running" && job.owner == "fresh"
+        }
+        #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs WHERE job_id = $1", [id]) == 0)
+        stale.signal(SIGCONT)
         try await eventually("the fresh worker completed the job", timeout: .seconds(30)) {
             let job = try await harness.jobState(id)
             return job.state == "completed" && job.owner == "fresh"
         }
-        stale.signal(SIGCONT)
-        // The stale worker wakes, its sleep is over, and it tries to commit with its old token.
-        try await Task.sleep(for: .seconds(3))
         #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs WHERE job_id = $1", [id]) == 1)
         #expect(try await harness.count("SELECT count(*) FROM recon_probe_runs WHERE worker = 'stale'") == 0)
-        #expect(try await harness.jobState(id).owner == "fresh")
-        #expect(stale.output.contains("lease lost"))
+        #expect(try await harness.jobState(id).attempt == 2)
+        // The stale worker counted one commit the fence refused.
+        try await eventually("the stale worker logs the lost lease") {
+            stale.output.split(separator: "\n").filter {
+                $0.contains("lease lost before completion") && $0.contains("job.outcome=lease_lost")
+            }.count == 1
+        }
         await harness.stopAll()
     }
 
