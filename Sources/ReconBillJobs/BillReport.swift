@@ -100,11 +100,11 @@ public struct BillReport: Sendable, Codable {
     }
 
     /// When `job`, which ended `state`, is not the fetch whose rows are staged: a line that says so,
-    /// to print before the report, so that no one reads an earlier fetch's rows as this job's.
-    public func earlierFetchNote(job: Int64, ended state: String) -> String? {
+    /// to print before the report, so that no one reads another fetch's rows as this job's.
+    public func otherFetchNote(job: Int64, ended state: String) -> String? {
         guard let fetch, fetch.jobID != job else { return nil }
-        return "job \(job) ended \(state) and staged nothing; the rows below are from an earlier fetch (job "
-            + "\(fetch.jobID.map(String.init) ?? "-") at \(fetch.fetchedAt))"
+        return "job \(job) ended \(state) and staged nothing; the rows below are another fetch's (job "
+            + "\(fetch.jobID.map(String.init) ?? "-"), fetched \(fetch.fetchedAt))"
     }
 
     /// For people: the staged totals, the file, then one line per attempt.

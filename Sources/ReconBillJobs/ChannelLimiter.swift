@@ -14,7 +14,9 @@ import Synchronization
 /// (`recon_channel_slots`) for its length; then it reserves its start time in `recon_channel_pace`
 /// (one interval after the previous reservation) and sleeps until then. A worker killed
 /// mid-download cannot keep its slot: the row names the job lease it was taken under and is free
-/// as soon as that lease is gone (expired, or the job leased again), and in any case at its expiry.
+/// as soon as that lease is gone (the reaper returned the job, it was leased again or ended), and
+/// in any case at its expiry. An expired but unreaped lease still counts as held: a late
+/// heartbeat revives it, and the limit must hold while the coordinator is away.
 public final class ChannelLimiter: ChannelPermits {
     private let pool: PGPool
     /// The job lease this limiter's requests run under; nil outside a job (a slot then waits for
@@ -85,8 +87,7 @@ public final class ChannelLimiter: ChannelPermits {
                         AND (s.holder IS NULL OR s.expires_at < clock_timestamp()
                             OR (s.job_id IS NOT NULL AND NOT EXISTS (
                                 SELECT 1 FROM recon_jobs j
-                                WHERE j.id = s.job_id AND j.lease_token = s.lease_token AND j.state = 'running'
-                                    AND j.lease_expires_at > clock_timestamp())))
+                                WHERE j.id = s.job_id AND j.lease_token = s.lease_token AND j.state = 'running')))
                     ORDER BY s.slot LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING slot
                 """,

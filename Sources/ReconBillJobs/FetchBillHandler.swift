@@ -176,6 +176,7 @@ public struct FetchBillHandler: JobHandler {
                 if let path = stage.bill?.path { BillArchive.markRefused(path, reason: "\(error)") }
                 throw Self.jobFailure(error, channel: channel, day: day)
             }
+            // Before the commit, which may still fail: harmless, the bytes did parse.
             if let path = stage.bill?.path { BillArchive.clearRefusal(path) }
         }
     }
@@ -186,13 +187,16 @@ public struct FetchBillHandler: JobHandler {
         _ reason: String, channel: ChannelDefinition, day: LocalDay, context: JobContext, logger: Logger
     ) async throws -> JobResult {
         let now = clock()
-        // The fetch's asks so far, this one included: every request it made is in
-        // bill_fetch_attempts (written before the adapter returns), one per ask when not ready.
-        let asks = try await context.sideEffects.query(
-            "SELECT count(*) FROM bill_fetch_attempts WHERE job_id = $1", [context.job.id],
-            name: "fetch: count asks"
+        // This attempt's asks so far, this one included: every request is in bill_fetch_attempts
+        // (written before the adapter returns), one per ask when not ready, and a snooze keeps the
+        // attempt number, while a retry (after a failure, or `recon jobs retry`) starts a new one.
+        // None counted means the record is failing: then no late asks, as without a count.
+        let counted = try await context.sideEffects.query(
+            "SELECT count(*) FROM bill_fetch_attempts WHERE job_id = $1 AND attempt = $2",
+            [context.job.id, Int64(context.job.attempt)], name: "fetch: count asks"
         ).first?.decode(Int64.self, at: 0)
-        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason, asks: asks.map { Int($0) }) {
+        let asks = counted.flatMap { $0 > 0 ? Int($0) : nil }
+        switch channel.publicationPolicy(for: day).decide(now: now, reason: reason, asks: asks) {
         case .dead(let message):
             throw JobFailure(message, retryable: false)
         case .snooze(let until):

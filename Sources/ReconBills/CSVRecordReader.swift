@@ -79,7 +79,10 @@ public struct CSVRecordReader: Sendable {
         case .afterCR:
             // CRLF is one line end; a lone CR ends the line too.
             state = .fieldStart
-            if byte == 10 { return }
+            if byte == 10 {
+                column = 0
+                return
+            }
             column = 1
             try consume(byte, emit: emit)
         default:

@@ -69,7 +69,7 @@ struct FetchBillCommand: AsyncParsableCommand {
         if noWait { return }
         let final = try await follow(enqueued.id, pool: pool)
         let report = try await pool.withConnection { try BillReport.load(channel: definition.name, day: day, on: $0) }
-        if let note = report.earlierFetchNote(job: enqueued.id, ended: final) { print(note) }
+        if let note = report.otherFetchNote(job: enqueued.id, ended: final) { print(note) }
         print(report.text)
         guard final == JobState.completed.rawValue else {
             throw ExitCode(final == "timeout" ? 2 : 1)

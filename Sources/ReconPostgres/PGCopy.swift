@@ -37,10 +37,11 @@ public struct PGCopyInWriter: ~Copyable {
         }
     }
 
-    /// True when the server has sent something mid-COPY. During COPY FROM STDIN it speaks only to
-    /// refuse (an ErrorResponse), after which it discards the rest, so a writer with much more to
-    /// send can give up early (by throwing) rather than stream it all for nothing. False when the
-    /// answer has already been read into libpq's buffer: a hint, never a verdict.
+    /// True when the server has sent something mid-COPY. During COPY FROM STDIN that is most
+    /// likely an ErrorResponse (after which the server discards the rest), though a notice is
+    /// possible, so a writer with much more to send may stop sending rows and end the COPY, whose
+    /// result then says what happened. False when the answer has already been read into libpq's
+    /// buffer: a hint, never a verdict.
     public func serverHasAnswered() -> Bool {
         let socket = PQsocket(handle)
         guard socket >= 0 else { return true }

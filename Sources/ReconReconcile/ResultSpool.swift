@@ -14,7 +14,8 @@ public final class ResultSpool: @unchecked Sendable {
         self.path = path
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: path, contents: nil),
+        // Only this user may read it: it holds a day's legs or results.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: path)
         else { throw ReconcileError("cannot create the result file \(path)") }
         self.handle = handle

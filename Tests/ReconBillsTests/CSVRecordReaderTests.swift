@@ -69,6 +69,9 @@ import Testing
         #expect(unclosed?.reason.contains("never closed") == true)
         let stray = #expect(throws: CSVRecordReader.Failure.self) { try read("a,b\n1,x\"y\n") }
         #expect(stray?.description == "line 2, column 4: a quote inside an unquoted field")
+        // After a CRLF line end, columns count from 1 again.
+        let crlf = #expect(throws: CSVRecordReader.Failure.self) { try read("a,b\r\n1,x\"y\r\n", chunk: 4) }
+        #expect(crlf?.description == "line 2, column 4: a quote inside an unquoted field")
         let after = #expect(throws: CSVRecordReader.Failure.self) { try read("\"a\"b,c\n") }
         #expect(after?.line == 1 && after?.column == 4)
     }

@@ -16,8 +16,9 @@ import Testing
     static let day = LocalDay(dayNumber: CivilCalendar.dayNumber(year: 2026, month: 11, day: 21))
 
     /// A worker killed mid-download never frees its slot. The slot names the job lease it was
-    /// taken under: while that lease holds, the slot stays taken; once it is gone (expired, the
-    /// job to be leased again) the slot is free at once, an hour before its own expiry.
+    /// taken under: while that lease holds (expired but not yet reaped included), the slot stays
+    /// taken; once the reaper has returned the job the slot is free at once, an hour before its
+    /// own expiry.
     @Test func aSlotWhoseJobLeaseIsGoneIsFreeAtOnce() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("limiterlease"), maxConnections: 3)
         defer { pool.close() }
@@ -60,9 +61,17 @@ import Testing
         }
         // The lease still holds (the worker might only be slow): the slot is not taken from it.
         #expect(await request(within: .seconds(1)) == false)
-        // The lease runs out, as it does a lease-length after the kill.
+        // The lease runs out, as it does a lease-length after the kill: until the reaper returns
+        // the job, a late heartbeat could still revive it, so the slot stays taken.
         try await pool.query(
             "UPDATE recon_jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [job.id])
+        #expect(await request(within: .seconds(1)) == false)
+        // The coordinator's reaper returns the job: the lease is gone, the slot free at once.
+        let reaped = try await pool.transaction { connection in
+            var random = SystemRandomNumberGenerator()
+            return try JobLedger.reapExpired(limit: 10, on: connection, random: &random)
+        }
+        #expect(reaped.map(\.id) == [job.id])
         #expect(await request(within: .seconds(5)) == true)
     }
 

@@ -65,11 +65,11 @@ import Testing
             try BillReport.load(
                 channel: "bank-a", day: LocalDay(year: 2026, month: 11, day: 23) ?? LocalDay(dayNumber: 0), on: $0)
         }
-        #expect(report.earlierFetchNote(job: second, ended: "completed") == nil)
-        let note = report.earlierFetchNote(job: second + 100, ended: "dead")
+        #expect(report.otherFetchNote(job: second, ended: "completed") == nil)
+        let note = report.otherFetchNote(job: second + 100, ended: "dead")
         #expect(
             note?.hasPrefix(
-                "job \(second + 100) ended dead and staged nothing; the rows below are from an earlier fetch (job \(second) at "
+                "job \(second + 100) ended dead and staged nothing; the rows below are another fetch's (job \(second), fetched "
             ) == true, "\(String(describing: note))")
         // Where the time went is recorded with the fetch and shown.
         let timings = try #require(

@@ -169,9 +169,6 @@ public enum RecordImporter {
         var allNew: ImportSummary? { staged ? nil : ImportSummary(rows: rows, inserted: rows, updated: 0) }
     }
 
-    /// The direct COPY was given up mid-file: the server had already refused a row.
-    struct DirectCopyRefused: Error {}
-
     /// Streams `input` through the header check and `parse` into a binary COPY of `table` under a
     /// savepoint, each row also kept in a spool file with its line number. Bad rows are counted to
     /// the end of the file (so the message says how many), then the COPY is aborted and nothing of
@@ -187,7 +184,9 @@ public enum RecordImporter {
         defer { spool.remove() }
         var problems = ProblemList(label: input.label)
         var loaded: Int64 = 0
-        // False once the server has refused a row: the rest only goes to the spool.
+        // False once the server has spoken mid-COPY (it refused a row, most likely): the rest only
+        // goes to the spool, and the COPY is ended normally so that the server's own error says
+        // what happened.
         var direct = true
         try connection.execute(script: "SAVEPOINT import_direct", name: "import: savepoint")
         let attempt = Result { () throws -> Int64 in
@@ -237,19 +236,21 @@ public enum RecordImporter {
                     problems.add(RecordProblem(line: 1, column: nil, message: "the file is empty: no header line"))
                 }
                 try problems.throwIfAny()
-                guard direct else { throw DirectCopyRefused() }
                 try PGBinaryCopyRow.trailer.withUnsafeBytes { try writer.write(raw: $0) }
             }
         }
         switch attempt {
-        case .success:
+        case .success(let copied) where copied == loaded:
             try connection.execute(script: "RELEASE SAVEPOINT import_direct", name: "import: release savepoint")
             return Loaded(rows: loaded, staged: false)
+        case .success:
+            // The server spoke without refusing (a notice): the COPY holds only the rows sent
+            // before, so it is taken back and the whole file goes the staged way.
+            break
         case .failure(let error as PGError) where error.sqlState == PGError.uniqueViolation:
             break
-        case .failure(is DirectCopyRefused):
-            break
         case .failure(let error):
+            // Bad rows (named), a cancel, a timeout, a lost connection: as they are.
             throw error
         }
         try connection.execute(
