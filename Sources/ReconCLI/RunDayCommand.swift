@@ -20,6 +20,9 @@ struct RunDayCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout-minutes"), help: "Give up following after this long (the jobs go on).")
     var timeoutMinutes = 240
 
+    /// How long following survives the database being unreachable before giving up.
+    static let reconnectSeconds = 120
+
     static let stages = [
         DayGraph.fetchBill, DayGraph.reconcile, DayGraph.finalize, DayGraph.reconcileVirtual, DayGraph.settle,
     ]
@@ -42,9 +45,26 @@ struct RunDayCommand: AsyncParsableCommand {
         printNow("run_day \(day): job \(runJob)")
         let deadline = ContinuousClock.now + .seconds(timeoutMinutes * 60)
         var lastLine = ""
+        var unreachableSince: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
-            let progress = try await pool.withConnection { connection in
-                try DayProgress.read(runJob: runJob, on: connection)
+            let progress: DayProgress
+            do {
+                progress = try await pool.withConnection { connection in
+                    try DayProgress.read(runJob: runJob, on: connection)
+                }
+                unreachableSince = nil
+            } catch let error as PGError where error.isConnectionFailure {
+                // A restart or failover of PostgreSQL: the jobs go on, so this goes on following
+                // them, for a while. The pool reconnects on the next call.
+                let since = unreachableSince ?? ContinuousClock.now
+                if unreachableSince == nil {
+                    if terminal { print("") }
+                    FileHandle.standardError.write(Data("the database went away (\(error)); reconnecting\n".utf8))
+                }
+                unreachableSince = since
+                guard ContinuousClock.now - since < .seconds(Self.reconnectSeconds) else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+                continue
             }
             let line = progress.line(stages: Self.stages, bars: terminal)
             if terminal {

@@ -101,7 +101,9 @@ struct AlipayRoutes: Sendable {
 
     private func download(_ request: Request, token: String) throws -> Response {
         stats.enter("alipay")
-        guard let grant = tokens.grant(token, validFor: .seconds(30)) else {
+        guard let grant = tokens.grant(token, validFor: .seconds(30)),
+            faults.take(channel: "alipay", date: grant.day.description, kinds: [.expiredURL]) == nil
+        else {
             stats.leave("alipay")
             return Response(
                 status: .gone, headers: [.contentType: "text/html; charset=utf-8"],

@@ -30,6 +30,9 @@ public struct Fault: Codable, Sendable, Equatable {
         /// would not: UnionPay's answer, Alipay's download URL, WeChat Pay's bill application;
         /// for WeChat Pay, argument 1 leaves `Wechatpay-Signature-Type` out and 2 names SM2 in it.
         case badSignature = "bad_signature"
+        /// The download URL has expired by the time it is used (Alipay's 410 page, WeChat Pay's
+        /// `400 INVALID_REQUEST`), as when a download starts more than 30 s after the URL was issued.
+        case expiredURL = "expired_url"
     }
 
     /// `alipay`, `wechatpay`, `unionpay`, `bank`, or `*`.

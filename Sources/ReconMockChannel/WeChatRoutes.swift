@@ -92,7 +92,9 @@ struct WeChatRoutes: Sendable {
             return error(401, "SIGN_ERROR", "签名错误", for: request)
         }
         let token = request.uri.queryParameters.get("token") ?? ""
-        guard let grant = tokens.grant(token, validFor: .seconds(30)) else {
+        guard let grant = tokens.grant(token, validFor: .seconds(30)),
+            faults.take(channel: "wechatpay", date: grant.day.description, kinds: [.expiredURL]) == nil
+        else {
             stats.leave("wechatpay")
             return error(400, "INVALID_REQUEST", "下载链接已过期", for: request)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ReconCore
+import ReconHTTP
 import ReconJobs
 import ReconMockChannel
 import ReconPostgres
@@ -21,8 +22,8 @@ final class BillFixture: @unchecked Sendable {
     var downloads: String { folder + "/downloads" }
     var archive: String { folder + "/archive" }
 
-    init(label: String) async throws {
-        harness = try await DaemonHarness(label: label)
+    init(label: String, databaseURL: String? = nil) async throws {
+        harness = try await DaemonHarness(label: label, databaseURL: databaseURL)
         folder = NSTemporaryDirectory() + "recon-bills-\(UUID().uuidString)"
         for path in [jobs, data, downloads, archive] {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -43,6 +44,13 @@ final class BillFixture: @unchecked Sendable {
         let line = try await process.waitForLine(containing: "mock channel listening on")
         guard let port = line.split(separator: ":").last else { throw DaemonError("no port in '\(line)'") }
         mockURL = "http://127.0.0.1:\(port)"
+    }
+
+    /// Ends every fault of the mock (`DELETE /admin/faults`): the channel behaves from now on.
+    func clearFaults() async throws {
+        let result = try await HTTPClient().send(
+            HTTPRequest(method: HTTPMethod(rawValue: "DELETE"), url: mockURL + "/admin/faults"))
+        guard result.status == 204 else { throw DaemonError("DELETE /admin/faults answered \(result.status)") }
     }
 
     /// An RSA key pair for a channel: the private half at `<folder>/<name>.pem` (where a secret

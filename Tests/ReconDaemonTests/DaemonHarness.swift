@@ -13,9 +13,15 @@ final class DaemonHarness: @unchecked Sendable {
     var coordinatorURLs: [String] = []
     var workers: [DaemonProcess] = []
 
-    init(label: String) async throws {
-        databaseURL = try await TestPostgres.migratedDatabase(label)
-        pool = PGPool(connectionString: databaseURL, maxConnections: 2)
+    /// A fresh migrated database on the shared test cluster, or the one at `databaseURL` (a trial
+    /// that restarts PostgreSQL brings a cluster of its own).
+    init(label: String, databaseURL: String? = nil) async throws {
+        if let databaseURL {
+            self.databaseURL = databaseURL
+        } else {
+            self.databaseURL = try await TestPostgres.migratedDatabase(label)
+        }
+        pool = PGPool(connectionString: self.databaseURL, maxConnections: 2)
     }
 
     deinit { pool.close() }
@@ -23,10 +29,12 @@ final class DaemonHarness: @unchecked Sendable {
     var environment: [String: String] { ["RECON_API_TOKEN": token, "RECON_DATABASE_URL": databaseURL] }
 
     @discardableResult
-    func startCoordinator(leaseMilliseconds: Int = 30_000, jobs: String? = nil) async throws -> String {
+    func startCoordinator(leaseMilliseconds: Int = 30_000, jobs: String? = nil, listen: String = "127.0.0.1:0")
+        async throws -> String
+    {
         let process = try DaemonProcess(
             name: "coordinator\(coordinators.count)",
-            arguments: ["coordinator", "--listen", "127.0.0.1:0", "--lease-ms", String(leaseMilliseconds)]
+            arguments: ["coordinator", "--listen", listen, "--lease-ms", String(leaseMilliseconds)]
                 + (jobs.map { ["--jobs", $0] } ?? []),
             environment: environment)
         coordinators.append(process)
@@ -35,7 +43,8 @@ final class DaemonHarness: @unchecked Sendable {
             throw DaemonError("no port in '\(line)'")
         }
         let url = "http://127.0.0.1:\(port)"
-        coordinatorURLs.append(url)
+        // A coordinator restarted at the address of one that died is the same one to workers.
+        if !coordinatorURLs.contains(url) { coordinatorURLs.append(url) }
         return url
     }
 

@@ -26,11 +26,14 @@ import Testing
         }
     }
 
-    static func setUp(label: String, lines: Int, shards: Int = 2) async throws -> Setup {
-        let fixture = try await BillFixture(label: label)
+    static func setUp(
+        label: String, lines: Int, shards: Int = 2, maxAttempts: Int = 5, faults: [String] = [],
+        databaseURL: String? = nil
+    ) async throws -> Setup {
+        let fixture = try await BillFixture(label: label, databaseURL: databaseURL)
         let synthetic = SyntheticDay(seed: 20_261_123, day: day, linesPerChannel: lines)
         var toml = ""
-        try await fixture.startMock(lines: 10)
+        try await fixture.startMock(lines: 10, faults: faults)
         for channel in synthetic.channels {
             let common = """
                 name = "\(channel.name)"
@@ -38,7 +41,7 @@ import Testing
                 deadline = "23:59"
                 poll_interval = "1s"
                 shards = \(shards)
-                retry = { max_attempts = 5, base = "200ms", cap = "1s" }
+                retry = { max_attempts = \(maxAttempts), base = "200ms", cap = "1s" }
                 """
             switch channel.adapter {
             case .alipay:

@@ -25,7 +25,12 @@ public enum TestPostgres {
 
     /// A fresh database with this build's migrations applied.
     public static func migratedDatabase(_ label: String = "test") async throws -> String {
-        let connectionString = try await freshDatabase(label)
+        try await migrate(try await freshDatabase(label))
+    }
+
+    /// Applies this build's migrations to a database (of any cluster) and returns its connection string.
+    @discardableResult
+    public static func migrate(_ connectionString: String) async throws -> String {
         let migrations = try Migration.bundled()
         _ = try await BlockingExecutor.shared.run {
             let connection = try PGConnection(connectionString: connectionString)

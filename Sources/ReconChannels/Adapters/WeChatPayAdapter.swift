@@ -92,9 +92,9 @@ struct WeChatPayAdapter: ChannelAdapter {
         if let expectedSHA1 {
             let actual = FileDigest.hex(hasher.finalize())
             guard actual == expectedSHA1.hash else {
+                // Staging wraps this in "refused, nothing staged", so it does not say so itself.
                 throw ChannelError.transient(
-                    "\(expectedSHA1.what): SHA-1 of the bill is \(actual) but the API announced \(expectedSHA1.hash); not staged"
-                )
+                    "\(expectedSHA1.what): SHA-1 of the bill is \(actual) but the API announced \(expectedSHA1.hash)")
             }
         }
         if let parseError { throw parseError }
