@@ -128,14 +128,15 @@ import Testing
 
     /// One more worker with the day's folders and queues.
     @discardableResult
-    static func startWorker(_ setup: Setup, id: String, environment: [String: String] = [:]) async throws
-        -> DaemonProcess
-    {
+    static func startWorker(
+        _ setup: Setup, id: String, environment: [String: String] = [:], downloads: String? = nil
+    ) async throws -> DaemonProcess {
         let fixture = setup.fixture
         return try await fixture.harness.startWorker(
             slots: 3, id: id,
             extraArguments: [
-                "--jobs", fixture.jobs, "--download-dir", fixture.downloads, "--archive-dir", fixture.archive,
+                "--jobs", fixture.jobs, "--download-dir", downloads ?? fixture.downloads, "--archive-dir",
+                fixture.archive,
                 "--queues", "default,bills", "--spool-dir", fixture.folder + "/spool", "--settlement-dir",
                 setup.settlements,
             ], extraEnvironment: environment)

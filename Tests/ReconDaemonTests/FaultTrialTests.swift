@@ -1,5 +1,6 @@
 import Foundation
 import ReconBlocking
+import ReconChannels
 import ReconConfig
 import ReconCore
 import ReconEmbeddedPostgres
@@ -234,5 +235,103 @@ import Testing
         print(lines.joined(separator: "\n"))
         await setup.fixture.stop()
         await cluster.stopAndWait()
+    }
+
+    // MARK: - The download disk full
+
+    /// Whether this process may mount a tmpfs (root, outside a restricted container).
+    static let canMountTmpfs: Bool = {
+        let point = NSTemporaryDirectory() + "recon-tmpfs-probe-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: point, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: point) }
+        guard (try? runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", point])) == 0 else {
+            return false
+        }
+        _ = try? runTool("/usr/bin/umount", [point])
+        return true
+    }()
+
+    /// Runs a tool, its output discarded; returns its exit status.
+    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Workers download into a 1 MiB tmpfs that a filler file has filled: every fetch fails with a
+    /// clear error naming the full disk and is retried; nothing is archived or staged from a
+    /// partial file. Once the filler goes, the retries complete the day as a clean run does, and
+    /// every archived file's name is its own SHA-256.
+    @Test(.enabled(if: FaultTrialTests.canMountTmpfs, "mounting a tmpfs needs root"))
+    func aFullDownloadDiskIsAClearRetriedErrorAndLeavesNoPartialBill() async throws {
+        let setup = try await DayRunTests.setUp(label: "disk-full", lines: 300, maxAttempts: 20)
+        let mount = setup.fixture.folder + "/small-disk"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        #expect(try Self.runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]) == 0)
+        defer { _ = try? Self.runTool("/usr/bin/umount", ["-l", mount]) }
+        let filler = mount + "/filler"
+        let handle = try #require(
+            FileHandle(forWritingAtPath: filler)
+                ?? {
+                    FileManager.default.createFile(atPath: filler, contents: nil)
+                    return FileHandle(forWritingAtPath: filler)
+                }())
+        while (try? handle.write(contentsOf: Data(count: 16_384))) != nil {}
+        try? handle.close()
+
+        let harness = setup.fixture.harness
+        try await harness.startCoordinator(leaseMilliseconds: 3_000)
+        for index in 0..<2 {
+            try await DayRunTests.startWorker(setup, id: "day\(index)", downloads: mount + "/downloads")
+        }
+        let run = try TrialDay(setup, trial: 0, firstSeed: Self.firstSeed)
+        var message = ""
+        try await eventually("a fetch failed on the full disk", timeout: .seconds(60)) {
+            message =
+                try await harness.pool.query(
+                    """
+                    SELECT e->>'error' FROM recon_jobs j, jsonb_array_elements(j.errors) e
+                    WHERE j.kind = 'fetch_bill' AND e->>'error' LIKE '%No space left%' LIMIT 1
+                    """
+                ).first?.decode(String.self, at: 0) ?? ""
+            return !message.isEmpty
+        }
+        print("disk full trial, the error: \(message)")
+        #expect(message.contains(mount), "the error names where: \(message)")
+        // Nothing of this day was staged or archived while the disk was full.
+        #expect(try await harness.count("SELECT count(*) FROM bill_fetches") == 0)
+        let archived = { (try? FileManager.default.subpathsOfDirectory(atPath: setup.fixture.archive)) ?? [] }
+        #expect(archived().filter { !$0.hasSuffix("-main") }.isEmpty, "\(archived())")
+        let failedAttempts = try await harness.count(
+            "SELECT count(*) FROM recon_jobs j, jsonb_array_elements(j.errors) e WHERE j.kind = 'fetch_bill'")
+        try FileManager.default.removeItem(atPath: filler)
+
+        let verdict = try await run.finish(setup)
+        let deadJobs = try await harness.count("SELECT count(*) FROM recon_jobs WHERE state = 'dead'")
+        #expect(deadJobs == 0)
+        // Every archived bill is whole: its name is the SHA-256 of its bytes.
+        var checked = 0
+        for path in archived() where !path.hasSuffix("-main") && !path.hasSuffix(".refused") {
+            let sha256 = try await FileDigest.sha256(path: setup.fixture.archive + "/" + path)
+            #expect((path as NSString).lastPathComponent.hasPrefix(sha256 + "."), "\(path)")
+            checked += 1
+        }
+        #expect(checked >= 4)
+        // Nor is any file left in the download folder under a name that claims it whole.
+        let left = ((try? FileManager.default.subpathsOfDirectory(atPath: mount + "/downloads")) ?? []).filter {
+            var isFolder: ObjCBool = false
+            FileManager.default.fileExists(atPath: mount + "/downloads/" + $0, isDirectory: &isFolder)
+            return !isFolder.boolValue && !$0.hasSuffix(".part")
+        }
+        #expect(left.isEmpty, "\(left)")
+        print(
+            "disk full trial: \(failedAttempts) failed attempts while full, \(checked) archived bills whole; \(verdict)"
+        )
+        await setup.fixture.stop()
     }
 }
