@@ -51,7 +51,7 @@ final class DaemonHarness: @unchecked Sendable {
     @discardableResult
     func startWorker(
         slots: Int, id: String, coordinators: [String]? = nil, graceSeconds: Int = 20, jobTimeoutSeconds: Int = 3600,
-        extraArguments: [String] = [], extraEnvironment: [String: String] = [:]
+        extraArguments: [String] = [], extraEnvironment: [String: String] = [:], launcher: [String] = []
     ) async throws
         -> DaemonProcess
     {
@@ -61,7 +61,7 @@ final class DaemonHarness: @unchecked Sendable {
                 "worker", "--coordinator", (coordinators ?? coordinatorURLs).joined(separator: ","), "--slots",
                 String(slots), "--worker-id", id, "--grace-seconds", String(graceSeconds), "--job-timeout-seconds",
                 String(jobTimeoutSeconds),
-            ] + extraArguments, environment: environment.merging(extraEnvironment) { $1 })
+            ] + extraArguments, environment: environment.merging(extraEnvironment) { $1 }, launcher: launcher)
         workers.append(process)
         _ = try await process.waitForLine(containing: "started with")
         return process

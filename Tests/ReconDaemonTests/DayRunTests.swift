@@ -129,17 +129,17 @@ import Testing
     /// One more worker with the day's folders and queues.
     @discardableResult
     static func startWorker(
-        _ setup: Setup, id: String, environment: [String: String] = [:], downloads: String? = nil
+        _ setup: Setup, id: String, environment: [String: String] = [:], downloads: String? = nil,
+        queues: String = "default,bills", coordinators: [String]? = nil, launcher: [String] = []
     ) async throws -> DaemonProcess {
         let fixture = setup.fixture
         return try await fixture.harness.startWorker(
-            slots: 3, id: id,
+            slots: 3, id: id, coordinators: coordinators,
             extraArguments: [
                 "--jobs", fixture.jobs, "--download-dir", downloads ?? fixture.downloads, "--archive-dir",
-                fixture.archive,
-                "--queues", "default,bills", "--spool-dir", fixture.folder + "/spool", "--settlement-dir",
+                fixture.archive, "--queues", queues, "--spool-dir", fixture.folder + "/spool", "--settlement-dir",
                 setup.settlements,
-            ], extraEnvironment: environment)
+            ], extraEnvironment: environment, launcher: launcher)
     }
 
     /// The report's CSV rows the generator expects for the day, in the report's column order.

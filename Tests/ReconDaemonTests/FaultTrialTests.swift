@@ -244,24 +244,12 @@ import Testing
         let point = NSTemporaryDirectory() + "recon-tmpfs-probe-\(getpid())"
         try? FileManager.default.createDirectory(atPath: point, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: point) }
-        guard (try? runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", point])) == 0 else {
+        guard runSystemTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", point]) == 0 else {
             return false
         }
-        _ = try? runTool("/usr/bin/umount", [point])
+        _ = runSystemTool("/usr/bin/umount", [point])
         return true
     }()
-
-    /// Runs a tool, its output discarded; returns its exit status.
-    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 
     /// Workers download into a 1 MiB tmpfs that a filler file has filled: every fetch fails with a
     /// clear error naming the full disk and is retried; nothing is archived or staged from a
@@ -272,8 +260,8 @@ import Testing
         let setup = try await DayRunTests.setUp(label: "disk-full", lines: 300, maxAttempts: 20)
         let mount = setup.fixture.folder + "/small-disk"
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(try Self.runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]) == 0)
-        defer { _ = try? Self.runTool("/usr/bin/umount", ["-l", mount]) }
+        #expect(runSystemTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]) == 0)
+        defer { _ = runSystemTool("/usr/bin/umount", ["-l", mount]) }
         let filler = mount + "/filler"
         let handle = try #require(
             FileHandle(forWritingAtPath: filler)
@@ -333,5 +321,74 @@ import Testing
             "disk full trial: \(failedAttempts) failed attempts while full, \(checked) archived bills whole; \(verdict)"
         )
         await setup.fixture.stop()
+    }
+
+    // MARK: - A worker cut off from the network
+
+    /// A worker on a host of its own (a network namespace: it reaches the coordinator and
+    /// PostgreSQL over a veth link only) has its link cut while its completion sits between its
+    /// writes and its fenced UPDATE. Its lease expires and moves to a worker still connected; when
+    /// the link comes back, the cut-off worker's late commit reaches PostgreSQL and the fence
+    /// refuses it. The day ends as a clean run does.
+    @Test(.enabled(if: NetworkNamespace.available, "making a network namespace needs root and iproute2"))
+    func aWorkerCutOffMidJobLosesItsLeaseAndItsLateCommitIsRefused() async throws {
+        let namespace = try #require(NetworkNamespace.make(), "the namespace and its veth link could not be made")
+        defer { namespace.remove() }
+        // A cluster of its own that also listens on the link, and lets the namespace's address in.
+        let cluster = try await EmbeddedPostgres.start(
+            options: .init(settings: ["listen_addresses": "'\(namespace.hostAddress)'"]))
+        try "host all all \(namespace.workerAddress)/32 trust\n".appendLine(to: cluster.dataDirectory + "/pg_hba.conf")
+        try await BlockingExecutor.shared.run { try cluster.restart() }
+        let database = try await BlockingExecutor.shared.run { try cluster.createDatabase("netns_trial") }
+        try await TestPostgres.migrate(database)
+        let overLink = "host=\(namespace.hostAddress) port=5432 user=\(cluster.superuser) dbname=netns_trial"
+
+        let setup = try await DayRunTests.setUp(label: "netns", lines: 300, shards: 4, databaseURL: database)
+        let harness = setup.fixture.harness
+        let url = try await harness.startCoordinator(leaseMilliseconds: 3_000, listen: "0.0.0.0:0")
+        let port = url.split(separator: ":").last.map(String.init) ?? ""
+        for index in 0..<2 { try await DayRunTests.startWorker(setup, id: "day\(index)") }
+        // The day's jobs but not its fetches (the mock channel listens on this side's loopback).
+        let cutOff = try await DayRunTests.startWorker(
+            setup, id: "cut-off", environment: ["RECON_FAULT_COMMIT_PAUSE_MS": "5000", "RECON_DATABASE_URL": overLink],
+            queues: "default", coordinators: ["http://\(namespace.hostAddress):\(port)"], launcher: namespace.launcher)
+        let run = try TrialDay(setup, trial: 0, firstSeed: Self.firstSeed)
+
+        let pausing = try await cutOff.waitForLine(containing: "completion pauses", timeout: .seconds(120))
+        let job = try #require(
+            pausing.split(separator: " ").first { $0.hasSuffix("'s") }.flatMap { Int64($0.dropLast(2)) },
+            "\(pausing)")
+        let before = try await harness.jobState(job)
+        #expect(namespace.cut())
+        try await eventually("the lease moved to a connected worker", timeout: .seconds(30)) {
+            let now = try await harness.jobState(job)
+            return now.attempt > before.attempt && now.owner != "cut-off"
+        }
+        let moved = try await harness.jobState(job)
+        #expect(namespace.restore())
+        let verdict = try await run.finish(setup)
+        try await eventually("the cut-off worker's late commit was refused", timeout: .seconds(60)) {
+            cutOff.output.split(separator: "\n").contains {
+                $0.contains("job.outcome=lease_lost") && $0.contains("job.id=\(job) ")
+            }
+        }
+        #expect(cutOff.process.isRunning, "the cut-off worker serves on")
+        let completions = Self.completions(harness)
+        #expect(completions.twice.isEmpty, "jobs completed twice: \(completions.twice)")
+        print(
+            "netns trial: job \(job) (attempt \(before.attempt), cut-off) moved to \(moved.owner ?? "?") "
+                + "(attempt \(moved.attempt)); late commits refused by the fence: \(completions.leaseLost); \(verdict)")
+        await setup.fixture.stop()
+        await cluster.stopAndWait()
+    }
+}
+
+extension String {
+    /// Appends this text to a file that exists.
+    func appendLine(to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
     }
 }

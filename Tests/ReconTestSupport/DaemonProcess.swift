@@ -9,14 +9,18 @@ public final class DaemonProcess: @unchecked Sendable {
     public let outputPath: String
     public let name: String
 
-    public init(name: String, arguments: [String], environment: [String: String] = [:]) throws {
+    /// `launcher`, when given, runs `recon` (e.g. `ip netns exec NAME`): the launcher must exec it
+    /// in its own process, so that signals sent to this process reach `recon`.
+    public init(name: String, arguments: [String], environment: [String: String] = [:], launcher: [String] = [])
+        throws
+    {
         self.name = name
         outputPath = NSTemporaryDirectory() + "recon-\(name)-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.recon)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? BuiltProducts.recon)
+        process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [BuiltProducts.recon] + arguments
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
