@@ -246,7 +246,7 @@ let package = Package(
             dependencies: [
                 "ReconChannels", "ReconBillJobs", "ReconCore", "ReconCalendar", "ReconBills", "ReconConfig",
                 "ReconMatching", "ReconHTTP", "ReconJobs",
-                "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive",
+                "ReconPostgres", "ReconMockChannel", "ReconTestSupport", "ReconArchive", "ReconFixtures",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -60,7 +60,7 @@ public struct WeChatBillParser: BillParser, Sendable {
         do {
             text = try TextDecoder.utf8.decode(bytes)
         } catch {
-            throw refuse(line.number, nil, "encoding", error.reason)
+            throw refuse(line.number, fieldName(in: bytes, at: error.byteOffset), "encoding", error.reason)
         }
         if text.isEmpty { return }
         switch stage {
@@ -110,6 +110,24 @@ public struct WeChatBillParser: BillParser, Sendable {
         self.names = names
         row = WeChatRowColumns(columns)
         stage = .rows
+    }
+
+    /// The column holding byte `offset` of a data row, counted as `backtickFields` splits (`` ,` ``
+    /// is ASCII, so it never sits inside a character); nil outside the rows.
+    private func fieldName(in bytes: ArraySlice<UInt8>, at offset: Int) -> String? {
+        guard case .rows = stage, bytes.first == UInt8(ascii: "`") else { return nil }
+        let end = bytes.startIndex + min(offset, bytes.count)
+        var index = 0
+        var position = bytes.startIndex + 1
+        while position + 1 < end {
+            if bytes[position] == UInt8(ascii: ","), bytes[position + 1] == UInt8(ascii: "`") {
+                index += 1
+                position += 2
+            } else {
+                position += 1
+            }
+        }
+        return names.indices.contains(index) ? names[index] : nil
     }
 
     /// `` `a,`b,` `` → `["a", "b", ""]`: drop the first backtick, split on `` ,` `` (which survives

@@ -54,6 +54,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let id = workerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
         // A bad job file stops the worker here, with the file, line and key in the message.
         let channels = try jobFolder.load().channels
+        // So does a secret a channel names that cannot be read (a key file missing, a variable unset).
+        do {
+            try SecretResolver().checkAll(channels)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         var registry = JobRegistry.builtIn
         // Without channels this worker hands fetch_bill jobs back to one that has them.
         if !channels.isEmpty {

@@ -156,6 +156,18 @@ import Testing
             ),
             (details + "2026112322000000000000000009\t,R9\r\n", 12, nil, "frame", "a data line after the end marker"),
             ("just text\r\n", 1, nil, "frame", "a line before the start marker"),
+            // Issue 14's bad input: a non-numeric amount, a negative payment, a 0-byte file, another
+            // channel's bill (WeChat Pay's, whose first line is its header).
+            (
+                details.replacingOccurrences(of: ",50.00,50.00,", with: ",abc,50.00,"), 6, "订单金额（元）", "amount",
+                "\"abc\" is not an amount in yuan"
+            ),
+            (
+                details.replacingOccurrences(of: ",50.00,50.00,", with: ",-50.00,50.00,"), 6, "订单金额（元）", "sign",
+                "a 交易 row of -50.00"
+            ),
+            ("", nil, nil, "frame", "no start marker"),
+            (WeChatBillParserTests.example, 1, nil, "frame", "a line before the start marker"),
         ] as [(String, Int?, String?, String, String)])
     func aBrokenBillIsRefusedNamingLineColumnAndCheck(
         text: String, line: Int?, column: String?, check: String, reason: String

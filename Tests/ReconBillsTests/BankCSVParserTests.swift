@@ -64,6 +64,18 @@ import Testing
         }
     }
 
+    /// A byte that is not UTF-8 (the default profile's encoding) names its line and column.
+    @Test func invalidUTF8IsRefusedNamingLineAndColumn() {
+        var bytes = Array(BankCSVParserTests.good.utf8)
+        let at = Array(Self.header.utf8).count + "2026-11-23 09:15:07,B0".utf8.count
+        bytes[at] = 0xC3  // a lead byte followed by an ASCII digit
+        guard let day = LocalDay("2026-11-23") else { return }
+        var parser = BankCSVParser(file: "bank/20261123.csv", channel: "icbc", billDate: day)
+        let error = billError { () throws(BillError) in _ = try parseAll(&parser, bytes) }
+        #expect(error?.file == "bank/20261123.csv" && error?.line == 2, "\(String(describing: error))")
+        #expect(error?.column == "channel_txn_id" && error?.check == "encoding", "\(String(describing: error))")
+    }
+
     @Test(
         arguments: [
             (good.replacingOccurrences(of: "#TOTAL,2,30.00,0.15\r\n", with: ""), nil as Int?, "trailer", "missing"),
@@ -93,6 +105,16 @@ import Testing
                 "a quote inside an unquoted field"
             ),
             (header + "2026-11-23 09:15:07,\"B1", 2, "CSV syntax", "never closed"),
+            // Issue 14's bad input: a non-numeric amount, a negative payment, a missing field, a
+            // 0-byte file, another channel's bill (WeChat Pay's).
+            (good.replacingOccurrences(of: "50.00,0.25", with: "abc,0.25"), 2, "amount", "\"abc\" is not an amount"),
+            (good.replacingOccurrences(of: "payment,50.00", with: "payment,-50.00"), 2, "sign", "wrong sign"),
+            (
+                good.replacingOccurrences(of: ",CNY,SUCCESS\r\n2026", with: ",CNY\r\n2026"), 2, "field count",
+                "8 fields"
+            ),
+            ("", nil, "header", "no header line"),
+            (WeChatBillParserTests.example, 1, "header", "no channel_txn_id column"),
         ] as [(String, Int?, String, String)])
     func aBrokenBillIsRefusedNamingFileLineAndCheck(text: String, line: Int?, check: String, reason: String) {
         let error = #expect(throws: BillError.self) { try parse(text) }

@@ -129,6 +129,17 @@ import Testing
                 "merId 777290058110049 is not the configured 777290058110048"
             ),
             (payment + [10] + refund(original: ""), 2, "原交易查询流水号", "kind", "refund without origQryId"),
+            // Issue 14's bad input: a negative amount (amounts are unsigned digits here), a record
+            // cut short before the next, another channel's bill (a bank CSV).
+            (
+                record(example.replacingOccurrences(of: "000000005000", with: "-00000005000"), paymentFields()), 1,
+                "交易金额", "digits", "\"-00000005000\" is not 12 digits"
+            ),
+            (
+                Array(payment.prefix(300)) + [13, 10] + refund(), 1, nil, "record length",
+                "300 bytes where every record"
+            ),
+            (Array(BankCSVParserTests.good.utf8), 1, nil, "record length", "where every record has 607"),
             (
                 payment + [10] + record(example, paymentFields().merging([35: [0x41, 0xB2]]) { $1 }), 2, "商户自定义域",
                 "encoding", "field 35: cut off inside a character at byte 1"

@@ -178,6 +178,22 @@ import Testing
                 example.replacingOccurrences(of: "\r\n`2026-11-23 09:15:07", with: "\r\n2026-11-23 09:15:07"), 2, nil,
                 "frame", "neither a data row"
             ),
+            // Issue 14's bad input: a non-numeric amount, a negative payment, an extra field, a 0-byte
+            // file, another channel's bill (a bank CSV).
+            (
+                example.replacingOccurrences(of: "`0.60%,`50.00", with: "`0.60%,`abc"), 2, "订单金额", "amount",
+                "\"abc\" is not an amount in yuan"
+            ),
+            (
+                example.replacingOccurrences(of: "`0.60%,`50.00", with: "`0.60%,`-50.00"), 2, "订单金额", "sign",
+                "a payment of -50.00"
+            ),
+            (
+                example.replacingOccurrences(of: "`0.60%,`50.00,`0.00,`\r\n", with: "`0.60%,`50.00,`0.00,`,`x\r\n"), 2,
+                nil, "field count", "28 fields where the header has 27"
+            ),
+            ("", nil, nil, "frame", "the file is empty"),
+            (BankCSVParserTests.good, 1, "txn_time", "header", "not a known WeChat bill column"),
         ] as [(String, Int?, String?, String, String)])
     func aBrokenBillIsRefusedNamingLineColumnAndCheck(
         text: String, line: Int?, column: String?, check: String, reason: String
@@ -212,12 +228,25 @@ import Testing
         }
     }
 
-    @Test func invalidUTF8IsRefusedWithItsOffset() {
+    @Test func invalidUTF8IsRefusedWithItsOffset() throws {
         var bytes = Array(WeChatBillParserTests.example.utf8)
         let at = Array(Self.header.utf8).count + 2 + 3
         bytes[at] = 0xFF
         var parser = WeChatBillParser(file: "w.csv", channel: "wechat", billDate: testDay, merchantID: "1900000000")
         let error = billError { () throws(BillError) in _ = try parseAll(&parser, bytes) }
         #expect(error?.line == 2 && error?.check == "encoding" && error?.reason == "not valid UTF-8 at byte 3")
+        // The bad byte's field is named, as in the other channels' bills.
+        #expect(error?.file == "w.csv" && error?.column == "交易时间", "\(String(describing: error))")
+        // One in a later field, 商品名称 (the 21st).
+        var later = Array(WeChatBillParserTests.example.utf8)
+        let subject = Array("测试商品A".utf8)
+        let at2 = Array(Self.header.utf8).count + 2
+        let start = try #require(later.indices.first { $0 > at2 && later[$0...].starts(with: subject) })
+        later[start + 1] = 0x41  // the lead byte of 测 followed by an ASCII byte
+        var second = WeChatBillParser(file: "w.csv", channel: "wechat", billDate: testDay, merchantID: "1900000000")
+        let error2 = billError { () throws(BillError) in _ = try parseAll(&second, later) }
+        #expect(
+            error2?.line == 2 && error2?.column == "商品名称" && error2?.check == "encoding",
+            "\(String(describing: error2))")
     }
 }

@@ -1,14 +1,17 @@
 import Foundation
+import ReconArchive
 import ReconBillJobs
 import ReconBills
 import ReconCalendar
-import ReconChannels
 import ReconCore
+import ReconFixtures
 import ReconJobs
 import ReconMatching
 import ReconPostgres
 import ReconTestSupport
 import Testing
+
+@testable import ReconChannels
 
 /// Staging a channel-day against a real cluster.
 @Suite(.tags(.integration), .skippedWhenFast) struct StagedBillTests {
@@ -197,4 +200,242 @@ import Testing
         let kept = try await Self.staged(pool, Self.day, job: 1)
         #expect(kept.lines == 10 && kept.ofJob == 10)
     }
+}
+
+/// Issue 14's bad bills, one channel's real parser each, against a real cluster: a bill whose
+/// last line is bad (every line before it already streaming into the COPY), and for the zipped
+/// channels an archive whose entry escapes its folder or unpacks past the cap. The refusal names
+/// the file, the line and the column; the channel-day keeps the earlier fetch's rows, and
+/// `bill_fetches` still describes that fetch.
+@Suite(.tags(.integration), .skippedWhenFast) struct BadBillStagingTests {
+    static let day = StagedBillTests.day
+    static let lines = 200
+    static let bill = SyntheticBill.generate(day: day, count: lines, seed: 14)
+
+    /// A written bill, broken by `edit`, and the parse the adapter would run over it.
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// The file's name in the work folder, and its bytes.
+        var file: String
+        var bytes: [UInt8]
+        var parse: @Sendable (String, (BillLine) throws -> Void) throws -> BillSummary
+        /// What the refusal must say (the file's label, `:line`, `column X`).
+        var words: [String]
+        /// Lines the parser emits before it refuses: a bad last line comes after all the others.
+        var emittedFirst = 0
+        var testDescription: String { name }
+    }
+
+    static func written(_ write: (@escaping ([UInt8]) throws -> Void) throws -> Void) -> [UInt8] {
+        final class Bytes: @unchecked Sendable { var all: [UInt8] = [] }
+        let bytes = Bytes()
+        do { try write { bytes.all += $0 } } catch { Issue.record("writing the bill: \(error)") }
+        return bytes.all
+    }
+
+    /// `text` with its last `find` replaced by `replace`.
+    static func replacingLast(_ find: String, with replace: String, in text: String) -> String {
+        guard let range = text.range(of: find, options: .backwards) else {
+            Issue.record("no \(find) in the bill")
+            return text
+        }
+        return text.replacingCharacters(in: range, with: replace)
+    }
+
+    static func zip(_ entries: [(String, [UInt8])]) -> [UInt8] {
+        let path = NSTemporaryDirectory() + "recon-zip-\(UUID().uuidString).zip"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let named = try entries.map { (nameBytes: try GBK.encode($0.0), data: $0.1) }
+            try ZipWriter.write(path: path, entries: named)
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            Issue.record("writing the zip: \(error)")
+            return []
+        }
+    }
+
+    static let alipayAccount = "20880000000000000156"
+    static let alipayLabel = "alipay-main Alipay bill \(day)"
+    static let alipayDetails = "\(alipayAccount)_20261122_业务明细.csv"
+    static let alipaySummary = "\(alipayAccount)_20261122_业务明细(汇总).csv"
+
+    static func alipayFiles() -> (details: String, summary: [UInt8]) {
+        let summary = written { sink in
+            var writer = try AlipaySummaryWriter(accountID: alipayAccount, day: day, sink: sink)
+            for transaction in bill { try writer.append(transaction) }
+            try writer.finish()
+        }
+        let details = written { sink in
+            var writer = try AlipayDetailsWriter(accountID: alipayAccount, day: day, sink: sink)
+            for transaction in bill { try writer.append(transaction) }
+            try writer.finish()
+        }
+        return ((try? GBK.decode(details)) ?? "", summary)
+    }
+
+    static func alipay(
+        _ name: String, maxBytes: Int64 = 1 << 30, entries: [(String, [UInt8])], words: [String], emittedFirst: Int = 0
+    ) -> Case {
+        Case(
+            name: name, file: "bill.csv.zip", bytes: zip(entries),
+            parse: { path, emit in
+                try AlipayAdapter.parse(
+                    path, label: alipayLabel, channel: "bank-a", day: day, accountID: alipayAccount, maxBytes: maxBytes,
+                    emit: emit)
+            }, words: words, emittedFirst: emittedFirst)
+    }
+
+    static let unionPayMerchant = "777290058110048"
+    static let unionPayLabel = "unionpay-main UnionPay bill \(day)"
+    static let unionPayEntry = "INN26112301ZM_\(unionPayMerchant)"
+
+    static func unionPay(
+        _ name: String, maxBytes: Int64 = 1 << 30, entries: [(String, [UInt8])], words: [String], emittedFirst: Int = 0
+    ) -> Case {
+        Case(
+            name: name, file: "bill.zip", bytes: zip(entries),
+            parse: { path, emit in
+                try UnionPayAdapter.parse(
+                    path, label: unionPayLabel, channel: "bank-a", day: day, merchantID: unionPayMerchant,
+                    maxBytes: maxBytes, emit: emit)
+            }, words: words, emittedFirst: emittedFirst)
+    }
+
+    static var cases: [Case] {
+        let last = lines
+        // Alipay: the last row's 业务类型 is neither 交易 nor 退款 (rows start at line 6).
+        let (details, summary) = alipayFiles()
+        let kinds = [
+            details.range(of: "\t,交易\t,", options: .backwards), details.range(of: "\t,退款\t,", options: .backwards),
+        ]
+        let lastKind = kinds.compactMap { $0 }.max { $0.lowerBound < $1.lowerBound }
+        var badDetails = details
+        if let lastKind { badDetails.replaceSubrange(lastKind, with: "\t,转账\t,") }
+        let badDetailsBytes = (try? GBK.encode(badDetails)) ?? []
+        let goodDetailsBytes = (try? GBK.encode(details)) ?? []
+
+        // WeChat Pay: the last row's currency (rows start at line 2), gzipped as the API sends it.
+        let weChat = String(
+            decoding: written { sink in
+                var writer = WeChatBillWriter(merchantID: "1900000000", sink: sink)
+                for transaction in bill { try writer.append(transaction) }
+                try writer.finish()
+            }, as: UTF8.self)
+        let weChatGzip =
+            (try? Deflater.deflate(Array(replacingLast("`CNY,", with: "`USD,", in: weChat).utf8), format: .gzip)) ?? []
+
+        // UnionPay: the last record's 交易金额 (field 7, at byte 66) with a letter in it.
+        var records = written { sink in
+            var writer = try UnionPayZMWriter(merchantID: unionPayMerchant, sink: sink)
+            for transaction in bill { try writer.append(transaction) }
+            try writer.finish()
+        }
+        let goodRecords = records
+        if records.count >= 609 { records[records.count - 609 + 66] = UInt8(ascii: "X") }
+
+        // Bank CSV: the last line's amount is not a number (lines start at line 2).
+        let bank = String(
+            decoding: written { sink in
+                var writer = BankCSVWriter(sink: sink)
+                for transaction in bill { try writer.append(transaction) }
+                try writer.finish()
+            }, as: UTF8.self)
+        let bankLines = bank.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        var badBank = bankLines
+        let lastData = lines  // index of the last data line (0 is the header)
+        if badBank.indices.contains(lastData) {
+            var fields = badBank[lastData].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if fields.count > 5 { fields[5] = "12.5x" }
+            badBank[lastData] = fields.joined(separator: ",")
+        }
+        let bankLabel = "bank-a bank file \(day)"
+
+        return [
+            alipay(
+                "Alipay: the last row's kind", entries: [(alipayDetails, badDetailsBytes), (alipaySummary, summary)],
+                words: [alipayLabel, "\(alipayDetails):\(last + 5) column 业务类型", "kind"], emittedFirst: last - 1),
+            alipay(
+                "Alipay: an entry named ../",
+                entries: [("../" + alipayDetails, goodDetailsBytes), (alipaySummary, summary)],
+                words: ["entry name", "'..' path component"]),
+            alipay(
+                "Alipay: an entry past the cap (a bomb)", maxBytes: 64 << 10,
+                entries: [
+                    (alipayDetails, goodDetailsBytes + [UInt8](repeating: 48, count: 4 << 20)),
+                    (alipaySummary, summary),
+                ],
+                words: ["size cap"]),
+            Case(
+                name: "WeChat Pay: the last row's currency", file: "bill.csv.gz", bytes: weChatGzip,
+                parse: { path, emit in
+                    try WeChatPayAdapter.parse(
+                        path, label: "wechat-main WeChat Pay bill \(day)", channel: "bank-a", day: day,
+                        merchantID: "1900000000", maxBytes: 1 << 30, expectedSHA1: nil, emit: emit)
+                }, words: ["wechat-main WeChat Pay bill \(day):\(last + 1) column 货币种类", "USD is not CNY"],
+                emittedFirst: last - 1),
+            unionPay(
+                "UnionPay: the last record's amount", entries: [(unionPayEntry, records)],
+                words: ["\(unionPayLabel) \(unionPayEntry):\(last) column 交易金额", "digits"], emittedFirst: last - 1),
+            unionPay(
+                "UnionPay: an entry named ../", entries: [("../" + unionPayEntry, goodRecords)],
+                words: ["entry name", "'..' path component"]),
+            unionPay(
+                "UnionPay: an entry past the cap (a bomb)", maxBytes: 64 << 10,
+                entries: [(unionPayEntry, goodRecords + [UInt8](repeating: 32, count: 4 << 20))],
+                words: ["size cap"]),
+            Case(
+                name: "bank CSV: the last line's amount", file: "bill.csv",
+                bytes: Array(badBank.joined(separator: "\r\n").utf8),
+                parse: { path, emit in
+                    try BankCSVAdapter.parse(
+                        path, label: bankLabel, channel: "bank-a", day: day, profile: .reconBankV1, packing: .none,
+                        maxBytes: 1 << 30, emit: emit)
+                }, words: ["\(bankLabel):\(last + 1) column amount", "amount"], emittedFirst: last - 1),
+        ]
+    }
+
+    @Test(arguments: cases)
+    func aBadBillOfEachChannelStagesNothingAndNamesItsPlace(_ bad: Case) async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("badbill"), maxConnections: 2)
+        defer { pool.close() }
+        let earlier = StagedBillTests.staging(job: 1, lines: 10, amountFen: 500)
+        try await pool.transaction { try earlier.write(on: $0) }
+        let folder = NSTemporaryDirectory() + "recon-badbill-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/" + bad.file
+        try Data(bad.bytes).write(to: URL(fileURLWithPath: path))
+
+        // The parser does emit the good lines before refusing: they were streaming into the COPY.
+        let emitted = Emitted()
+        _ = try? bad.parse(path) { _ in emitted.count += 1 }
+        #expect(emitted.count == bad.emittedFirst)
+
+        let staging = StagedBill(
+            channel: "bank-a", day: Self.day,
+            bill: DownloadedBill(
+                path: path, sha256: String(repeating: "0", count: 64), bytes: Int64(bad.bytes.count),
+                fileExtension: "csv", parse: bad.parse),
+            keyRule: .sharedTransactionID, jobID: 2, leaseToken: 2, worker: "test")
+        let error = await #expect(throws: ChannelError.self) {
+            try await pool.transaction { try staging.write(on: $0) }
+        }
+        let message: String
+        switch error {
+        case .permanent(let text)?: message = text
+        case .transient(let text, _)?: message = text
+        case nil: message = ""
+        }
+        #expect(message.contains("nothing staged"), "\(message)")
+        for words in bad.words { #expect(message.contains(words), "\(message)") }
+        let kept = try await StagedBillTests.staged(pool, Self.day, job: 1)
+        #expect(kept.lines == 10 && kept.ofJob == 10 && kept.amount == 5000, "\(kept) (\(emitted.count) emitted)")
+        let fetch = try await pool.query(
+            "SELECT job_id, lines FROM bill_fetches WHERE channel = 'bank-a' AND bill_date = $1", [Self.day.pgDate]
+        ).first
+        #expect(try fetch?.decode(Int64.self, at: 0) == 1 && fetch?.decode(Int64.self, at: 1) == 10)
+    }
+
+    final class Emitted: @unchecked Sendable { var count = 0 }
 }

@@ -61,6 +61,15 @@ import Testing
         guard case .bankCSV(let bank) = channels[1].adapter else { Issue.record("not bank_csv"); return }
         #expect(bank.authHeader?.name == "X-Api-Key")
         #expect(bank.authHeader?.secret == .environment("RECON_ICBC_KEY"))
+        // Each secret with the line naming it, for the worker's check at start.
+        #expect(
+            wechat.secrets == [
+                SecretUse(keyPath: "channel[0].private_key", reference: .file("/etc/recon/wechat-main.pem"), line: 7)
+            ])
+        #expect(
+            channels[1].secrets == [
+                SecretUse(keyPath: "channel[1].auth_header", reference: .environment("RECON_ICBC_KEY"), line: 19)
+            ])
         #expect(
             bank.url(merchant: "m-42", day: try #require(LocalDay("2026-11-03")))
                 == "https://bank.example/bills/m-42/20261103.csv")

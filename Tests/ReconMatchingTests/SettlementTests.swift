@@ -49,4 +49,22 @@ import Testing
     func textFieldsAreQuotedAndNeutralized(text: String, expected: String) {
         #expect(CSVText.field(text) == expected)
     }
+
+    /// Issue 14: the settlement file's text fields that a spreadsheet would run as a formula get a
+    /// leading `'`; its amounts, negative ones too, stay plain numbers.
+    @Test func theSettlementFileNeutralizesFormulaFields() {
+        let rows: [SettlementKey: SettlementTotals] = [
+            SettlementKey(businessSystem: "=HYPERLINK(\"http://x\",\"y\")", merchantID: "+M1", channel: "-bank"):
+                SettlementTotals(count: 1, grossFen: 5, refundsFen: 10, feesFen: 0),
+            SettlementKey(businessSystem: "@mall", merchantID: "M2", channel: "alipay"): SettlementTotals(
+                count: 1, grossFen: 100, refundsFen: 0, feesFen: 1),
+        ]
+        #expect(
+            SettlementCSV.text(rows) == """
+                business_system,merchant_id,channel,count,gross,refunds,fees,net
+                "'=HYPERLINK(""http://x"",""y"")",'+M1,'-bank,1,0.05,0.10,0.00,-0.05
+                '@mall,M2,alipay,1,1.00,0.00,0.01,0.99
+
+                """)
+    }
 }

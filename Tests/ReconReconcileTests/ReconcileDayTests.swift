@@ -174,6 +174,27 @@ import Testing
         ).rows.map { try $0.decode(String.self, at: 0) }
     }
 
+    /// Issue 14: report rows whose ids would run as a spreadsheet formula (`=`, `+`, `-`, `@`) are
+    /// written with a leading `'`; amounts stay plain numbers.
+    @Test func reportRowsNeutralizeFieldsThatLookLikeFormulas() throws {
+        let channel = try JSONDecoder().decode(
+            DayReport.ChannelRow.self,
+            from: Data(
+                #"""
+                {"id":1,"channel":"-bank","billDate":"2026-11-23","channelTxnID":"=1+2","refundKey":"","lane":0,
+                 "legID":"@SUM(A1)","status":"amount_mismatch","channelAmountFen":-500,"internalAmountFen":500}
+                """#.utf8))
+        #expect(DayReport.csv(channel) == "'-bank,2026-11-23,'=1+2,'@SUM(A1),amount_mismatch,-5.00,5.00")
+        let virtual = try JSONDecoder().decode(
+            DayReport.VirtualRow.self,
+            from: Data(
+                #"""
+                {"id":2,"asset":"points","billDate":"2026-11-23","legID":"+L1","entryID":"-E1,2","status":"matched",
+                 "ledgerAmountFen":100,"internalAmountFen":100}
+                """#.utf8))
+        #expect(DayReport.csv(virtual) == "points,2026-11-23,'+L1,\"'-E1,2\",matched,1.00,1.00")
+    }
+
     @Test(.tags(.integration)) func everyStatusOfTheDayAndTheNextDayPairsTheCarriedLeg() async throws {
         let pool = try await Self.database()
         defer { pool.close() }

@@ -180,6 +180,142 @@ import Testing
         #expect(try await legCount(pool) == 0)
     }
 
+    /// Issue 14's bad payments files not covered above, each refused whole with the file, line
+    /// and column in the message, and the legs of an earlier import untouched.
+    @Test(
+        arguments: [
+            (
+                "extra column",
+                goodPayments.replacingOccurrences(
+                    of: ",success,2026-11-23T09:15:07+08:00\nO1,L2,",
+                    with: ",success,2026-11-23T09:15:07+08:00,x\nO1,L2,"), "2: 14 fields, the header has 13"
+            ),
+            (
+                "negative amount",
+                goodPayments.replacingOccurrences(
+                    of: "pre_deposit,,,,payment,20.00", with: "pre_deposit,,,,payment,-20.00"), "3: amount: "
+            ),
+            (
+                "non-numeric amount",
+                goodPayments.replacingOccurrences(
+                    of: "pre_deposit,,,,payment,20.00", with: "pre_deposit,,,,payment,twenty"), "3: amount: \"twenty\""
+            ),
+            (
+                "non-numeric fee",
+                goodPayments.replacingOccurrences(of: "payment,50.00,0.30,", with: "payment,50.00,0.3O,"), "2: fee: "
+            ),
+            ("truncated last line", String(goodPayments.dropLast(30)), "7: 11 fields, the header has 13"),
+            ("0-byte file", "", "1: the file is empty: no header line"),
+            (
+                "the ledger's header",
+                "entry_id,account_id,asset,leg_id,amount,occurred_at\nE1,A1,points,L2,10.00,2026-11-23T09:15:07+08:00\n",
+                "1: the header must be exactly"
+            ),
+        ])
+    func aBadPaymentsFileNamesFileLineAndColumnAndChangesNothing(what: String, text: String, words: String) async throws
+    {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("importbad14"), maxConnections: 1)
+        defer { pool.close() }
+        // An earlier import's legs, which the refused file must leave as they are.
+        let earlier = (1...3).map {
+            "O\($0),EARLIER-\($0),mall,M1,points,,,,payment,1.00,,success,2026-11-22T09:00:00+08:00"
+        }
+        _ = try await importPayments(([Self.header] + earlier).joined(separator: "\n") + "\n", pool)
+        let path = try file(text)
+        do {
+            _ = try await pool.transaction(name: "import") { connection in
+                try RecordImporter.importPayments(ImportInput(path: path), channels: Self.channels, on: connection)
+            }
+            Issue.record("\(what): accepted")
+        } catch let error as ImportError {
+            #expect(error.description.contains("\(path): nothing imported"), "\(error)")
+            #expect(error.description.contains("\(path): \(words)"), "\(what): \(error)")
+        }
+        #expect(try await legCount(pool) == 3)
+        #expect(
+            try await pool.query("SELECT count(*) FROM payment_legs WHERE leg_id LIKE 'EARLIER-%'").first?.decode(
+                Int64.self, at: 0) == 3)
+    }
+
+    /// The same list for the ledger file: refused whole, naming file, line and column, with the
+    /// entries of an earlier import untouched. (A negative amount is allowed there: entries are signed.)
+    @Test(
+        arguments: [
+            (
+                "wrong encoding",
+                Data("entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,".utf8) + Data([0xC9, 0xCC])
+                    + Data(",points,L2,1.00,2026-11-23T09:15:07Z\n".utf8), "2: account_id: not UTF-8"
+            ),
+            (
+                "extra column",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,A1,points,L2,1.00,2026-11-23T09:15:07Z,x\n"
+                        .utf8), "2: 7 fields, the header has 6"
+            ),
+            (
+                "missing column", Data("entry_id,account_id,asset,leg_id,amount\nE9,A1,points,L2,1.00\n".utf8),
+                "1: the header must be exactly"
+            ),
+            (
+                "truncated last line",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE8,A1,points,L2,1.00,2026-11-23T09:15:07Z\nE9,A1,poi"
+                        .utf8), "3: 3 fields, the header has 6"
+            ),
+            (
+                "a decimal comma",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,A1,points,L2,1,00,2026-11-23T09:15:07Z\n"
+                        .utf8), "2: 7 fields, the header has 6"
+            ),
+            (
+                "letters for an amount",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,A1,points,L2,ten,2026-11-23T09:15:07Z\n"
+                        .utf8), "2: amount: \"ten\""
+            ),
+            (
+                "over-precise amount",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,A1,points,L2,1.001,2026-11-23T09:15:07Z\n"
+                        .utf8), "2: amount: "
+            ),
+            (
+                "duplicate id",
+                Data(
+                    "entry_id,account_id,asset,leg_id,amount,occurred_at\nE9,A1,points,L2,1.00,2026-11-23T09:15:07Z\nE9,A2,points,L3,2.00,2026-11-23T09:15:07Z\n"
+                        .utf8), "3: entry_id: E9 is already on line 2"
+            ),
+            ("0-byte file", Data(), "1: the file is empty: no header line"),
+            (
+                "the payments header",
+                Data((header + "\nO1,L2,mall,M1,points,,,,payment,10.00,,success,2026-11-23T09:15:07+08:00\n").utf8),
+                "1: the header must be exactly"
+            ),
+        ])
+    func aBadLedgerFileNamesFileLineAndColumnAndChangesNothing(what: String, bytes: Data, words: String) async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("ledgerbad14"), maxConnections: 1)
+        defer { pool.close() }
+        let earlier = ImportInput(
+            path: try file(
+                "entry_id,account_id,asset,leg_id,amount,occurred_at\nE1,A1,points,L2,10.00,2026-11-23T09:15:07Z\nE2,A1,points,L3,-1.00,2026-11-23T09:15:07Z\n"
+            ))
+        _ = try await pool.transaction(name: "import") { try RecordImporter.importLedger(earlier, on: $0) }
+        let path = try file("")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try await pool.transaction(name: "import") {
+                try RecordImporter.importLedger(ImportInput(path: path), on: $0)
+            }
+            Issue.record("\(what): accepted")
+        } catch let error as ImportError {
+            #expect(error.description.contains("\(path): nothing imported"), "\(error)")
+            #expect(error.description.contains("\(path): \(words)"), "\(what): \(error)")
+        }
+        let entries = try await pool.query("SELECT count(*), sum(amount_fen)::int8 FROM ledger_entries").first
+        #expect(try entries?.decode(Int64.self, at: 0) == 2 && entries?.decode(Int64.self, at: 1) == 900, "\(what)")
+    }
+
     @Test func aMissingColumnOrWrongEncodingIsNamed() async throws {
         let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("importhdr"), maxConnections: 1)
         defer { pool.close() }

@@ -137,6 +137,24 @@ import Testing
         #expect(try await Self.runs(pool) == 0)
     }
 
+    /// A completion carrying another job's fencing token (issue 14's bad input): refused as a lost
+    /// lease, its writes rolled back, and neither job touched; each job's own token still completes it.
+    @Test func aCompletionWithAnotherJobsTokenLandsNothing() async throws {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("commit"), maxConnections: 2)
+        defer { pool.close() }
+        let leases = try await Self.leases(pool, count: 2)
+        let crossed = LeaseRef(id: leases[0].id, token: leases[1].token)
+        let writes: JobWrites = { try Self.recordRun(crossed, on: $0) }
+        let outcome = await CompletionQueue.commit([(crossed, writes)], pool: pool)
+        #expect(outcome.map { $0.name } == ["leaseLost"])
+        #expect(try await Self.runs(pool) == 0)
+        #expect(try await Self.states(pool, leases) == ["running", "running"])
+        let own = await CompletionQueue.commit(
+            leases.map { lease in (lease, { try Self.recordRun(lease, on: $0) } as JobWrites) }, pool: pool)
+        #expect(own.map { $0.name } == ["completed", "completed"])
+        #expect(try await Self.runs(pool) == 2)
+    }
+
     /// A handler's reads are read-only by construction: a write through `JobReads` fails with
     /// SQLSTATE 25006, in a statement or a transaction of its own, while `sideEffects` writes.
     @Test func aHandlersReadsCannotWrite() async throws {

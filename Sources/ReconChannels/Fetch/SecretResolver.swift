@@ -32,4 +32,28 @@ public struct SecretResolver: Sendable {
             return trimmed
         }
     }
+
+    /// Reads every secret the channels name, as a worker does at start: a missing or unreadable
+    /// one is refused with the job file, line and key that name it (never the value).
+    public func checkAll(_ channels: [ChannelDefinition]) throws {
+        for channel in channels {
+            for use in channel.secrets {
+                do {
+                    _ = try resolve(use.reference, for: channel.name)
+                } catch let error as ChannelError {
+                    let message: String
+                    switch error {
+                    case .permanent(let text): message = text
+                    case .transient(let text, _): message = text
+                    }
+                    throw SecretError(description: "\(channel.file):\(use.line): `\(use.keyPath)`: \(message)")
+                }
+            }
+        }
+    }
+}
+
+/// A secret a job file names that cannot be read: where it is named, and why.
+public struct SecretError: Error, Sendable, CustomStringConvertible {
+    public var description: String
 }

@@ -54,6 +54,9 @@ public struct ChannelDefinition: Sendable {
     public var queue: String
     public var file: String
     public var line: Int
+    /// Every secret the channel names, with the line it is named on: a worker checks them all at
+    /// start, so a missing one stops it there rather than failing every fetch later.
+    public var secrets: [SecretUse] = []
 
     /// When, in microseconds since 1970, the bill of `day` is normally ready, and when it is late:
     /// the wall times after the next local midnight, each turned into an instant with the zone's
@@ -74,6 +77,19 @@ public struct ChannelDefinition: Sendable {
     public func deadlineText(for day: LocalDay) -> String {
         "\(day.adding(days: 1 + deadlineMinutes / 1440)) \(ClockTime.text(minutes: deadlineMinutes % 1440)) "
             + timeZone.identifier
+    }
+}
+
+/// A secret reference as a job file writes it: the key's path and the line it is on.
+public struct SecretUse: Sendable, Equatable {
+    public var keyPath: String
+    public var reference: SecretReference
+    public var line: Int
+
+    public init(keyPath: String, reference: SecretReference, line: Int) {
+        self.keyPath = keyPath
+        self.reference = reference
+        self.line = line
     }
 }
 

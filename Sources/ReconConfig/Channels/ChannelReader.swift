@@ -101,7 +101,7 @@ enum ChannelReader {
             throw reader.error(
                 at: "total_timeout", "`\(reader.keyPath("total_timeout"))` must be at least connect_timeout")
         }
-        let definition = ChannelDefinition(
+        var definition = ChannelDefinition(
             name: name, adapter: adapter, baseURL: baseURL, merchantID: merchantID,
             connectTimeoutMilliseconds: connectTimeout, totalTimeoutMilliseconds: totalTimeout, retry: retry,
             readyAfterMinutes: readyAfter, deadlineMinutes: deadline,
@@ -114,7 +114,35 @@ enum ChannelReader {
                 ?? 5 * 60_000,
             maxBillBytes: try maxBillBytes(reader),
             limits: limits, queue: try reader.optionalString("queue") ?? "bills", file: reader.file, line: reader.line)
+        definition.secrets = secretUses(adapter, reader)
         return definition
+    }
+
+    /// The adapter's secret references, each with the line of its key.
+    private static func secretUses(_ adapter: ChannelAdapterOptions, _ reader: TOMLTableReader) -> [SecretUse] {
+        let named: [(String, SecretReference?)]
+        switch adapter {
+        case .alipay(let options):
+            named = [
+                ("private_key", options.privateKey), ("alipay_public_key", options.alipayPublicKey),
+                ("app_auth_token", options.appAuthToken),
+            ]
+        case .wechatpay(let options):
+            named = [("private_key", options.privateKey), ("platform_public_key", options.platformPublicKey)]
+        case .unionpay(let options):
+            named = [
+                ("private_key", options.privateKey), ("root_cert", options.rootCertificate),
+                ("middle_cert", options.middleCertificate),
+            ]
+        case .bankCSV(let options):
+            named = [("auth_header", options.authHeader?.secret)]
+        }
+        return named.compactMap { key, reference in
+            reference.map {
+                SecretUse(
+                    keyPath: reader.keyPath(key), reference: $0, line: reader.node(key)?.line ?? reader.line)
+            }
+        }
     }
 
     private static func bankCSV(_ reader: TOMLTableReader) throws(TOMLError) -> BankCSVOptions {
