@@ -125,6 +125,9 @@ public struct StagedBill: Sendable {
                     totals = lines
                     report = summary
                     parseCPUMilliseconds = producer.cpuMilliseconds
+                case .failure(let error as BillOfAnotherDay):
+                    // The channel sent what it has for that date: fetching again would bring the same.
+                    throw ChannelError.permanent("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 case .failure(let error as BillError) where error.contradictsItsTotals:
                     // The same file would fail the same way: no retry can help.
                     throw ChannelError.permanent("bill for \(day) of \(channel) refused, nothing staged: \(error)")
@@ -186,14 +189,27 @@ private final class BillProducer: @unchecked Sendable {
         var encoder = BillLineEncoder<PGBinaryCopyRow>(keyRule: keyRule)
         var buffer = PGBinaryCopyRow.header
         buffer.reserveCapacity(300 << 10)
+        var outside: Int64 = 0
+        var firstOutside: BillLine?
         outcome = Result {
             let summary = try bill.parse { line in
+                if line.isOutsideTheDay {
+                    outside += 1
+                    if firstOutside == nil { firstOutside = line }
+                }
                 encoder.encode(line)
                 buffer.append(contentsOf: encoder.row.bytes)
                 if buffer.count >= 256 << 10 {
                     try pipe.put(buffer)
                     buffer.removeAll(keepingCapacity: true)
                 }
+            }
+            // A line or two outside the day is staged with its flag; a bill with most of its
+            // lines outside its day is another day's bill, sent for this one (a tolerance around
+            // midnight keeps that day's last hour inside, so "most", not "all").
+            if let firstOutside, outside * 2 > encoder.totals.lines {
+                throw BillOfAnotherDay(
+                    path: bill.path, outside: outside, lines: encoder.totals.lines, first: firstOutside)
             }
             buffer.append(contentsOf: PGBinaryCopyRow.trailer)
             try pipe.put(buffer)
@@ -215,5 +231,18 @@ private final class BillProducer: @unchecked Sendable {
         guard !waited else { return }
         waited = true
         done.wait()
+    }
+}
+
+/// Most lines of a bill lie outside the day it was fetched for.
+struct BillOfAnotherDay: Error, CustomStringConvertible {
+    var path: String
+    var outside: Int64
+    var lines: Int64
+    var first: BillLine
+
+    var description: String {
+        "\(path): \(outside) of its \(lines) lines are outside the day, the first at line \(first.lineNumber): "
+            + "\(first.flag ?? "its time"); another day's bill?"
     }
 }

@@ -50,3 +50,8 @@ public struct BillLine: Sendable, Equatable {
         self.flag = flag
     }
 }
+
+extension BillLine {
+    /// Whether the line's time lies outside its bill's day (one of its flags says so).
+    public var isOutsideTheDay: Bool { flag?.contains(DayWindow.outside) ?? false }
+}

@@ -24,6 +24,9 @@ struct DayWindow: Sendable {
     /// "完成时间 2026-11-24 00:00:01 is outside 2026-11-23", or nil inside the window.
     /// `what` is only worded for a line outside the window.
     func flag(_ microseconds: Int64, _ what: @autoclosure () -> String) -> String? {
-        (start..<end).contains(microseconds) ? nil : "\(what()) is outside \(text)"
+        (start..<end).contains(microseconds) ? nil : "\(what())\(Self.outside)\(text)"
     }
+
+    /// The words that mark a flag as this window's (`BillLine.isOutsideTheDay` looks for them).
+    static let outside = " is outside "
 }

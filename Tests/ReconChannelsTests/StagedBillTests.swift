@@ -350,6 +350,20 @@ import Testing
             badBank[lastData] = fields.joined(separator: ",")
         }
         let bankLabel = "bank-a bank file \(day)"
+        // Another day's bill, sent for this one: every line's time is the day before.
+        let yesterday = SyntheticBill.generate(day: day.previous, count: lines, seed: 14)
+        let weChatOfYesterday =
+            (try? Deflater.deflate(
+                written { sink in
+                    var writer = WeChatBillWriter(merchantID: "1900000000", sink: sink)
+                    for transaction in yesterday { try writer.append(transaction) }
+                    try writer.finish()
+                }, format: .gzip)) ?? []
+        let bankOfYesterday = written { sink in
+            var writer = BankCSVWriter(sink: sink)
+            for transaction in yesterday { try writer.append(transaction) }
+            try writer.finish()
+        }
 
         return [
             alipay(
@@ -392,6 +406,26 @@ import Testing
                         path, label: bankLabel, channel: "bank-a", day: day, profile: .reconBankV1, packing: .none,
                         maxBytes: 1 << 30, emit: emit)
                 }, words: ["\(bankLabel):\(last + 1) column amount", "amount"], emittedFirst: last - 1),
+            Case(
+                name: "WeChat Pay: another day's bill", file: "bill.csv.gz", bytes: weChatOfYesterday,
+                parse: { path, emit in
+                    try WeChatPayAdapter.parse(
+                        path, label: "wechat-main WeChat Pay bill \(day)", channel: "bank-a", day: day,
+                        merchantID: "1900000000", maxBytes: 1 << 30, expectedSHA1: nil, emit: emit)
+                },
+                words: [
+                    "bill.csv.gz: \(last) of its \(last) lines are outside the day", "line 2: 交易时间", "another day",
+                ],
+                emittedFirst: last),
+            Case(
+                name: "bank CSV: another day's bill", file: "bill.csv", bytes: bankOfYesterday,
+                parse: { path, emit in
+                    try BankCSVAdapter.parse(
+                        path, label: bankLabel, channel: "bank-a", day: day, profile: .reconBankV1, packing: .none,
+                        maxBytes: 1 << 30, emit: emit)
+                },
+                words: ["bill.csv: ", " of its \(last) lines are outside the day, the first at line ", "another day"],
+                emittedFirst: last),
         ]
     }
 

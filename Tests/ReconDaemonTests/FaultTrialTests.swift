@@ -40,6 +40,21 @@ import Testing
         return (completed.filter { $0.value > 1 }.keys.sorted(), leaseLost)
     }
 
+    /// Shards pause between deciding and committing, as in KillTrialTests, so that a day of 300
+    /// lines a channel lasts long enough for a fault to land inside its jobs.
+    static let slowShards = ["RECON_FAULT_SHARD_PAUSE_MS": "300"]
+
+    /// The day's jobs not yet finished at the moment of a fault, and how many of them were running.
+    static func unfinished(_ harness: DaemonHarness) async throws -> (total: Int64, running: Int64) {
+        let row = try await harness.pool.query(
+            """
+            SELECT count(*), count(*) FILTER (WHERE state = 'running') FROM recon_jobs
+            WHERE kind <> 'probe' AND state NOT IN ('completed', 'dead', 'cancelled')
+            """
+        ).first
+        return (try row?.decode(Int64.self, at: 0) ?? -1, try row?.decode(Int64.self, at: 1) ?? -1)
+    }
+
     // MARK: - The channels misbehaving
 
     /// Every channel misbehaves on the day: each fault ends as CHANNELS.md's policy says (retried,
@@ -162,7 +177,9 @@ import Testing
             let url = try await harness.startCoordinator(leaseMilliseconds: 3_000, jobs: setup.fixture.jobs)
             live.append((url, try #require(harness.coordinators.last)))
         }
-        for index in 0..<3 { try await DayRunTests.startWorker(setup, id: "day\(index)") }
+        for index in 0..<3 {
+            try await DayRunTests.startWorker(setup, id: "day\(index)", environment: Self.slowShards)
+        }
         var lines: [String] = []
         for trial in 0..<Self.trials {
             var run = try TrialDay(setup, trial: trial, firstSeed: Self.firstSeed)
@@ -170,7 +187,7 @@ import Testing
             let down = 500 + run.draw(below: 2_500)
             let victims = trial % 2 == 0 ? [run.draw(below: 2)] : [0, 1]
             try await Task.sleep(for: .milliseconds(delay))
-            let running = try await harness.count("SELECT count(*) FROM recon_jobs WHERE state = 'running'")
+            let unfinished = try await Self.unfinished(harness)
             for index in victims {
                 live[index].process.signal(SIGKILL)
                 _ = try await live[index].process.waitForExit(timeout: .seconds(10))
@@ -185,7 +202,8 @@ import Testing
             let verdict = try await run.finish(setup)
             lines.append(
                 "trial \(trial) seed \(run.seed) day \(run.day): killed coordinator(s) \(victims) \(delay) ms after run-day "
-                    + "began with \(running) jobs running, restarted \(down) ms later; \(verdict)")
+                    + "began, \(unfinished.running) of \(unfinished.total) unfinished jobs running, restarted \(down) ms later; \(verdict)"
+            )
         }
         let completions = Self.completions(harness)
         #expect(completions.twice.isEmpty, "jobs completed twice: \(completions.twice)")
@@ -214,17 +232,19 @@ import Testing
         let database = try await BlockingExecutor.shared.run { try cluster.createDatabase("pg_restart_trial") }
         try await TestPostgres.migrate(database)
         let setup = try await DayRunTests.setUp(label: "pg-restart", lines: 300, shards: 4, databaseURL: database)
-        try await DayRunTests.startDaemons(setup, workers: 3)
+        try await DayRunTests.startDaemons(setup, workers: 3, environment: Self.slowShards)
         var lines: [String] = []
         for trial in 0..<Self.trials {
             var run = try TrialDay(setup, trial: trial, firstSeed: Self.firstSeed)
             let delay = run.draw(below: 2_500)
             try await Task.sleep(for: .milliseconds(delay))
+            let unfinished = try await Self.unfinished(setup.fixture.harness)
             let clock = ContinuousClock()
             let took = try await clock.measure { try await BlockingExecutor.shared.run { try cluster.restart() } }
             let verdict = try await run.finish(setup)
             lines.append(
-                "trial \(trial) seed \(run.seed) day \(run.day): PostgreSQL restarted \(delay) ms after run-day began "
+                "trial \(trial) seed \(run.seed) day \(run.day): PostgreSQL restarted \(delay) ms after run-day began, "
+                    + "\(unfinished.running) of \(unfinished.total) unfinished jobs running "
                     + "(down \(took)); \(verdict)")
         }
         let live = setup.fixture.harness.workers.filter { $0.process.isRunning }.count

@@ -25,18 +25,10 @@ import Testing
         let harness = setup.fixture.harness
         var lines: [String] = []
         for trial in 0..<trials {
-            let seed = firstSeed &+ UInt64(trial)
-            var random = SplitMix64(seed: seed)
-            // Days three apart, going back: no trial's day is another's day before or after.
-            let day = DayRunTests.day.adding(days: -3 * trial)
-            let synthetic = setup.synthetic.on(day)
-            try DayRunTests.giveDay(setup, synthetic)
+            var run = try TrialDay(setup, trial: trial, firstSeed: firstSeed)
             // Within the first 2.5 s: a day of 300 lines a channel is mostly done by then.
-            let delay = Int(random.next() % 2_500)
-            let pick = random.next()
-            let follower = try DaemonProcess(
-                name: "run-day-\(day)", arguments: ["run-day", "--date", "\(day)", "--jobs", setup.fixture.jobs],
-                environment: setup.environment)
+            let delay = run.draw(below: 2_500)
+            let pick = run.random.next()
             try await Task.sleep(for: .milliseconds(delay))
             // At that moment, a worker holding a job if any does (else any live one), picked by the seed.
             let holding = try await harness.pool.query(
@@ -55,39 +47,20 @@ import Testing
             // A fresh worker takes its place, as systemd would restart it.
             try await DayRunTests.startWorker(setup, id: "trial\(trial)", environment: faults)
 
-            let status = try await follower.waitForExit(timeout: .seconds(300))
-            #expect(
-                status == 0, "trial \(trial) (seed \(seed)): run-day exited \(status): \(follower.output.suffix(2000))")
-            let expected = synthetic.expectedResults(prior: .none)
-            let rows = try DayRunTests.reportLines(setup, day, virtual: false)
-            let expectedRows = DayRunTests.expectedReport(expected, virtual: false)
-            let differing = Set(rows).symmetricDifference(expectedRows)
-            #expect(
-                differing.isEmpty && rows.count == expectedRows.count,
-                "trial \(trial) (seed \(seed)): \(rows.count) rows for \(expectedRows.count); \(differing.sorted().prefix(8))"
-            )
-            let virtualRows = try DayRunTests.reportLines(setup, day, virtual: true)
-            #expect(Set(virtualRows) == Set(DayRunTests.expectedReport(expected, virtual: true)), "trial \(trial)")
-            let settlement = try String(
-                contentsOfFile: "\(setup.settlements)/settlement-\(day).csv", encoding: .utf8)
-            #expect(settlement == DayRunTests.expectedSettlement(expected), "trial \(trial) (seed \(seed))")
-            // Nothing staged twice: each bill line once per channel-day.
-            let doubled = try await harness.count(
-                """
-                SELECT count(*) - count(DISTINCT (channel, line_no)) FROM staged_bill_lines WHERE bill_date = $1
-                """, [day.pgDate])
-            #expect(doubled == 0, "trial \(trial): \(doubled) staged lines twice")
+            let verdict = try await run.finish(setup)
+            let day = run.day
             let retried = try await harness.count(
                 """
                 SELECT count(*) FROM recon_jobs WHERE attempt > 1
                     AND (args->>'date' = $1 OR args->>'business_date' = $1 OR unique_key LIKE '%' || $1 || '%')
                 """, ["\(day)"])
             lines.append(
-                "trial \(trial) seed \(seed) day \(day): killed \(victim.name) \(delay) ms after run-day began, "
-                    + "running [\(running)]; jobs with a second attempt: \(retried); report rows \(rows.count)/"
-                    + "\(expectedRows.count), settlement \(settlement == DayRunTests.expectedSettlement(expected) ? "same" : "DIFFERENT")"
-            )
+                "trial \(trial) seed \(run.seed) day \(day): killed \(victim.name) \(delay) ms after run-day began, "
+                    + "running [\(running)]; jobs with a second attempt: \(retried); \(verdict)")
         }
+        let completions = FaultTrialTests.completions(harness)
+        #expect(completions.twice.isEmpty, "jobs completed twice: \(completions.twice)")
+        lines.append("completions refused by the fence: \(completions.leaseLost)")
         print(lines.joined(separator: "\n"))
         await setup.fixture.stop()
     }
