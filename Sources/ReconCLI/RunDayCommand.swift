@@ -23,6 +23,29 @@ struct RunDayCommand: AsyncParsableCommand {
     /// How long following survives the database being unreachable before giving up.
     static let reconnectSeconds = 120
 
+    /// Runs `body` on a pooled connection, through a restart or failover of PostgreSQL: the jobs go
+    /// on meanwhile, so following them goes on too, for up to `reconnectSeconds`. The pool
+    /// reconnects on the next call; the first failure is said once on stderr.
+    static func reconnecting<T: Sendable>(
+        _ pool: PGPool, terminal: Bool, _ body: @Sendable @escaping (PGConnection) throws -> T
+    ) async throws -> T {
+        var since: ContinuousClock.Instant?
+        while true {
+            do {
+                return try await pool.withConnection(body)
+            } catch let error as PGError where error.isConnectionFailure {
+                if since == nil {
+                    if terminal { print("") }
+                    FileHandle.standardError.write(Data("the database went away (\(error)); reconnecting\n".utf8))
+                }
+                let start = since ?? ContinuousClock.now
+                since = start
+                guard ContinuousClock.now - start < .seconds(reconnectSeconds) else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
     static let stages = [
         DayGraph.fetchBill, DayGraph.reconcile, DayGraph.finalize, DayGraph.reconcileVirtual, DayGraph.settle,
     ]
@@ -32,39 +55,26 @@ struct RunDayCommand: AsyncParsableCommand {
         _ = try jobFolder.load()  // a bad job file is refused here, with its file and line
         let pool = PGPool(connectionString: try database.resolved(), maxConnections: 1)
         defer { pool.close() }
-        let runJob = try await pool.transaction(name: "run-day: enqueue") { connection in
-            try JobLedger.enqueue(
-                [
-                    NewJob(
-                        kind: DayGraph.runDay, queue: DayGraph.queue, args: "{\"date\": \"\(day)\"}",
-                        uniqueKey: "run_day:\(day):cli:\(UUID().uuidString)")
-                ], on: connection
-            ).first?.id ?? -1
-        }
         let terminal = isatty(STDOUT_FILENO) == 1
+        // The same unique key on every try: an enqueue whose answer was lost is found, not doubled.
+        let uniqueKey = "run_day:\(day):cli:\(UUID().uuidString)"
+        let runJob = try await Self.reconnecting(pool, terminal: terminal) { connection in
+            try connection.transaction(name: "run-day: enqueue") { connection in
+                try JobLedger.enqueue(
+                    [
+                        NewJob(
+                            kind: DayGraph.runDay, queue: DayGraph.queue, args: "{\"date\": \"\(day)\"}",
+                            uniqueKey: uniqueKey)
+                    ], on: connection
+                ).first?.id ?? -1
+            }
+        }
         printNow("run_day \(day): job \(runJob)")
         let deadline = ContinuousClock.now + .seconds(timeoutMinutes * 60)
         var lastLine = ""
-        var unreachableSince: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
-            let progress: DayProgress
-            do {
-                progress = try await pool.withConnection { connection in
-                    try DayProgress.read(runJob: runJob, on: connection)
-                }
-                unreachableSince = nil
-            } catch let error as PGError where error.isConnectionFailure {
-                // A restart or failover of PostgreSQL: the jobs go on, so this goes on following
-                // them, for a while. The pool reconnects on the next call.
-                let since = unreachableSince ?? ContinuousClock.now
-                if unreachableSince == nil {
-                    if terminal { print("") }
-                    FileHandle.standardError.write(Data("the database went away (\(error)); reconnecting\n".utf8))
-                }
-                unreachableSince = since
-                guard ContinuousClock.now - since < .seconds(Self.reconnectSeconds) else { throw error }
-                try await Task.sleep(for: .milliseconds(500))
-                continue
+            let progress = try await Self.reconnecting(pool, terminal: terminal) { connection in
+                try DayProgress.read(runJob: runJob, on: connection)
             }
             let line = progress.line(stages: Self.stages, bars: terminal)
             if terminal {

@@ -40,9 +40,9 @@ import Testing
         return (completed.filter { $0.value > 1 }.keys.sorted(), leaseLost)
     }
 
-    /// Shards pause between deciding and committing, as in KillTrialTests, so that a day of 300
-    /// lines a channel lasts long enough for a fault to land inside its jobs.
-    static let slowShards = ["RECON_FAULT_SHARD_PAUSE_MS": "300"]
+    /// Shards pause a second between deciding and committing, so that a day of 300 lines a
+    /// channel lasts a few seconds and a fault drawn within its first two lands inside its jobs.
+    static let slowShards = ["RECON_FAULT_SHARD_PAUSE_MS": "1000"]
 
     /// The day's jobs not yet finished at the moment of a fault, and how many of them were running.
     static func unfinished(_ harness: DaemonHarness) async throws -> (total: Int64, running: Int64) {
@@ -183,7 +183,7 @@ import Testing
         var lines: [String] = []
         for trial in 0..<Self.trials {
             var run = try TrialDay(setup, trial: trial, firstSeed: Self.firstSeed)
-            let delay = run.draw(below: 2_500)
+            let delay = run.draw(below: 2_000)
             let down = 500 + run.draw(below: 2_500)
             let victims = trial % 2 == 0 ? [run.draw(below: 2)] : [0, 1]
             try await Task.sleep(for: .milliseconds(delay))
@@ -236,7 +236,7 @@ import Testing
         var lines: [String] = []
         for trial in 0..<Self.trials {
             var run = try TrialDay(setup, trial: trial, firstSeed: Self.firstSeed)
-            let delay = run.draw(below: 2_500)
+            let delay = run.draw(below: 2_000)
             try await Task.sleep(for: .milliseconds(delay))
             let unfinished = try await Self.unfinished(setup.fixture.harness)
             let clock = ContinuousClock()

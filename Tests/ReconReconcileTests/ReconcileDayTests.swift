@@ -317,7 +317,7 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/settlement-2026-11-23.csv")) == file)
     }
 
-    /// A bill that repeats a key is refused, for good, naming both of its lines.
+    /// A bill that repeats a key is refused, for good, naming both of its lines and its file.
     @Test(.tags(.integration)) func aKeyTwiceOnTheBillIsRefusedNamingBothLines() async throws {
         let pool = try await Self.database()
         defer { pool.close() }
@@ -328,12 +328,22 @@ import Testing
                 amount_fen, fee_fen, txn_time)
             VALUES ('alipay', '2026-11-23', 99, 'P2', '', $1, 'payment', 5001, 30, '2026-11-23T10:09:00+08:00')
             """, [key.keyHash])
+        // The fetch that staged it, with the file it kept.
+        _ = try await pool.query(
+            """
+            INSERT INTO bill_fetches (channel, bill_date, outcome, archive_path, lines, payments, refunds, amount_fen,
+                fee_fen)
+            VALUES ('alipay', '2026-11-23', 'ready', '/archive/alipay/ab12.csv.zip', 99, 99, 0, 0, 0)
+            """)
         do {
             try await Self.reconcile(Self.day, shards: 1, pool)
             Issue.record("a bill with a key twice was reconciled")
         } catch let error as ReconcileError {
             #expect(!error.retryable)
-            #expect(error.description.contains("key P2 is on the bill twice: lines 3 and 99"), "\(error)")
+            #expect(
+                error.description.contains(
+                    "key P2 is on the bill twice: lines 3 and 99 of /archive/alipay/ab12.csv.zip"),
+                "\(error)")
         }
         #expect(try await pool.query("SELECT count(*) FROM recon_results").first?.decode(Int64.self, at: 0) == 0)
     }

@@ -84,7 +84,17 @@ public enum ShardReconciler {
                     try writer.write(carried.absorb(item), window: task.window)
                 }
             } catch let error as MatchingError {
-                throw ReconcileError("\(task.channel) \(task.day): \(error)", retryable: false)
+                // A key twice on the bill: name the archived file the two lines are in.
+                var file = ""
+                if case .duplicateBillKey = error,
+                    let archived = try? connection.query(
+                        "SELECT archive_path FROM bill_fetches WHERE channel = $1 AND bill_date = $2",
+                        [task.channel, task.day.pgDate], name: "reconcile: the bill's file"
+                    ).first?.decode(String?.self, at: 0)
+                {
+                    file = " of \(archived)"
+                }
+                throw ReconcileError("\(task.channel) \(task.day): \(error)\(file)", retryable: false)
             }
             try lines.checked()
             try legs.checked()
