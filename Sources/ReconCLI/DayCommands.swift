@@ -150,14 +150,8 @@ struct SummaryCommand: AsyncParsableCommand {
             }
         case .table:
             print(
-                tableText(
-                    ["channel", "status", "count", "channel_amount", "internal_amount"],
-                    rows.map {
-                        [
-                            $0.channel, $0.status, String($0.count), Money.yuanText(fen: $0.channelAmountFen),
-                            Money.yuanText(fen: $0.internalAmountFen),
-                        ]
-                    }), terminator: "")
+                tableText(["channel", "status", "count", "channel_amount", "internal_amount"], rows.map(\.cells)),
+                terminator: "")
         }
     }
 }
@@ -265,5 +259,12 @@ struct DiscrepanciesCommand: AsyncParsableCommand {
             }
             print("resolved \(id) (\(what)) by \(who)")
         }
+    }
+}
+
+extension DayReport.SummaryRow {
+    /// channel, status, count, channel amount, internal amount: a row of the summary tables.
+    var cells: [String] {
+        [channel, status, String(count), Money.yuanText(fen: channelAmountFen), Money.yuanText(fen: internalAmountFen)]
     }
 }

@@ -3,44 +3,84 @@ import Foundation
 import Logging
 import ReconBlocking
 import ReconCoordinator
+import ReconCore
 import ReconEmbeddedPostgres
-import ReconJobs
+import ReconFixtures
+import ReconMockChannel
 import ReconPostgres
 import ReconStore
 
-/// `recon demo`: the whole system on the embedded default, no setup needed.
+/// `recon demo`: a whole business day and the next, end to end, with nothing to set up.
 ///
-/// It starts a private PostgreSQL cluster, migrates it, runs a coordinator in this process and
-/// worker processes beside it, and pushes a batch of probe jobs through them, with one job that
-/// waits for all the others. Then it fetches yesterday's bill from a mock of each channel format
-/// (Alipay, WeChat Pay, UnionPay, a bank file) and stages them. Matching joins it when it lands.
+/// A private PostgreSQL cluster (or `RECON_DATABASE_URL`), migrated; a mock of the four channel
+/// formats; a synthetic day of payment legs (combination payments over channels and virtual
+/// accounts, refunds, fees, discrepancies of every status, payments that cross midnight) and the
+/// day after, imported; a coordinator in this process and worker processes beside it; each day
+/// run to settlement through its `run_day` job, with progress; then what came of it.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run Recon end to end on a private PostgreSQL cluster.")
+        commandName: "demo",
+        abstract: "Reconcile and settle two synthetic days end to end, on a private PostgreSQL cluster.",
+        discussion: """
+            Uses RECON_DATABASE_URL instead of a private cluster when it is set (the demo's rows stay there).
+            The mock makes Alipay fail twice and UnionPay answer "not ready" once, so a retry and a snooze show.
+            """)
 
-    @Option(help: "Worker processes to start.") var workers = 2
-    @Option(help: "Probe jobs to run.") var jobs = 2_000
-    @Option(name: .customLong("bill-lines"), help: "Lines in each mock channel bill.") var billLines = 2_000
+    @Option(help: "Payment legs a day (about; the generator decides the exact mix).") var legs = 100_000
+    @Option(help: "Worker processes to start.") var workers = 3
+    @Flag(help: "Keep the cluster, the coordinator and the files after the run, until Ctrl-C.") var keep = false
 
     func validate() throws {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1 to 16") }
-        guard (1...1_000_000).contains(jobs) else { throw ValidationError("--jobs must be 1 to 1,000,000") }
+        guard (10...5_000_000).contains(legs) else { throw ValidationError("--legs must be 10 to 5,000,000") }
     }
 
     func run() async throws {
-        print("starting a private PostgreSQL cluster…")
-        try await EmbeddedPostgres.withCluster { cluster in try await demo(on: cluster) }
-        print("demo finished; the cluster is stopped and removed")
+        let started = ContinuousClock.now
+        let interrupt = DemoInterrupt()
+        if let url = ProcessInfo.processInfo.environment["RECON_DATABASE_URL"], !url.isEmpty {
+            printNow("using the database of RECON_DATABASE_URL")
+            try await demo(database: url, shown: "RECON_DATABASE_URL's", started: started, interrupt: interrupt)
+        } else {
+            printNow("starting a private PostgreSQL cluster…")
+            try await EmbeddedPostgres.withCluster { cluster in
+                printNow("cluster: \(cluster.directory)")
+                try await demo(
+                    database: cluster.connectionString(), shown: cluster.connectionString(), started: started,
+                    interrupt: interrupt)
+            }
+            printNow("the cluster is stopped and removed")
+        }
     }
 
-    private func demo(on cluster: EmbeddedPostgres) async throws {
-        print("cluster: \(cluster.directory) (binaries: \(cluster.binDirectory))")
-        let database = cluster.connectionString()
+    /// `shown` names the database in messages: never a URL from the environment, which may hold a password.
+    private func demo(database: String, shown: String, started: ContinuousClock.Instant, interrupt: DemoInterrupt)
+        async throws
+    {
         let report = try await runMigrations(connectionString: database)
         let pool = PGPool(connectionString: database, maxConnections: 2)
         defer { pool.close() }
-        let version = try await pool.query("SHOW server_version").first?.decode(String.self, at: 0) ?? "?"
-        print("PostgreSQL \(version); migrations applied: \(report.applied.map(\.name).joined(separator: ", "))")
+        printNow("migrations: \(report.currentVersion) (\(report.applied.count) applied now)")
+
+        // Two days in the past (their bills are published): D, and D+1 where D's carried items land.
+        let first = LocalDay.beijingToday(offset: -2)
+        let days = try DemoDays(legs: legs, firstDay: first, keep: keep)
+        defer { if !keep { days.remove() } }
+        if !keep { interrupt.cleanUp(folder: days.folder) }
+        let mock = try await days.startMock(faults: [
+            Fault(channel: "alipay", date: first.description, kind: .fail503, times: 2),
+            Fault(channel: "unionpay", date: first.description, kind: .notReady, times: 1),
+        ])
+        defer { mock.cancel() }
+        printNow("mock channel server in this process: Alipay, WeChat Pay, UnionPay and a bank, in their wire formats")
+
+        for synthetic in [days.first, days.first.on(first.adding(days: 1))] {
+            let given = try await days.give(synthetic, pool: pool)
+            printNow(
+                "\(synthetic.day): \(given.summary.lines.reduce(0, +)) bill lines over \(synthetic.channels.count) "
+                    + "channels written (\(Self.text(given.generated))); \(given.legs) payment legs and "
+                    + "\(given.entries) ledger entries imported (\(Self.text(given.imported)))")
+        }
 
         // A token for this run only, shared with the workers through their environment.
         var random = SystemRandomNumberGenerator()
@@ -58,67 +98,55 @@ struct DemoCommand: AsyncParsableCommand {
         }
         defer { stopSink.finish() }
         var portIterator = ports.makeAsyncIterator()
-        guard let port = await portIterator.next() else { throw ValidationError("the coordinator did not start") }
+        guard let port = await portIterator.next() else { throw DemoError("the coordinator did not start") }
         let url = "http://127.0.0.1:\(port)"
-        print("coordinator listening on \(url) (in this process)")
-        let bills = try DemoBills()
-        defer { bills.remove() }
-        let mock = try await bills.startMock(lines: billLines)
-        defer { mock.cancel() }
+        printNow("coordinator on \(url) (in this process)")
 
-        let total = jobs
-        let probes = try await pool.transaction { connection in
-            try JobLedger.enqueue((0..<total).map { _ in NewJob(kind: "probe") }, on: connection)
-        }.map(\.id)
-        let last = try await pool.transaction { connection in
-            try JobLedger.enqueue([NewJob(kind: "noop", queue: "default", dependsOn: probes)], on: connection)
-        }[0].id
-        print("enqueued \(total) probe jobs, and job \(last) that waits for all of them")
+        let children = try DemoWorkers.start(
+            count: workers, coordinator: url, token: token, database: database, days: days)
+        defer { children.stop() }
+        interrupt.cleanUp(workers: children)
+        printNow("started \(workers) worker processes (pids \(children.pids.map(String.init).joined(separator: ", ")))")
 
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        let start = ContinuousClock.now
-        var children: [Process] = []
-        for index in 0..<workers {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: executable)
-            child.arguments = [
-                "worker", "--coordinator", url, "--slots", "16", "--worker-id", "demo-worker-\(index)", "--queues",
-                "default,bills",
-                "--jobs", bills.jobs, "--download-dir", bills.downloads, "--archive-dir", bills.archive,
-            ]
-            child.environment = ProcessInfo.processInfo.environment.merging([
-                "RECON_API_TOKEN": token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "warning",
-            ]) { $1 }
-            child.standardOutput = FileHandle.nullDevice
-            try child.run()
-            children.append(child)
+        let terminal = isatty(STDOUT_FILENO) == 1
+        for day in [first, first.adding(days: 1)] {
+            let runJob = try await RunDayCommand.enqueue(day, pool: pool, terminal: terminal)
+            printNow("run_day \(day): job \(runJob)")
+            switch try await RunDayCommand.follow(
+                runJob, pool: pool, terminal: terminal, until: ContinuousClock.now + .seconds(1800))
+            {
+            case .settled:
+                printNow("\(day) settled")
+            case .dead(let dead):
+                throw DemoError("\(day) did not settle: \(dead.kind) job \(dead.id) is \(dead.state): \(dead.error)")
+            case .timedOut:
+                throw DemoError("\(day) did not settle within 30 minutes")
+            }
         }
-        defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) } }
-        print("started \(workers) worker processes with 16 slots each")
-
-        while try await pool.query("SELECT state FROM recon_jobs WHERE id = $1", [last]).first?
-            .decode(String.self, at: 0) != JobState.completed.rawValue
-        {
-            try await Task.sleep(for: .milliseconds(100))
+        try await pool.withConnection { connection in
+            try DemoSummary.print(days: [first, first.adding(days: 1)], settlements: days.settlements, on: connection)
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let recorded = try await pool.query("SELECT count(*), count(DISTINCT worker) FROM recon_probe_runs").first
-        let runs = try recorded?.decode(Int64.self, at: 0) ?? 0
-        let byWorkers = try recorded?.decode(Int64.self, at: 1) ?? 0
-        print(
-            "\(runs) probe jobs completed exactly once by \(byWorkers) workers in "
-                + String(format: "%.2f s (%.0f jobs/s)", seconds, Double(runs) / max(seconds, 0.001))
-                + "; then job \(last) ran")
+        printNow("the whole run took \(Self.seconds(since: started))")
 
-        try await bills.fetchAll(pool: pool)
-
-        for child in children { child.terminate() }
-        for child in children { child.waitUntilExit() }
-        print("workers stopped (SIGTERM)")
+        if keep {
+            printNow(
+                """
+                kept: the coordinator on \(url), the database (\(shown)), the workers and the files in \(days.folder); \
+                Ctrl-C stops everything.
+                """)
+            await interrupt.waitForInterrupt()
+        }
+        children.stop()
+        printNow("workers stopped (SIGTERM)")
         stopSink.finish()
         _ = await coordinator.result
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> String { text(ContinuousClock.now - start) }
+
+    /// "12.3 s".
+    static func text(_ elapsed: Duration) -> String {
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds / 1000).\(milliseconds % 1000 / 100) s"
     }
 }

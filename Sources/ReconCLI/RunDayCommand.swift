@@ -56,9 +56,28 @@ struct RunDayCommand: AsyncParsableCommand {
         let pool = PGPool(connectionString: try database.resolved(), maxConnections: 1)
         defer { pool.close() }
         let terminal = isatty(STDOUT_FILENO) == 1
+        let runJob = try await Self.enqueue(day, pool: pool, terminal: terminal)
+        printNow("run_day \(day): job \(runJob)")
+        switch try await Self.follow(
+            runJob, pool: pool, terminal: terminal, until: ContinuousClock.now + .seconds(timeoutMinutes * 60))
+        {
+        case .settled:
+            printNow("\(day) settled")
+        case .dead(let dead):
+            FileHandle.standardError.write(
+                Data("\(day) did not settle: \(dead.kind) job \(dead.id) is \(dead.state): \(dead.error)\n".utf8))
+            throw ExitCode(1)
+        case .timedOut:
+            FileHandle.standardError.write(Data("gave up following \(day) after \(timeoutMinutes) minutes\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// Enqueues a run_day job for the day and returns its id.
+    static func enqueue(_ day: LocalDay, pool: PGPool, terminal: Bool) async throws -> Int64 {
         // The same unique key on every try: an enqueue whose answer was lost is found, not doubled.
         let uniqueKey = "run_day:\(day):cli:\(UUID().uuidString)"
-        let runJob = try await Self.reconnecting(pool, terminal: terminal) { connection in
+        return try await reconnecting(pool, terminal: terminal) { connection in
             try connection.transaction(name: "run-day: enqueue") { connection in
                 try JobLedger.enqueue(
                     [
@@ -69,14 +88,25 @@ struct RunDayCommand: AsyncParsableCommand {
                 ).first?.id ?? -1
             }
         }
-        printNow("run_day \(day): job \(runJob)")
-        let deadline = ContinuousClock.now + .seconds(timeoutMinutes * 60)
+    }
+
+    enum Followed {
+        case settled
+        case dead(DayProgress.Dead)
+        case timedOut
+    }
+
+    /// Follows a run_day job's graph until the day settles, a job of it dies, or `deadline`: a bar
+    /// per stage redrawn on a terminal, a plain line per change otherwise.
+    static func follow(_ runJob: Int64, pool: PGPool, terminal: Bool, until deadline: ContinuousClock.Instant)
+        async throws -> Followed
+    {
         var lastLine = ""
         while ContinuousClock.now < deadline {
-            let progress = try await Self.reconnecting(pool, terminal: terminal) { connection in
+            let progress = try await reconnecting(pool, terminal: terminal) { connection in
                 try DayProgress.read(runJob: runJob, on: connection)
             }
-            let line = progress.line(stages: Self.stages, bars: terminal)
+            let line = progress.line(stages: stages, bars: terminal)
             if terminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else if line != lastLine {
@@ -85,20 +115,16 @@ struct RunDayCommand: AsyncParsableCommand {
             lastLine = line
             if let dead = progress.dead {
                 if terminal { print("") }
-                FileHandle.standardError.write(
-                    Data("\(day) did not settle: \(dead.kind) job \(dead.id) is \(dead.state): \(dead.error)\n".utf8))
-                throw ExitCode(1)
+                return .dead(dead)
             }
             if progress.settled {
                 if terminal { print("") }
-                printNow("\(day) settled")
-                return
+                return .settled
             }
             try await Task.sleep(for: .milliseconds(terminal ? 200 : 1000))
         }
         if terminal { print("") }
-        FileHandle.standardError.write(Data("gave up following \(day) after \(timeoutMinutes) minutes\n".utf8))
-        throw ExitCode(2)
+        return .timedOut
     }
 }
 
