@@ -125,9 +125,6 @@ public struct StagedBill: Sendable {
                     totals = lines
                     report = summary
                     parseCPUMilliseconds = producer.cpuMilliseconds
-                case .failure(let error as BillOfAnotherDay):
-                    // The channel sent what it has for that date: fetching again would bring the same.
-                    throw ChannelError.permanent("bill for \(day) of \(channel) refused, nothing staged: \(error)")
                 case .failure(let error as BillError) where error.contradictsItsTotals:
                     // The same file would fail the same way: no retry can help.
                     throw ChannelError.permanent("bill for \(day) of \(channel) refused, nothing staged: \(error)")
@@ -204,10 +201,7 @@ private final class BillProducer: @unchecked Sendable {
                     buffer.removeAll(keepingCapacity: true)
                 }
             }
-            // A line or two outside the day is staged with its flag; a bill with most of its
-            // lines outside its day is another day's bill, sent for this one (a tolerance around
-            // midnight keeps that day's last hour inside, so "most", not "all").
-            if let firstOutside, outside * 2 > encoder.totals.lines {
+            if BillOfAnotherDay.refuses(outside: outside, of: encoder.totals.lines), let firstOutside {
                 throw BillOfAnotherDay(
                     path: bill.path, outside: outside, lines: encoder.totals.lines, first: firstOutside)
             }
@@ -234,12 +228,21 @@ private final class BillProducer: @unchecked Sendable {
     }
 }
 
-/// Most lines of a bill lie outside the day it was fetched for.
+/// Nearly every line of a bill lies outside the day it was fetched for: another day's bill, sent
+/// for this one. Lines outside the day are otherwise staged with a flag (CHANNELS.md §6): a few
+/// near midnight, a late refund, a small day of such lines. Refused as transient, like any
+/// damaged file: a channel still publishing the day may send the right bill on a later attempt.
 struct BillOfAnotherDay: Error, CustomStringConvertible {
     var path: String
     var outside: Int64
     var lines: Int64
     var first: BillLine
+
+    /// At least 20 lines, and at least 90 % of them outside the day (a bank's hour of tolerance
+    /// around midnight keeps about one in 24 of the day before inside).
+    static func refuses(outside: Int64, of lines: Int64) -> Bool {
+        lines >= 20 && outside * 10 >= lines * 9
+    }
 
     var description: String {
         "\(path): \(outside) of its \(lines) lines are outside the day, the first at line \(first.lineNumber): "

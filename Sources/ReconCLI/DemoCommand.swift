@@ -60,6 +60,20 @@ struct DemoCommand: AsyncParsableCommand {
         let report = try await runMigrations(connectionString: database)
         let pool = PGPool(connectionString: database, maxConnections: 2)
         defer { pool.close() }
+        // The demo writes synthetic days and runs its own workers against every queue: never into a
+        // database that holds anything of Recon's already (production's, or an earlier demo's).
+        let used =
+            try await pool.query(
+                """
+                SELECT (SELECT count(*) FROM recon_jobs) + (SELECT count(*) FROM payment_legs)
+                    + (SELECT count(*) FROM bill_fetches)
+                """
+            ).first?.decode(Int64.self, at: 0) ?? 0
+        guard used == 0 else {
+            throw DemoError(
+                "\(shown) database already holds jobs, payments or bills: the demo runs only on an empty one "
+                    + "(unset RECON_DATABASE_URL for a private cluster)")
+        }
         printNow("migrations: \(report.currentVersion) (\(report.applied.count) applied now)")
 
         // Two days in the past (their bills are published): D, and D+1 where D's carried items land.
@@ -103,9 +117,9 @@ struct DemoCommand: AsyncParsableCommand {
         printNow("coordinator on \(url) (in this process)")
 
         let children = try DemoWorkers.start(
-            count: workers, coordinator: url, token: token, database: database, days: days)
+            count: workers, coordinator: url, token: token, database: database, days: days
+        ) { interrupt.cleanUp(workers: $0) }
         defer { children.stop() }
-        interrupt.cleanUp(workers: children)
         printNow("started \(workers) worker processes (pids \(children.pids.map(String.init).joined(separator: ", ")))")
 
         let terminal = isatty(STDOUT_FILENO) == 1
@@ -136,7 +150,9 @@ struct DemoCommand: AsyncParsableCommand {
                 """)
             await interrupt.waitForInterrupt()
         }
-        children.stop()
+        // Up to 10 s of waiting for the workers: on a thread of its own, not the cooperative pool
+        // that the coordinator taking their leases back runs on.
+        try await BlockingExecutor.shared.run { children.stop() }
         printNow("workers stopped (SIGTERM)")
         stopSink.finish()
         _ = await coordinator.result

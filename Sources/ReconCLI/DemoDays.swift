@@ -31,7 +31,14 @@ struct DemoDays {
         folder =
             (keep ? FileManager.default.currentDirectoryPath + "/" : NSTemporaryDirectory())
             + "recon-demo-\(firstDay)-\(UUID().uuidString.prefix(8))"
-        first = SyntheticDay(seed: 20_261_123, day: firstDay, linesPerChannel: Self.linesPerChannel(legs: legs))
+        // Channels named demo-…, so that the demo's rows can never be taken for a real channel's.
+        let channels = SyntheticChannel.standard.map { channel in
+            var demo = channel
+            demo.name = "demo-" + channel.name.replacingOccurrences(of: "-main", with: "")
+            return demo
+        }
+        first = SyntheticDay(
+            seed: 20_261_123, day: firstDay, channels: channels, linesPerChannel: Self.linesPerChannel(legs: legs))
         for sub in ["jobs", "data", "downloads", "archive", "spool", "settlements"] {
             try FileManager.default.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true)
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Ctrl-C and SIGTERM during `recon demo`. While `waitForInterrupt` waits (`--keep`), the signal
+/// Ctrl-C, SIGTERM and SIGHUP during `recon demo`. While `waitForInterrupt` waits (`--keep`), the signal
 /// ends the wait and the demo stops in order. At any other moment the handler stops the workers
 /// started so far, removes the demo's files (unless kept) and exits 130; the private cluster's
 /// watcher removes the cluster once this process is gone.
@@ -13,7 +13,7 @@ final class DemoInterrupt: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
     init() {
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [weak self] in self?.interrupted() }

@@ -21,14 +21,17 @@ enum DemoSummary {
             let channels = Array(Set(summary.map(\.channel))).sorted()
             Swift.print(
                 tableText(
-                    ["channel or asset", "bill lines", "items", "matched", "discrepancies"],
+                    ["channel or asset", "bill lines", "items", "matched", "carried over", "discrepancies"],
                     channels.map { channel in
                         let rows = summary.filter { $0.channel == channel }
-                        let matched = rows.first { $0.status == MatchStatus.matched.rawValue }?.count ?? 0
+                        func count(_ status: MatchStatus) -> Int64 {
+                            rows.first { $0.status == status.rawValue }?.count ?? 0
+                        }
                         let items = rows.reduce(0) { $0 + $1.count }
+                        let matched = count(.matched), carried = count(.carriedOver)
                         return [
                             channel, lines[channel].map(String.init) ?? "-", String(items), String(matched),
-                            String(items - matched),
+                            String(carried), String(items - matched - carried),
                         ]
                     }), terminator: "")
             let discrepancies = summary.filter { $0.status != MatchStatus.matched.rawValue }

@@ -12,9 +12,10 @@ final class DemoWorkers: @unchecked Sendable {
     private init(_ processes: [Process]) { self.processes = processes }
 
     /// Starts `count` workers on the demo's folders; their logs go to `<folder>/workers.log`.
-    static func start(count: Int, coordinator: String, token: String, database: String, days: DemoDays) throws
-        -> DemoWorkers
-    {
+    static func start(
+        count: Int, coordinator: String, token: String, database: String, days: DemoDays,
+        started: (DemoWorkers) -> Void
+    ) throws -> DemoWorkers {
         let executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let logPath = days.folder + "/workers.log"
@@ -28,7 +29,8 @@ final class DemoWorkers: @unchecked Sendable {
             child.arguments = [
                 "worker", "--coordinator", coordinator, "--slots", "4", "--worker-id", "demo-worker-\(index)",
                 "--queues", "default,bills", "--jobs", days.jobs, "--download-dir", days.downloads, "--archive-dir",
-                days.archive, "--spool-dir", days.spool, "--settlement-dir", days.settlements,
+                days.archive, "--spool-dir", days.spool, "--settlement-dir", days.settlements, "--parent-pid",
+                String(getpid()),
             ]
             child.environment = ProcessInfo.processInfo.environment.merging([
                 "RECON_API_TOKEN": token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "info",
@@ -36,8 +38,15 @@ final class DemoWorkers: @unchecked Sendable {
             child.standardOutput = log
             child.standardError = log
             child.standardInput = FileHandle.nullDevice
-            try child.run()
+            do {
+                try child.run()
+            } catch {
+                DemoWorkers(processes).stop()
+                throw error
+            }
             processes.append(child)
+            // Told at once, so that a signal arriving while the others start stops this one too.
+            started(DemoWorkers(processes))
         }
         return DemoWorkers(processes)
     }

@@ -32,8 +32,10 @@ struct RunDayCommand: AsyncParsableCommand {
         var since: ContinuousClock.Instant?
         while true {
             do {
-                return try await pool.withConnection(body)
-            } catch let error as PGError where error.isConnectionFailure {
+                let result = try await pool.withConnection(body)
+                if since != nil { FileHandle.standardError.write(Data("the database is back\n".utf8)) }
+                return result
+            } catch let error as PGError where error.passesByWaiting {
                 if since == nil {
                     if terminal { print("") }
                     FileHandle.standardError.write(Data("the database went away (\(error)); reconnecting\n".utf8))
@@ -193,5 +195,22 @@ struct DayProgress: Sendable {
                 "\(stage) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
                 + "\(count.done)/\(count.total)"
         }.joined(separator: "  ")
+    }
+}
+
+extension PGError {
+    /// A connection failure that a restart or failover of the server explains and that waiting
+    /// mends: the server shutting down or starting up, its socket or port not there yet, a
+    /// connection cut. A refused login, an unknown database or role, or a bad connection string
+    /// stays as it is, and is said at once.
+    var passesByWaiting: Bool {
+        if code == .connectionLost { return true }
+        guard code == .connectionFailed else { return false }
+        let text = message.lowercased()
+        let lasting = [
+            "authentication", "password", "does not exist", "invalid", "permission denied", "pg_hba.conf",
+            "could not translate host name", "missing \"=\"", "unrecognized",
+        ]
+        return !lasting.contains { text.contains($0) }
     }
 }

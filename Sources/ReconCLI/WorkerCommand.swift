@@ -35,6 +35,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
     @Option(name: .customLong("job-timeout-seconds"), help: "Longest a job may run before it is failed and retried.")
     var jobTimeoutSeconds = 3600
+    /// `recon demo`'s workers: stop (as on SIGTERM) once that process is gone, however it went.
+    @Option(name: .customLong("parent-pid"), help: .hidden) var parentPID: Int32?
 
     func validate() throws {
         guard (1...1000).contains(slots) else { throw ValidationError("--slots must be 1 to 1000") }
@@ -86,6 +88,14 @@ struct WorkerCommand: AsyncParsableCommand {
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")
         let watchdog = SystemdNotify.startWatchdog()
         defer { watchdog?.cancel() }
+        let orphaned = parentPID.map { parent in
+            Task {
+                // Once the parent is gone this process is re-parented: the graceful SIGTERM path.
+                while !Task.isCancelled && getppid() == parent { try? await Task.sleep(for: .seconds(1)) }
+                if !Task.isCancelled { kill(getpid(), SIGTERM) }
+            }
+        }
+        defer { orphaned?.cancel() }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -41,6 +41,52 @@ import Testing
             worker: "test")
     }
 
+    /// A bill of `lines` lines whose first `outside` lines lie outside the day (flagged as the
+    /// parsers flag them).
+    static func partlyOutside(lines: Int, outside: Int) -> StagedBill {
+        let bill = DownloadedBill(
+            path: "/nonexistent/outside.csv", sha256: String(repeating: "0", count: 64), bytes: 0, fileExtension: "csv"
+        ) { _, emit in
+            var summary = BillSummary()
+            for number in 1...lines {
+                let line = BillLine(
+                    channel: "bank-a", billDate: day, channelTransactionID: "O-\(number)", merchantOrderID: nil,
+                    refundID: nil, kind: .payment, amountFen: 100, feeFen: 0, channelStatus: "SUCCESS",
+                    timeMicroseconds: (Int64(day.dayNumber) * 86_400 + Int64(number)) * 1_000_000,
+                    lineNumber: number + 1,
+                    flag: number <= outside ? "time 2026-11-21 10:00:0\(number % 10) is outside \(day)" : nil)
+                try emit(line)
+                summary.count(line)
+            }
+            return summary
+        }
+        return StagedBill(
+            channel: "bank-a", day: day, bill: bill, keyRule: .sharedTransactionID, jobID: 5, leaseToken: 5,
+            worker: "test")
+    }
+
+    /// Lines outside the day are staged with their flag, even all of a small bill's, or three in
+    /// four of a large one; a bill of 20 lines or more with 90 % of them outside is another day's.
+    @Test(
+        .tags(.integration),
+        arguments: [(10, 10, false), (40, 30, false), (40, 35, false), (40, 36, true), (200, 200, true)])
+    func anotherDaysBillIsRefusedOnlyWhenNearlyAllOfManyLinesAreOutside(lines: Int, outside: Int, refused: Bool)
+        async throws
+    {
+        let pool = PGPool(connectionString: try await TestPostgres.migratedDatabase("outside"), maxConnections: 1)
+        defer { pool.close() }
+        let staging = Self.partlyOutside(lines: lines, outside: outside)
+        do {
+            try await pool.transaction { try staging.write(on: $0) }
+            #expect(!refused, "\(outside) of \(lines) outside was staged")
+        } catch ChannelError.transient(let message, _) {
+            #expect(refused, "\(message)")
+            #expect(message.contains("\(outside) of its \(lines) lines are outside the day, the first at line 2"))
+        }
+        let staged = try await pool.query("SELECT count(*) FROM staged_bill_lines").first?.decode(Int64.self, at: 0)
+        #expect(staged == (refused ? 0 : Int64(lines)))
+    }
+
     /// Rows of a channel-day: count, Σ amount, and how many carry job `job`'s ids.
     static func staged(_ pool: PGPool, _ day: LocalDay, job: Int64) async throws -> (
         lines: Int64, amount: Int64, ofJob: Int64

@@ -42,9 +42,16 @@ struct DayVerdict: CustomStringConvertible {
         verdict.virtualSame = virtualRows.sorted() == DayRunTests.expectedReport(results, virtual: true)
         let settlement = try? String(contentsOfFile: "\(setup.settlements)/settlement-\(day).csv", encoding: .utf8)
         verdict.settlementSame = settlement == DayRunTests.expectedSettlement(results)
+        // A bill line staged twice under another line number, or a channel-day holding other lines
+        // than its fetch recorded: each counts.
         verdict.stagedTwice = try await setup.fixture.harness.count(
-            "SELECT count(*) - count(DISTINCT (channel, line_no)) FROM staged_bill_lines WHERE bill_date = $1",
-            [day.pgDate])
+            """
+            SELECT (SELECT count(*) - count(DISTINCT (channel, channel_txn_id, match_refund_key))
+                    FROM staged_bill_lines WHERE bill_date = $1)
+                 + (SELECT coalesce(sum(abs(f.lines - (SELECT count(*) FROM staged_bill_lines s
+                        WHERE s.channel = f.channel AND s.bill_date = f.bill_date))), 0)::int8
+                    FROM bill_fetches f WHERE f.bill_date = $1)
+            """, [day.pgDate])
         return verdict
     }
 }

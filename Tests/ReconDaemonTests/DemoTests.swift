@@ -16,8 +16,15 @@ import Testing
         let run = try runRecon(["demo", "--legs", "2000"], environment: ["RECON_DATABASE_URL": database])
         #expect(run.status == 0, "\(run.output.suffix(3000))")
         let output = run.output
-        let first = LocalDay.beijingToday(offset: -2)
-        let days = [first, first.adding(days: 1)]
+        // The days it ran, as it said them ("run_day 2026-12-02: job 1"): not today's date again,
+        // which a run across Beijing midnight would change.
+        let days = output.split(separator: "\n").compactMap { line -> LocalDay? in
+            guard line.hasPrefix("run_day ") else { return nil }
+            return LocalDay(String(line.dropFirst("run_day ".count).prefix(10)))
+        }
+        try #require(days.count == 2, "\(output)")
+        let first = days[0]
+        #expect(days[1] == first.adding(days: 1))
         for day in days { #expect(output.contains("\(day) settled"), "\(output.suffix(3000))") }
         #expect(!output.lowercased().contains("error"), "nothing went wrong, so nothing says error: \(output)")
         #expect(output.contains("the whole run took"))
@@ -28,7 +35,7 @@ import Testing
         let alipay = try await pool.query(
             """
             SELECT jsonb_array_length(errors), state FROM recon_jobs
-            WHERE kind = 'fetch_bill' AND args->>'channel' LIKE 'alipay%' AND args->>'date' = $1
+            WHERE kind = 'fetch_bill' AND args->>'channel' = 'demo-alipay' AND args->>'date' = $1
             """, ["\(first)"]
         ).first
         #expect(try alipay?.decode(Int.self, at: 0) == 2 && alipay?.decode(String.self, at: 1) == "completed")
@@ -48,22 +55,35 @@ import Testing
                 let rows = summary.filter { $0.channel == channel }
                 let items = rows.reduce(0) { $0 + $1.count }
                 let matched = rows.first { $0.status == "matched" }?.count ?? 0
+                let carried = rows.first { $0.status == "carried_over" }?.count ?? 0
                 let billLines = lines.first { $0.0 == channel }.map { String($0.1) } ?? "-"
                 #expect(
-                    printed[channel] == [billLines, String(items), String(matched), String(items - matched)],
+                    printed[channel] == [
+                        billLines, String(items), String(matched), String(carried), String(items - matched - carried),
+                    ],
                     "\(day) \(channel): printed \(printed[channel] ?? []) for \(billLines) lines, \(items) items")
             }
-            // The settlement per business system adds up to the settlement rows.
+            // The settlement per business system adds up to the settlement rows, column by column.
             let settlement = try #require(
                 try await pool.withConnection { try DayReport.settlement(day: day, on: $0) })
             for system in Set(settlement.keys.map(\.businessSystem)) {
-                let net = settlement.filter { $0.key.businessSystem == system }.reduce(Int64(0)) {
-                    $0 + $1.value.netFen
-                }
+                let rows = settlement.filter { $0.key.businessSystem == system }.map(\.value)
+                func sum(_ value: (SettlementTotals) -> Int64) -> Int64 { rows.reduce(0) { $0 + value($1) } }
+                let amounts = [sum(\.grossFen), sum(\.refundsFen), sum(\.feesFen), sum(\.netFen)]
+                let expected = [system, String(sum(\.count))] + amounts.map { Money.yuanText(fen: $0) }
                 let row = section.split(separator: "\n").first { $0.hasPrefix(system + " ") }
                 #expect(
-                    row?.split(separator: " ").last.map(String.init) == Money.yuanText(fen: net),
-                    "\(day) \(system): \(String(describing: row)) for net \(Money.yuanText(fen: net))")
+                    row?.split(separator: " ").map(String.init) == expected,
+                    "\(day) \(system): \(String(describing: row)) for \(expected)")
+            }
+            // The discrepancy table, row by row.
+            let printedRows = Set(section.split(separator: "\n").map { $0.split(separator: " ").map(String.init) })
+            for row in summary where row.status != "matched" {
+                let cells = [
+                    row.channel, row.status, String(row.count), Money.yuanText(fen: row.channelAmountFen),
+                    Money.yuanText(fen: row.internalAmountFen),
+                ]
+                #expect(printedRows.contains(cells), "\(day): no printed row \(cells)")
             }
             #expect(section.contains("settlement file: "))
         }
@@ -71,7 +91,8 @@ import Testing
         #expect(output.contains("resolved on \(days[1])"), "\(output)")
     }
 
-    /// The first table of a day's section: channel → [bill lines, items, matched, discrepancies].
+    /// The first table of a day's section: channel → [bill lines, items, matched, carried over,
+    /// discrepancies].
     static func channelTable(_ section: String) -> [String: [String]] {
         var rows: [String: [String]] = [:]
         var inTable = false
@@ -83,7 +104,7 @@ import Testing
             }
             guard inTable else { continue }
             if line.hasPrefix("discrepancies") { break }
-            guard cells.count == 5 else { continue }
+            guard cells.count == 6 else { continue }
             rows[cells[0]] = Array(cells[1...])
         }
         return rows

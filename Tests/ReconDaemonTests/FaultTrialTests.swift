@@ -208,16 +208,15 @@ import Testing
         let completions = Self.completions(harness)
         #expect(completions.twice.isEmpty, "jobs completed twice: \(completions.twice)")
         // One job per firing: every firing of the window once, however many coordinators started.
-        let duplicates = try await harness.count(
-            "SELECT count(*) - count(DISTINCT unique_key) FROM recon_jobs WHERE kind = 'probe'")
-        #expect(duplicates == 0)
+        // (Two jobs of one firing cannot exist: the unique key's index forbids them. What can go wrong
+        // is a firing missed, or one enqueued outside its window: the counts below.)
         let schedule = try #require(try JobFile.loadSchedules(directory: setup.fixture.jobs).first).schedule
         let probes = try await harness.count("SELECT count(*) FROM recon_jobs WHERE kind = 'probe'")
         let surely = schedule.fires(between: started.addingTimeInterval(-9 * 60), and: Date().addingTimeInterval(-5))
         let possibly = schedule.fires(between: started.addingTimeInterval(-11 * 60), and: Date())
         #expect(probes >= Int64(surely.count) && probes <= Int64(possibly.count), "\(probes) probe jobs")
         lines.append(
-            "probe firings enqueued: \(probes) (window \(surely.count)–\(possibly.count)), duplicates \(duplicates); "
+            "probe firings enqueued: \(probes) (window \(surely.count)–\(possibly.count)); "
                 + "completions refused by the fence: \(completions.leaseLost)")
         print(lines.joined(separator: "\n"))
         await setup.fixture.stop()
@@ -280,7 +279,7 @@ import Testing
         let setup = try await DayRunTests.setUp(label: "disk-full", lines: 300, maxAttempts: 20)
         let mount = setup.fixture.folder + "/small-disk"
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(runSystemTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]) == 0)
+        try #require(runSystemTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]) == 0)
         defer { _ = runSystemTool("/usr/bin/umount", ["-l", mount]) }
         let filler = mount + "/filler"
         let handle = try #require(
@@ -289,7 +288,10 @@ import Testing
                     FileManager.default.createFile(atPath: filler, contents: nil)
                     return FileHandle(forWritingAtPath: filler)
                 }())
-        while (try? handle.write(contentsOf: Data(count: 16_384))) != nil {}
+        // At most 2 MiB: should the mount not be the 1 MiB tmpfs, the real disk is not filled.
+        var filled = 0
+        while filled < 2 << 20, (try? handle.write(contentsOf: Data(count: 16_384))) != nil { filled += 16_384 }
+        try #require(filled <= 1 << 20, "the filler wrote \(filled) bytes: \(mount) is not the 1 MiB tmpfs")
         try? handle.close()
 
         let harness = setup.fixture.harness
