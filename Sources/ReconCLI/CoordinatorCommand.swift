@@ -48,10 +48,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
             schedules: schedules, logFields: .recon)
         let watchdog = SystemdNotify.startWatchdog()
         defer { watchdog?.cancel() }
-        try await Coordinator.run(configuration, logger: logger) { port in
-            // Tests and scripts read this line to learn the port; systemd learns it from READY=1.
-            printNow("coordinator listening on \(address.host):\(port)")
-            SystemdNotify.send("READY=1\nSTATUS=listening on \(address.host):\(port)")
-        }
+        // onListening runs once the server's socket is bound and listening: READY=1 means the port answers.
+        try await Coordinator.run(
+            configuration, logger: logger,
+            onListening: { port in
+                // Tests and scripts read this line to learn the port; systemd learns it from READY=1.
+                printNow("coordinator listening on \(address.host):\(port)")
+                SystemdNotify.send("READY=1\nSTATUS=listening on \(address.host):\(port)")
+            }, alongside: [StoppingNotice()])
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
+import ReconConfig
 
-/// The API token shared by coordinators and workers: from `--token-file`, else `RECON_API_TOKEN`.
-/// Never printed; errors name the file or the variable, never the value.
+/// The API token shared by coordinators and workers: from `--token-file`, else `RECON_API_TOKEN`,
+/// else the systemd credential `api-token`. Never printed; errors name the place, never the value.
 struct TokenOptions: ParsableArguments {
-    @Option(name: .customLong("token-file"), help: "File holding the API bearer token (default: $RECON_API_TOKEN)")
+    @Option(
+        name: .customLong("token-file"),
+        help: "File holding the API bearer token (default: $RECON_API_TOKEN, or the credential api-token)")
     var tokenFile: String?
 
     func validate() throws { _ = try resolved() }
@@ -20,12 +23,20 @@ struct TokenOptions: ParsableArguments {
             }
             return token
         }
-        if let token = ProcessInfo.processInfo.environment["RECON_API_TOKEN"]?
-            .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
-        {
-            guard token.count >= 16 else { throw ValidationError("RECON_API_TOKEN is shorter than 16 characters") }
+        let token: String?
+        do {
+            token = try SystemdCredentials.setting(variable: "RECON_API_TOKEN", credential: "api-token")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let token {
+            guard token.count >= 16 else {
+                throw ValidationError(
+                    "the API token (RECON_API_TOKEN or credential api-token) is shorter than 16 characters")
+            }
             return token
         }
-        throw ValidationError("no API token: pass --token-file or set RECON_API_TOKEN")
+        throw ValidationError(
+            "no API token: pass --token-file, set RECON_API_TOKEN, or give the unit LoadCredential=api-token:PATH")
     }
 }

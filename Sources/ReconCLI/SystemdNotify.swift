@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ServiceLifecycle
 
 /// sd_notify without libsystemd: one datagram to `$NOTIFY_SOCKET`, when systemd set one.
 enum SystemdNotify {
@@ -36,15 +37,29 @@ extension SystemdNotify {
     /// Pinged at half the interval from the cooperative pool: if the process's tasks stall, the
     /// pings stop and systemd notices.
     static func startWatchdog() -> Task<Void, Never>? {
-        guard let text = ProcessInfo.processInfo.environment["WATCHDOG_USEC"], let micros = Int64(text), micros > 0
-        else {
-            return nil
-        }
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = environment["WATCHDOG_USEC"], let micros = Int64(text), micros > 0 else { return nil }
+        // Set by systemd for the main process; a child that inherited the variables is not watched.
+        if let pid = environment["WATCHDOG_PID"].flatMap(Int32.init), pid != getpid() { return nil }
         return Task {
             while !Task.isCancelled {
                 send("WATCHDOG=1")
                 try? await Task.sleep(for: .microseconds(micros / 2))
             }
         }
+    }
+}
+
+/// Sends STOPPING=1 as soon as the service group begins its graceful shutdown (SIGTERM, SIGINT),
+/// so that `systemctl status` shows the daemon stopping while it drains. Listed last in its
+/// group, it is the first service told of the shutdown.
+struct StoppingNotice: Service {
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return  // Cancelled: the group is ending without a graceful shutdown.
+        }
+        SystemdNotify.send("STOPPING=1")
     }
 }

@@ -98,7 +98,9 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { orphaned?.cancel() }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [
+                    .init(service: worker), .init(service: StoppingNotice(), successTerminationBehavior: .ignore),
+                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

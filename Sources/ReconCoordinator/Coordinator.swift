@@ -4,7 +4,7 @@ public import ReconConfig
 public import ReconCore
 public import ReconJobs
 import ReconPostgres
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// What a coordinator needs. Secrets (the database URL's password, the API token) are held here
@@ -61,10 +61,12 @@ public enum Coordinator {
     /// Runs until SIGTERM or SIGINT. `onListening` gets the bound port once the server accepts.
     /// `until`, when given, is awaited alongside; when it returns the coordinator shuts down
     /// gracefully, as on SIGTERM (the demo runs a coordinator in its own process this way).
+    /// `alongside` run in the same service group, listed last: at shutdown they are told first.
     public static func run(
         _ configuration: CoordinatorConfiguration, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in },
-        until stop: (@Sendable () async -> Void)? = nil
+        until stop: (@Sendable () async -> Void)? = nil,
+        alongside: [any Service] = []
     ) async throws {
         let pool = PGPool(connectionString: configuration.databaseURL, maxConnections: configuration.maxConnections)
         defer { pool.close() }
@@ -88,7 +90,7 @@ public enum Coordinator {
                     .init(service: app), .init(service: maintenance),
                     // A coordinator with no schedules has a scheduler that returns at once.
                     .init(service: scheduler, successTerminationBehavior: .ignore),
-                ],
+                ] + alongside.map { .init(service: $0, successTerminationBehavior: .ignore) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         guard let stop else { return try await group.run() }
         try await withThrowingTaskGroup(of: Bool.self) { tasks in

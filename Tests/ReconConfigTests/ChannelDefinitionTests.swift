@@ -138,7 +138,23 @@ import Testing
         #expect(relative.message.contains("must be an absolute path"))
         let empty = try #require(
             refusal(Self.file.replacingOccurrences(of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{}")))
-        #expect(empty.message.contains("exactly one of `file` or `env`"))
+        #expect(empty.message.contains("exactly one of `file`, `env` or `credential`"))
+    }
+
+    @Test func aCredentialReferenceIsReadAndABadNameRefused() throws {
+        let text = Self.file.replacingOccurrences(
+            of: "{ file = \"/etc/recon/wechat-main.pem\" }", with: "{ credential = \"wechat-main-key\" }")
+        let wechat = try #require(try JobFile.parse(text, file: "jobs/channels.toml").channels.first)
+        #expect(
+            wechat.secrets == [
+                SecretUse(keyPath: "channel[0].private_key", reference: .credential("wechat-main-key"), line: 7)
+            ])
+        let slash = try #require(refusal(text.replacingOccurrences(of: "wechat-main-key", with: "../etc/shadow")))
+        #expect(slash.message.contains("must be a credential's name"), "\(slash)")
+        #expect(slash.line == 7)
+        let two = try #require(
+            refusal(text.replacingOccurrences(of: "{ credential", with: "{ env = \"RECON_X\", credential")))
+        #expect(two.message.contains("exactly one of"))
     }
 
     static let unionpay = """

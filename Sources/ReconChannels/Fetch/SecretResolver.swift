@@ -30,6 +30,12 @@ public struct SecretResolver: Sendable {
                 throw ChannelError.permanent("channel \(channel): the secret file \(path) is empty")
             }
             return trimmed
+        case .credential(let name):
+            do {
+                return try SystemdCredentials.read(name, environment: environment)
+            } catch {
+                throw ChannelError.permanent("channel \(channel): \(error)")
+            }
         }
     }
 

@@ -253,7 +253,8 @@ enum ChannelReader {
                     throw TOMLError(
                         file: reader.file, line: node.line, column: node.column,
                         message:
-                            "`\(keyPath)` holds a secret inline; write { file = \"/path\" } or { env = \"NAME\" } instead"
+                            "`\(keyPath)` holds a secret inline; write { file = \"/path\" }, { env = \"NAME\" } or "
+                            + "{ credential = \"NAME\" } instead"
                     )
                 }
             case .table(let inner):
