@@ -35,6 +35,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("grace-seconds"), help: "Time running jobs get after SIGTERM.") var graceSeconds = 20
     @Option(name: .customLong("job-timeout-seconds"), help: "Longest a job may run before it is failed and retried.")
     var jobTimeoutSeconds = 3600
+    @Option(
+        name: .customLong("metrics-listen"), help: "Serve GET /metrics (Prometheus) on host:port; off if not given.")
+    var metricsListen: String?
+    @OptionGroup var logFormat: LogFormatOptions
 
     func validate() throws {
         guard (1...1000).contains(slots) else { throw ValidationError("--slots must be 1 to 1000") }
@@ -50,8 +54,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = Logger(label: "recon.worker")
         let id = workerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        var logger = Logger(label: "recon.worker")
+        logger[metadataKey: "worker.id"] = "\(id)"
         // A bad job file stops the worker here, with the file, line and key in the message.
         let channels = try jobFolder.load().channels
         // So does a secret a channel names that cannot be read (a key file missing, a variable unset).
@@ -86,9 +91,16 @@ struct WorkerCommand: AsyncParsableCommand {
         SystemdNotify.send("READY=1\nSTATUS=worker \(id), \(slots) slots")
         let watchdog = SystemdNotify.startWatchdog()
         defer { watchdog?.cancel() }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
+        if let metricsListen {
+            services.append(
+                .init(
+                    service: try MetricsListener(address: metricsListen, logger: logger) { port in
+                        printNow("worker \(id) metrics listening on port \(port)")
+                    }))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
