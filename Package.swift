@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, reached only through the Swift layers below.
@@ -66,6 +68,20 @@ let package = Package(
         // gzip, zlib and ZIP through zlib: streaming inflate/deflate with size caps, ZIP read and write.
         .target(name: "ReconArchive", dependencies: ["CZlib"], swiftSettings: strict),
 
+        // Log lines as logfmt or JSON, one per event on stderr (`--log-format`).
+        .target(
+            name: "ReconLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Metrics: the names every process counts under (swift-metrics), and the Prometheus registry
+        // they land in, bootstrapped once per process and rendered for `/metrics`.
+        .target(
+            name: "ReconMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+
         // Threads of our own for blocking C calls (libpq, libcurl, child processes).
         .target(name: "ReconBlocking", swiftSettings: strict),
         // PostgreSQL through libpq: connections, typed rows, transactions, COPY, LISTEN, pool.
@@ -79,8 +95,9 @@ let package = Package(
         .target(
             name: "ReconCoordinator",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconCore", "ReconConfig",
+                "ReconJobs", "ReconPostgres", "ReconCore", "ReconConfig", "ReconMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,7 +108,7 @@ let package = Package(
         .target(
             name: "ReconWorker",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconCore",
+                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconCore", "ReconMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -125,7 +142,7 @@ let package = Package(
             dependencies: [
                 "ReconChannels", "ReconCore", "ReconBills", "ReconConfig", "ReconMatching", "ReconHTTP",
                 "ReconPostgres",
-                "ReconJobs", "ReconWorker", "ReconBlocking",
+                "ReconJobs", "ReconWorker", "ReconBlocking", "ReconMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -135,6 +152,7 @@ let package = Package(
             name: "ReconDayJobs",
             dependencies: [
                 "ReconReconcile", "ReconConfig", "ReconCore", "ReconJobs", "ReconMatching", "ReconWorker",
+                "ReconMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -170,8 +188,11 @@ let package = Package(
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCoordinator", "ReconWorker",
                 "ReconCore", "ReconConfig", "ReconChannels", "ReconBillJobs", "ReconMockChannel", "ReconReconcile",
                 "ReconMatching", "ReconDayJobs",
-                "ReconBlocking",
+                "ReconBlocking", "ReconLogging", "ReconMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -197,6 +218,11 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "ReconCoreTests", dependencies: ["ReconCore"], swiftSettings: strict),
+        // The log line formats and the metrics' exposition, pure.
+        .testTarget(
+            name: "ReconLoggingTests",
+            dependencies: ["ReconLogging", "ReconMetrics", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "ReconBillsTests",
             dependencies: ["ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconConfig"],

@@ -3,6 +3,7 @@ public import ReconChannels
 public import ReconCore
 public import ReconHTTP
 import ReconJobs
+import ReconMetrics
 public import ReconPostgres
 
 /// Writes one `bill_fetch_attempts` row per request: the URL without its query, the status, the
@@ -45,6 +46,7 @@ public struct AttemptRecorder: FetchAttemptLog {
         case .other(let code): outcome = "curl_\(code)"
         }
         let detail: String? = result.curlCode == 0 ? nil : "curl \(result.curlCode): \(result.curlMessage)"
+        ReconMetrics.downloadBytes(channel: channel, result.bytesReceived)
         do {
             try await pool.query(
                 """

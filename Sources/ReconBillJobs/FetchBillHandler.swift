@@ -6,6 +6,7 @@ public import ReconConfig
 public import ReconCore
 public import ReconHTTP
 public import ReconJobs
+import ReconMetrics
 import ReconPostgres
 public import ReconWorker
 
@@ -98,6 +99,9 @@ public struct FetchBillHandler: JobHandler {
         guard let day = LocalDay(arguments.date) else {
             throw JobFailure("fetch_bill date \(arguments.date) is not YYYY-MM-DD", retryable: false)
         }
+        // A snooze keeps the attempt number: attempt n > 1 is the (n-1)th retry after a failure.
+        if context.job.attempt > 1 { ReconMetrics.downloadRetried(channel: channel.name) }
+        context.committed.add { ReconMetrics.dayStage(Self.kind, ContinuousClock.now - context.started) }
         var logger = context.logger
         logger[metadataKey: "bill.channel"] = "\(channel.name)"
         logger[metadataKey: "bill.date"] = "\(day)"
@@ -131,6 +135,7 @@ public struct FetchBillHandler: JobHandler {
         do {
             outcome = try await ChannelAdapters.make(for: channel).fetch(session)
         } catch let error as ChannelError {
+            ReconMetrics.downloadFailed(channel: channel.name)
             // Nothing more will be asked for by this job: its partial downloads can go.
             if case .permanent = error { try? FileManager.default.removeItem(atPath: workFolder) }
             throw Self.jobFailure(error, channel: channel, day: day)

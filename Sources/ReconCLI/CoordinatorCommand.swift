@@ -18,6 +18,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("retention-days"), help: "Delete finished jobs after this many days.")
     var retentionDays: Int64 = 30
     @Option(help: "Folder of job files (*.toml) whose [[schedule]]s this coordinator fires.") var jobs: String?
+    @OptionGroup var logFormat: LogFormatOptions
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be host:port, got \(listen)") }

@@ -37,6 +37,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var jobTimeoutSeconds = 3600
     /// `recon demo`'s workers: stop (as on SIGTERM) once that process is gone, however it went.
     @Option(name: .customLong("parent-pid"), help: .hidden) var parentPID: Int32?
+    @Option(
+        name: .customLong("metrics-listen"), help: "Serve GET /metrics (Prometheus) on host:port; off if not given.")
+    var metricsListen: String?
+    @OptionGroup var logFormat: LogFormatOptions
 
     func validate() throws {
         guard (1...1000).contains(slots) else { throw ValidationError("--slots must be 1 to 1000") }
@@ -52,8 +56,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = Logger(label: "recon.worker")
         let id = workerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        var logger = Logger(label: "recon.worker")
+        logger[metadataKey: "worker.id"] = "\(id)"
         // A bad job file stops the worker here, with the file, line and key in the message.
         let channels = try jobFolder.load().channels
         // So does a secret a channel names that cannot be read (a key file missing, a variable unset).
@@ -96,11 +101,18 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
         defer { orphaned?.cancel() }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
+        if let metricsListen {
+            services.append(
+                .init(
+                    service: try MetricsListener(address: metricsListen, logger: logger) { port in
+                        printNow("worker \(id) metrics listening on port \(port)")
+                    }))
+        }
+        // Listed last, so that it hears of the shutdown first and says STOPPING=1 at once.
+        services.append(.init(service: StoppingNotice(), successTerminationBehavior: .ignore))
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: worker), .init(service: StoppingNotice(), successTerminationBehavior: .ignore),
-                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

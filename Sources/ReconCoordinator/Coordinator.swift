@@ -47,7 +47,7 @@ public struct CoordinatorConfiguration: Sendable {
 /// `recon coordinator`: a stateless lease broker over the job table. Several may run against one
 /// database; each serves the HTTP API and runs the maintenance loops.
 public enum Coordinator {
-    /// The HTTP API: `/healthz`, and the lease routes behind the bearer token.
+    /// The HTTP API: `/healthz`, `/metrics`, and the lease routes behind the bearer token.
     static func router(
         _ configuration: CoordinatorConfiguration, pool: PGPool, wakeups: JobWakeups, outcomes: JobOutcomeLog
     ) -> Router<BasicRequestContext> {
@@ -55,6 +55,7 @@ public enum Coordinator {
         LeaseRoutes(
             pool: pool, wakeups: wakeups, leaseMilliseconds: configuration.leaseMilliseconds, outcomes: outcomes
         ).register(on: router, token: Array(configuration.apiToken.utf8))
+        MetricsRoute(pool: pool).register(on: router)
         return router
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import ReconJobs
+import ReconMetrics
 
 /// The coordinator's word on each failed attempt it records, one line per job: a failure a worker
 /// reported (`POST /v1/fail`) or a lease the reaper found expired, and whether the job runs again
@@ -18,6 +19,9 @@ struct JobOutcomeLog: Sendable {
     }
 
     func failed(_ attempt: FailedAttempt, _ source: Source) {
+        // Counted here, where the failure is recorded, so a reaped lease counts like a reported one.
+        ReconMetrics.jobFailed(kind: attempt.kind)
+        if attempt.retryAt == nil { ReconMetrics.jobDead(kind: attempt.kind) }
         var metadata = Logger.Metadata()
         for (key, value) in fields.metadata(
             id: attempt.id, kind: attempt.kind, attempt: attempt.attempt, args: attempt.args)

@@ -1,5 +1,6 @@
 import Hummingbird
 import ReconJobs
+import ReconMetrics
 import ReconPostgres
 
 /// The worker-facing API: lease (long-poll), heartbeat, fail, snooze, release. Each call is one
@@ -48,6 +49,9 @@ struct LeaseRoutes: Sendable {
                     on: connection)
             }
             let now = ContinuousClock.now
+            for (kind, count) in Dictionary(jobs.map { ($0.kind, 1) }, uniquingKeysWith: +) {
+                ReconMetrics.jobsLeased(kind: kind, count: count)
+            }
             if !jobs.isEmpty || now >= deadline || Task.isCancelled {
                 return jsonResponse(LeaseResponse(jobs: jobs, leaseMilliseconds: leaseMilliseconds))
             }
@@ -89,13 +93,19 @@ struct LeaseRoutes: Sendable {
         guard (0...(366 * 86_400_000)).contains(body.delayMilliseconds) else {
             throw badRequest("delayMilliseconds must be 0 to a year")
         }
-        let outcome = try await pool.transaction(name: "snooze") { connection in
+        let outcome = try await pool.transaction(name: "snooze") { connection -> String? in
             let now = try connection.query("SELECT clock_timestamp()").first?.decode(PGTimestamp.self, at: 0)
             let runAt = PGTimestamp(
                 microsecondsSince1970: (now?.microsecondsSince1970 ?? 0) + body.delayMilliseconds * 1000)
-            return try JobLedger.reschedule(body.lease, runAt: runAt, on: connection)
+            guard try JobLedger.reschedule(body.lease, runAt: runAt, on: connection) == .done else { return nil }
+            // The kind, for the snooze counter only.
+            return try connection.query(
+                "SELECT kind FROM recon_jobs WHERE id = $1", [body.lease.id], name: "snooze: kind"
+            )
+            .first?.decode(String.self, at: 0) ?? "?"
         }
-        guard outcome == .done else { throw APIFailure.leaseLost(body.lease.id) }
+        guard let kind = outcome else { throw APIFailure.leaseLost(body.lease.id) }
+        ReconMetrics.jobSnoozed(kind: kind)
         return jsonResponse(["state": "scheduled"])
     }
 

@@ -15,6 +15,7 @@ public struct FinalizeHandler: JobHandler {
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let kind = DayGraph.finalize
+        context.timeDayStage(kind)
         let arguments = try DayJobArguments.decode(context, kind: kind)
         let channel = try arguments.channel(in: channels, kind)
         let day = try arguments.day(kind)

@@ -4,6 +4,7 @@ public import ReconConfig
 import ReconCore
 import ReconJobs
 import ReconMatching
+import ReconMetrics
 import ReconReconcile
 public import ReconWorker
 
@@ -24,6 +25,7 @@ public struct ReconcileShardHandler: JobHandler {
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let kind = DayGraph.reconcile
+        context.timeDayStage(kind)
         let arguments = try DayJobArguments.decode(context, kind: kind)
         let channel = try arguments.channel(in: channels, kind)
         let day = try arguments.day(kind)
@@ -46,6 +48,14 @@ public struct ReconcileShardHandler: JobHandler {
                 "recon.shard": "\(task.range)", "recon.items": "\(decided.items)",
                 "recon.discrepancies": "\(decided.counts.filter { $0.key.isDiscrepancy }.values.reduce(0, +))",
             ])
+        // What the shard decided counts once its results have landed, not before.
+        context.committed.add {
+            for (status, items) in decided.counts {
+                ReconMetrics.reconciled(
+                    channel: task.channel, status: status.rawValue, items: items,
+                    amountFen: decided.amounts[status] ?? 0)
+            }
+        }
         if let pauseBeforeCommit { try await Task.sleep(for: pauseBeforeCommit) }
         let jobID = context.job.id
         return .completeAlone { connection in

@@ -14,6 +14,7 @@ public struct RunDayHandler: JobHandler {
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let kind = DayGraph.runDay
+        context.timeDayStage(kind)
         let day = try DayJobArguments.decode(context, kind: kind).day(kind)
         let channels = channels
         let run = context.job.id

@@ -18,6 +18,7 @@ public struct SettleHandler: JobHandler {
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let kind = DayGraph.settle
+        context.timeDayStage(kind)
         let day = try DayJobArguments.decode(context, kind: kind).day(kind)
         let names = channels.map(\.name)
         let folder = folders.settlements

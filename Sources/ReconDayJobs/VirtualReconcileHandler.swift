@@ -13,6 +13,7 @@ public struct VirtualReconcileHandler: JobHandler {
 
     public func run(_ context: JobContext) async throws -> JobResult {
         let kind = DayGraph.reconcileVirtual
+        context.timeDayStage(kind)
         let day = try DayJobArguments.decode(context, kind: kind).day(kind)
         let spool = "\(folders.work)/virtual/\(day)/job-\(context.job.id)-\(context.job.token).copy"
         context.cleanup.add { try? FileManager.default.removeItem(atPath: spool) }

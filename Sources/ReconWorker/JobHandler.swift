@@ -53,6 +53,11 @@ public struct JobContext: Sendable {
     public let logger: Logger
     /// Runs once the job's outcome is settled, whatever it was.
     public let cleanup = JobCleanup()
+    /// Runs only once the job's completion has committed: for counting what the job decided
+    /// (metrics), which a lost lease or a failed commit must not count.
+    public let committed = JobCleanup()
+    /// When the handler was started, for the time a job took to its commit.
+    public let started = ContinuousClock.now
 }
 
 /// The database for a handler's reads. Its connections are opened read-only (`PGPool(readOnly:)`),

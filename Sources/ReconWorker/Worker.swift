@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import ReconCore
 public import ReconJobs
+import ReconMetrics
 import ReconPostgres
 public import ServiceLifecycle
 import Synchronization
@@ -136,6 +137,7 @@ public final class Worker: Service {
                     timeout: .milliseconds(configuration.leaseWaitMilliseconds + 10_000))
                 if !response.jobs.isEmpty {
                     let elapsed = ContinuousClock.now - started
+                    ReconMetrics.leaseLatency(elapsed)
                     let micros =
                         elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
                     // The most recent 100,000 calls: enough for percentiles, bounded for a long-lived worker.
@@ -226,11 +228,12 @@ public final class Worker: Service {
             group.cancelAll()
             // The worker itself is being torn down: report nothing, the lease expires.
             guard let end, !Task.isCancelled else { return }
-            await settle(end, lease: lease, logger: jobLogger)
+            await settle(end, lease: lease, context: context)
         }
     }
 
-    private func settle(_ end: RunEnd, lease: LeaseRef, logger jobLogger: Logger) async {
+    private func settle(_ end: RunEnd, lease: LeaseRef, context: JobContext) async {
+        let jobLogger = context.logger
         switch end {
         case .stopped(.leaseLost):
             jobLogger.warning(
@@ -247,19 +250,23 @@ public final class Worker: Service {
             await snooze(lease, milliseconds: delay.clampedDelayMilliseconds, logger: jobLogger)
         case .finished(.success(.complete(let writes))):
             running.markCompleting(lease)
-            await report(await completions.complete(lease, writes: writes), lease: lease, logger: jobLogger)
+            await report(await completions.complete(lease, writes: writes), lease: lease, context: context)
         case .finished(.success(.completeAlone(let writes))):
             running.markCompleting(lease)
             let outcome = await CompletionQueue.commit([(lease, writes)], pool: pool).first
             await report(
                 outcome ?? .transactionFailed(WorkerError("the commit gave no outcome")), lease: lease,
-                logger: jobLogger)
+                context: context)
         }
     }
 
-    private func report(_ outcome: CompletionOutcome, lease: LeaseRef, logger jobLogger: Logger) async {
+    private func report(_ outcome: CompletionOutcome, lease: LeaseRef, context: JobContext) async {
+        let jobLogger = context.logger
         switch outcome {
         case .completed:
+            // Counted here, where the fenced commit decided it; the coordinator never sees completions.
+            ReconMetrics.jobCompleted(kind: context.job.kind)
+            context.committed.run()
             jobLogger.info("job completed", metadata: self.outcome(.completed))
         case .leaseLost:
             jobLogger.warning(

@@ -7,14 +7,8 @@ import ReconCLI
 @main
 struct ReconMain {
     static func main() async {
-        // Logs go to stderr; RECON_LOG_LEVEL picks the level (trace … critical, default info).
-        let level =
-            ProcessInfo.processInfo.environment["RECON_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // Logs go to stderr, logfmt or JSON; RECON_LOG_LEVEL picks the level. Metrics to Prometheus.
+        LogSetup.bootstrap()
         do {
             var command = try ReconCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -17,6 +17,8 @@ struct ResultWriter {
     private var row = PGBinaryCopyRow(capacity: 512)
     private(set) var resolutions: [ShardReconciler.Resolution] = []
     private(set) var counts: [MatchStatus: Int64] = [:]
+    /// Per status, the items' absolute amounts: the bill's where it has the item, else the leg's.
+    private(set) var amounts: [MatchStatus: Int64] = [:]
 
     init(task: ShardTask, spool: ResultSpool) {
         self.task = task
@@ -35,6 +37,7 @@ struct ResultWriter {
         }
         let key = decided.item.key
         let line = decided.item.channel, leg = decided.item.leg
+        amounts[status, default: 0] += Int64(clamping: (line?.amountFen ?? leg?.amountFen ?? 0).magnitude)
         row.reset()
         row.append(task.channel)
         row.append(task.day.pgDate)

@@ -24,6 +24,8 @@ public enum ShardReconciler {
         /// Each carried item of the day before: its row's key and what it became here.
         public var resolutions: [Resolution]
         public var counts: [MatchStatus: Int64]
+        /// Per status, the items' absolute amounts in fen (the bill's, else the leg's).
+        public var amounts: [MatchStatus: Int64]
     }
 
     public struct Resolution: Sendable, Equatable {
@@ -102,7 +104,7 @@ public enum ShardReconciler {
             try spool.finish()
             return Decided(
                 task: task, spool: spoolPath, items: spool.rows, priorDigest: priorDigest,
-                resolutions: writer.resolutions, counts: writer.counts)
+                resolutions: writer.resolutions, counts: writer.counts, amounts: writer.amounts)
         }
     }
 
