@@ -17,6 +17,21 @@ enum DemoSummary {
                     "SELECT channel, lines FROM bill_fetches WHERE bill_date = $1", [day.pgDate], name: "demo: lines"
                 ).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1)) }
             ) { first, _ in first }
+            // How each bill came in: the attempts a retry took, the requests a snooze added.
+            for row in try connection.query(
+                """
+                SELECT j.args->>'channel', j.attempt, coalesce(jsonb_array_length(j.errors), 0),
+                       j.errors->-1->>'error', (SELECT count(*) FROM bill_fetch_attempts a WHERE a.job_id = j.id)
+                FROM recon_jobs j WHERE j.kind = 'fetch_bill' AND j.args->>'date' = $1 ORDER BY 1
+                """, ["\(day)"], name: "demo: fetches"
+            ).rows {
+                let channel = try row.decode(String.self, at: 0), attempt = try row.decode(Int.self, at: 1)
+                let failed = try row.decode(Int.self, at: 2), requests = try row.decode(Int64.self, at: 4)
+                let last = try row.decode(String?.self, at: 3).map { ", the last: \($0)" } ?? ""
+                Swift.print(
+                    "fetch \(channel): attempt \(attempt), \(requests) request\(requests == 1 ? "" : "s")"
+                        + (failed > 0 ? "; \(failed) failed attempts retried\(last)" : ""))
+            }
             let summary = try DayReport.summary(day: day, on: connection)
             let channels = Array(Set(summary.map(\.channel))).sorted()
             Swift.print(
