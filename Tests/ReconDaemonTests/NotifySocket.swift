@@ -52,6 +52,17 @@ final class NotifySocket: @unchecked Sendable {
         }
     }
 
+    /// The datagrams queued now, without waiting for more.
+    func pending() -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var texts: [String] = []
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count >= 0 else { return texts }
+            texts.append(String(decoding: buffer[..<count], as: UTF8.self))
+        }
+    }
+
     /// Datagrams until one has the line `line`; returns them all, that one last.
     func receive(until line: String, timeout: Duration) async throws -> [(text: String, at: ContinuousClock.Instant)] {
         let deadline = ContinuousClock.now + timeout
