@@ -320,3 +320,32 @@ let package = Package(
             swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets (Fuzz/, run by scripts/fuzz): declared only when RECON_FUZZ is set, so the normal
+// build and its tests never see them. scripts/fuzz builds them with -sanitize=fuzzer,address into
+// .build-fuzz; lld links them because gold fails on the sanitizer runtimes.
+if Context.environment["RECON_FUZZ"] != nil {
+    let fuzzSupport: [Target.Dependency] = ["ReconFuzzSupport", "ReconBills", "ReconCore", "ReconFixtures"]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(
+            name: "fuzz-\(name)", dependencies: fuzzSupport + dependencies, path: "Fuzz/Targets/\(name)",
+            swiftSettings: strict, linkerSettings: [.unsafeFlags(["-use-ld=lld"])])
+    }
+    package.targets += [
+        // LLVMFuzzerRunDriver, and a memfd for the ZIP target (glibc declares it only under _GNU_SOURCE).
+        .target(name: "CReconFuzzer", path: "Fuzz/CReconFuzzer"),
+        .target(
+            name: "ReconFuzzSupport",
+            dependencies: [
+                "CReconFuzzer", "ReconBills", "ReconCore", "ReconCalendar", "ReconFixtures", "ReconRecords",
+            ],
+            path: "Fuzz/ReconFuzzSupport", swiftSettings: strict),
+        fuzzTarget("alipay", []),
+        fuzzTarget("wechatpay", []),
+        fuzzTarget("unionpay", []),
+        fuzzTarget("bank-csv", []),
+        fuzzTarget("payments", ["ReconRecords", "ReconMatching"]),
+        fuzzTarget("ledger", ["ReconRecords"]),
+        fuzzTarget("zip", ["ReconArchive", "CReconFuzzer"]),
+    ]
+}

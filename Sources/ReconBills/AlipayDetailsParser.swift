@@ -105,16 +105,27 @@ public struct AlipayDetailsParser: BillParser, Sendable {
         for (column, declared, parsed) in counts where declared != parsed {
             throw refuse(column, "\(column) is \(declared), \(file) has \(parsed)").contradictingTotals
         }
-        let sums: [(String, Int64, Int64)] = [
-            ("订单金额（元）", other.orderAmountFen, payments.orderAmount + refunds.orderAmount),
-            ("商家实收（元）", other.receivedFen, payments.received + refunds.received),
-            ("服务费（元）", other.serviceFeeFen, payments.serviceFee + refunds.serviceFee),
+        let sums: [(String, Int64, Int64, Int64)] = [
+            ("订单金额（元）", other.orderAmountFen, payments.orderAmount, refunds.orderAmount),
+            ("商家实收（元）", other.receivedFen, payments.received, refunds.received),
+            ("服务费（元）", other.serviceFeeFen, payments.serviceFee, refunds.serviceFee),
         ]
-        for (column, declared, parsed) in sums where declared != parsed {
-            throw refuse(
-                column,
-                "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))"
-            ).contradictingTotals
+        for (column, declared, paid, refunded) in sums {
+            // Rows near Int64's limit can add up past it (that used to trap): a sum no declared
+            // amount can equal, so the bill contradicts its totals.
+            let (parsed, overflow) = paid.addingReportingOverflow(refunded)
+            guard !overflow else {
+                throw refuse(
+                    column,
+                    "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up beyond ±\(Money.yuanText(fen: .max))"
+                ).contradictingTotals
+            }
+            guard declared == parsed else {
+                throw refuse(
+                    column,
+                    "\(column) is \(Money.yuanText(fen: declared)), \(file) adds up to \(Money.yuanText(fen: parsed))"
+                ).contradictingTotals
+            }
         }
     }
 

@@ -223,7 +223,9 @@ public struct WeChatBillParser: BillParser, Sendable {
         for index in sums.indices { sums[index] &+= values[index] }
         let feeUnits = values[Summed.fee.rawValue]
         let feeFen = Money.roundToFen(feeUnits, decimals: 5)
-        summary.feeRoundingUnits &+= feeUnits - feeFen * 1000
+        // Wrapping on purpose: the difference is at most 500 units, so it comes out exact even where
+        // feeFen × 1000 passes Int64 (a fee near the limit rounds up past it, which used to trap).
+        summary.feeRoundingUnits &+= feeUnits &- feeFen &* 1000
         // A REFUND bill says when the refund succeeded; the ALL bill's 交易时间 already is that time.
         let timeIndex =
             kind == .refund ? row.refundSucceeded.flatMap { value($0) == nil ? nil : $0 } ?? row.time : row.time

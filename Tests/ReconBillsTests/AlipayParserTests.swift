@@ -238,4 +238,23 @@ import Testing
         let error2 = billError { () throws(BillError) in _ = try AlipaySummary.parse(cut, file: "汇总.csv") }
         #expect(error2?.reason == "the end marker 业务汇总列表结束 is missing (the file may be cut)")
     }
+
+    /// 商家实收 of a payment at Int64's limit and a refund's add up past it, which trapped in
+    /// `check(against:)` (Fuzz/corpus/alipay/regression-received-past-int64).
+    @Test func sumsPastInt64AreRefusedAsContradictingTheSummary() throws {
+        let details = AlipayParserTests.details
+            .replacingOccurrences(of: ",50.00,50.00,", with: ",92233720368547758.07,92233720368547758.07,")
+            .replacingOccurrences(of: ",-20.00,-20.00,", with: ",-0.01,0.01,")
+            .replacingOccurrences(of: "商家实收共50.00元", with: "商家实收共92233720368547758.07元")
+            .replacingOccurrences(of: "商家实收退款共-20.00元", with: "商家实收退款共0.01元")
+        let (_, parser) = try parse(details)
+        let summary = try AlipaySummary.parse(
+            try GBK.encode(
+                AlipayParserTests.summary.replacingOccurrences(of: ",30.00,30.00,", with: ",92233720368547758.06,1.00,")
+            ),
+            file: "汇总.csv")
+        let error = billError { () throws(BillError) in try parser.check(against: summary) }
+        #expect(error?.column == "商家实收（元）" && error?.check == "summary" && error?.contradictsItsTotals == true)
+        #expect(error?.reason.contains("adds up beyond ±92233720368547758.07") == true)
+    }
 }

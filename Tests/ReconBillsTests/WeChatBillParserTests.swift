@@ -67,6 +67,17 @@ import Testing
         #expect(summary.feeRoundingUnits == -625 && summary.feeFen == 1)
     }
 
+    /// A fee near Int64's limit in 1e-5 yuan rounds up to fen × 1000 past it, which trapped while
+    /// the rounding difference was summed (Fuzz/corpus/wechatpay/regression-fee-near-int64-max).
+    @Test func aFeeNearInt64sLimitRoundsWithoutATrap() throws {
+        let text = WeChatBillParserTests.example
+            .replacingOccurrences(of: "`0.30000,", with: "`92233720368547.75807,")
+            .replacingOccurrences(of: "`0.18000,", with: "`92233720368547.63807,")
+        let (lines, summary) = try parse(text)
+        #expect(lines.map(\.feeFen) == [9_223_372_036_854_776, -12])
+        #expect(summary.feeRoundingUnits == -193)
+    }
+
     @Test func aLineOutsideTheDayIsStagedWithAFlag() throws {
         let text = WeChatBillParserTests.example.replacingOccurrences(
             of: "2026-11-23 17:40:11", with: "2026-11-24 00:00:01")
