@@ -60,7 +60,8 @@ struct BillsBenchmark: AsyncParsableCommand {
             defer { mock.stop() }
             let base =
                 "http://127.0.0.1:"
-                + (try await mock.waitForLine(containing: "listening on").split(separator: ":").last.map(String.init)
+                + (try await mock.waitForLine(containing: "mock channel listening on").split(separator: ":").last.map(
+                    String.init)
                     ?? "0")
             try writeJobFile(folder: folder, base: base)
             let contents = try JobFile.load(directory: "\(folder)/jobs")
@@ -71,8 +72,9 @@ struct BillsBenchmark: AsyncParsableCommand {
             defer { coordinator.stop() }
             let url =
                 "http://127.0.0.1:"
-                + (try await coordinator.waitForLine(containing: "listening on").split(separator: ":").last.map(
-                    String.init) ?? "0")
+                + (try await coordinator.waitForLine(containing: "coordinator listening on").split(separator: ":").last
+                    .map(
+                        String.init) ?? "0")
 
             print(
                 "lines per bill: \(lines), fsync: \(fast ? "off" : "on"), one worker process, mock and PostgreSQL on loopback"

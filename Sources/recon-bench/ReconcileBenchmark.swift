@@ -88,7 +88,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
                 arguments: ["mock-channel", "--listen", "127.0.0.1:0", "--data", "\(folder)/data", "--lines", "10"],
                 environment: [:])
             defer { mock.stop() }
-            let base = try await Self.address(of: mock)
+            let base = try await Self.address(of: mock, saying: "mock channel listening on")
             try Self.writeJobFile(folder: folder, base: base, shards: shards)
             let environment = [
                 "RECON_API_TOKEN": Self.token, "RECON_DATABASE_URL": database, "RECON_LOG_LEVEL": "warning",
@@ -97,7 +97,8 @@ struct ReconcileBenchmark: AsyncParsableCommand {
                 arguments: ["coordinator", "--listen", "127.0.0.1:0"], environment: environment)
             defer { coordinator.stop() }
             let bench = Bench(
-                folder: folder, database: database, pool: pool, coordinator: try await Self.address(of: coordinator),
+                folder: folder, database: database, pool: pool,
+                coordinator: try await Self.address(of: coordinator, saying: "coordinator listening on"),
                 environment: environment)
 
             print(
@@ -448,8 +449,10 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         )
     }
 
-    private static func address(of process: BenchProcess) async throws -> String {
-        let line = try await process.waitForLine(containing: "listening on")
+    /// The port from the daemon's own "… listening on host:port" line (not a library's log line
+    /// that says so in its own format).
+    private static func address(of process: BenchProcess, saying words: String) async throws -> String {
+        let line = try await process.waitForLine(containing: words)
         guard let port = line.split(separator: ":").last else { throw ValidationError("no port in '\(line)'") }
         return "http://127.0.0.1:\(port)"
     }
