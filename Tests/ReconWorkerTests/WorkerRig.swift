@@ -42,7 +42,7 @@ struct WorkerRig: Sendable {
     /// Runs `test` with the worker running; then stops the worker (gracefully, as SIGTERM does)
     /// unless the test did, and the coordinator.
     static func run(
-        registry: JobRegistry, slots: Int = 4, grace: Duration = .seconds(20), leaseMilliseconds: Int64 = 2_000,
+        registry: JobRegistry, slots: Int = 4, grace: Duration = .seconds(20), leaseMilliseconds: Int64 = 10_000,
         _ test: @Sendable (WorkerRig) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.migratedDatabase("worker")
