@@ -95,45 +95,8 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print JSON.") var json = false
 
-    struct Status: Codable, Sendable {
-        struct Count: Codable, Sendable {
-            var queue: String
-            var state: String
-            var jobs: Int64
-        }
-        struct Leases: Codable, Sendable {
-            var worker: String
-            var running: Int64
-            var oldestLeaseSeconds: Int64
-        }
-        var counts: [Count]
-        var workers: [Leases]
-    }
-
     func run() async throws {
-        let status = try await withPool(database) { connection in
-            // Finished jobs count over the last day only: the table may hold millions of them.
-            let counts = try connection.query(
-                """
-                SELECT queue, state, count(*) FROM recon_jobs
-                WHERE state NOT IN ('completed', 'dead', 'cancelled') OR finalized_at > now() - interval '1 day'
-                GROUP BY queue, state ORDER BY queue, state
-                """, name: "status: counts")
-            let workers = try connection.query(
-                """
-                SELECT lease_owner, count(*), extract(epoch FROM now() - min(attempted_at))::int8
-                FROM recon_jobs WHERE state = 'running' GROUP BY lease_owner ORDER BY lease_owner
-                """, name: "status: leases")
-            return Status(
-                counts: try counts.rows.map {
-                    Status.Count(queue: try $0.decode(at: 0), state: try $0.decode(at: 1), jobs: try $0.decode(at: 2))
-                },
-                workers: try workers.rows.map {
-                    Status.Leases(
-                        worker: try $0.decode(String?.self, at: 0) ?? "?", running: try $0.decode(at: 1),
-                        oldestLeaseSeconds: try $0.decode(Int64?.self, at: 2) ?? 0)
-                })
-        }
+        let status = try await withPool(database) { try JobStatus.read(on: $0) }
         if json { return try printJSON(status) }
         print(
             "QUEUE".padding(toLength: 20, withPad: " ", startingAt: 0)

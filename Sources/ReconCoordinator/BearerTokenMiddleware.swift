@@ -1,4 +1,5 @@
 import Hummingbird
+import ReconCore
 import ReconJobs
 
 /// Refuses any request without `Authorization: Bearer <token>` matching the configured token,
@@ -18,15 +19,4 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
-}
-
-/// Equal length and equal bytes, looking at every byte whatever the first difference.
-func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for index in 0..<max(a.count, b.count) {
-        let left = index < a.count ? a[index] : 0
-        let right = index < b.count ? b[index] : 0
-        difference |= left ^ right
-    }
-    return difference == 0 && a.count == b.count
 }

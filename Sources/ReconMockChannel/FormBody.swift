@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ReconCore
 
 /// `application/x-www-form-urlencoded` text, as the Alipay gateway and UnionPay take it in a body
 /// and the Alipay gateway in a query string too.
@@ -9,19 +10,5 @@ enum FormBody {
         return decode(String(decoding: buffer.readableBytesView, as: UTF8.self))
     }
 
-    /// `k=v&k=v`, `+` as a space and `%XX` decoded (a key given twice keeps its last value).
-    static func decode(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = parts.first.map(String.init) else { continue }
-            let value = parts.count > 1 ? String(parts[1]) : ""
-            fields[unescape(key)] = unescape(value)
-        }
-        return fields
-    }
-
-    private static func unescape(_ text: String) -> String {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
-    }
+    static func decode(_ text: String) -> [String: String] { FormURLEncoding.decode(text) }
 }

@@ -56,29 +56,9 @@ extension Migration {
         return migrations.sorted { $0.version < $1.version }
     }
 
-    /// Where the migrations are: `RECON_MIGRATIONS_DIR`, the resource folder SwiftPM puts next to the
-    /// executable, or a system-wide install. Looked up by hand because `Bundle.module` traps when the
-    /// folder is missing, and a daemon must fail with a message instead.
+    /// Where the migrations are: `RECON_MIGRATIONS_DIR`, next to the executable, or installed.
     static func bundledDirectory() throws -> String {
-        var candidates: [String] = []
-        if let fromEnvironment = ProcessInfo.processInfo.environment["RECON_MIGRATIONS_DIR"] {
-            candidates.append(fromEnvironment)
-        }
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments.first ?? ""
-        let executableDirectory = (executable as NSString).deletingLastPathComponent
-        candidates.append(executableDirectory + "/Recon_ReconStore.resources/Migrations")
-        candidates.append(executableDirectory + "/../share/recon/migrations")
-        candidates.append("/usr/local/share/recon/migrations")
-        candidates.append("/usr/share/recon/migrations")
-        var isDirectory: ObjCBool = false
-        for candidate in candidates
-        where FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) && isDirectory.boolValue {
-            return candidate
-        }
-        throw MigrationError(
-            "no migrations folder found; looked in " + candidates.joined(separator: ", ")
-                + " (set RECON_MIGRATIONS_DIR to the folder holding the NNNN_*.sql files)")
+        try ShippedFolder.find(
+            environment: "RECON_MIGRATIONS_DIR", bundle: "Recon_ReconStore.resources/Migrations", share: "migrations")
     }
 }

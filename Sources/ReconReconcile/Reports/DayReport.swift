@@ -25,6 +25,12 @@ public enum DayReport {
         public var resolvedOn: String?
         public var resolvedStatus: String?
         public var resolution: Resolution?
+        /// The rest of each side, for the dashboard (JSON shows them too).
+        public var channelFeeFen: Int64?
+        public var channelTime: String?
+        public var internalFeeFen: Int64?
+        public var legStatus: String?
+        public var businessSystem: String?
     }
 
     /// One item of the virtual-account check.
@@ -38,6 +44,9 @@ public enum DayReport {
         public var ledgerAmountFen: Int64?
         public var internalAmountFen: Int64?
         public var resolution: Resolution?
+        public var legStatus: String?
+        public var businessSystem: String?
+        public var accountID: String?
     }
 
     /// Who resolved a discrepancy, when and why.
@@ -73,6 +82,10 @@ public enum DayReport {
         public var discrepanciesOnly = false
         /// Only discrepancies nobody resolved.
         public var openOnly = false
+        /// The virtual check's rows of this asset only.
+        public var asset: String?
+        /// At most this many rows (over all channels), in the usual order.
+        public var limit: Int?
 
         public init(channel: String? = nil, status: MatchStatus? = nil) {
             self.channel = channel
@@ -88,11 +101,15 @@ public enum DayReport {
                 "SELECT channel FROM recon_channel_days WHERE bill_date = $1 ORDER BY channel", [day.pgDate],
                 name: "report: channels of the day"
             ).rows.map { try $0.decode(String.self, at: 0) }
-            return try channels.flatMap { channel in
+            var rows: [ChannelRow] = []
+            for channel in channels {
                 var one = filter
                 one.channel = channel
-                return try channelRows(day: day, filter: one, on: connection)
+                one.limit = filter.limit.map { $0 - rows.count }
+                if let left = one.limit, left <= 0 { break }
+                rows += try channelRows(day: day, filter: one, on: connection)
             }
+            return rows
         }
         var conditions = ["r.bill_date = $1", "r.channel = $2"]
         var parameters: [any PGEncodable] = [day.pgDate, channel]
@@ -107,12 +124,15 @@ public enum DayReport {
             SELECT r.id, r.channel, r.bill_date::text, r.channel_txn_id, r.match_refund_key, r.lane::int8, r.leg_id, r.status,
                    r.channel_amount_fen, r.internal_amount_fen, r.carried_from::text, r.resolved_on::text,
                    r.resolved_status, x.note, x.resolved_by, to_char(x.resolved_at AT TIME ZONE 'UTC',
-                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                   'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   r.channel_fee_fen, to_char(r.channel_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   r.internal_fee_fen, r.leg_status, r.business_system
             FROM recon_results r
             LEFT JOIN recon_resolutions x ON x.scope = 'channel' AND x.bill_date = r.bill_date AND x.channel = r.channel
                 AND x.key_a = r.channel_txn_id AND x.key_b = r.match_refund_key AND x.lane = r.lane
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY r.channel_txn_id, r.match_refund_key, r.lane
+            \(filter.limit.map { "LIMIT \($0)" } ?? "")
             """, parameters, name: "report: channel rows"
         ).rows.map { row in
             ChannelRow(
@@ -124,13 +144,19 @@ public enum DayReport {
                 internalAmountFen: try row.decode(Int64?.self, at: 9),
                 carriedFrom: try row.decode(String?.self, at: 10),
                 resolvedOn: try row.decode(String?.self, at: 11), resolvedStatus: try row.decode(String?.self, at: 12),
-                resolution: try resolution(row, at: 13))
+                resolution: try resolution(row, at: 13), channelFeeFen: try row.decode(Int64?.self, at: 16),
+                channelTime: try row.decode(String?.self, at: 17), internalFeeFen: try row.decode(Int64?.self, at: 18),
+                legStatus: try row.decode(String?.self, at: 19), businessSystem: try row.decode(String?.self, at: 20))
         }
     }
 
     public static func virtualRows(day: LocalDay, filter: Filter, on connection: PGConnection) throws -> [VirtualRow] {
         var conditions = ["v.bill_date = $1"]
         var parameters: [any PGEncodable] = [day.pgDate]
+        if let asset = filter.asset {
+            parameters.append(asset)
+            conditions.append("v.asset = $\(parameters.count)")
+        }
         if let status = filter.status {
             parameters.append(status.rawValue)
             conditions.append("v.status = $\(parameters.count)")
@@ -141,12 +167,14 @@ public enum DayReport {
             """
             SELECT v.id, v.asset, v.bill_date::text, v.leg_id, v.entry_id, v.status, v.ledger_amount_fen,
                    v.internal_amount_fen, x.note, x.resolved_by,
-                   to_char(x.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                   to_char(x.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   v.leg_status, v.business_system, v.account_id
             FROM recon_virtual_results v
             LEFT JOIN recon_resolutions x ON x.scope = 'virtual' AND x.bill_date = v.bill_date AND x.channel = ''
                 AND x.key_a = v.leg_id AND x.key_b = v.entry_id AND x.lane = 0
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY v.leg_id, v.entry_id
+            \(filter.limit.map { "LIMIT \($0)" } ?? "")
             """, parameters, name: "report: virtual rows"
         ).rows.map { row in
             VirtualRow(
@@ -155,7 +183,8 @@ public enum DayReport {
                 entryID: try row.decode(String.self, at: 4), status: try row.decode(String.self, at: 5),
                 ledgerAmountFen: try row.decode(Int64?.self, at: 6),
                 internalAmountFen: try row.decode(Int64?.self, at: 7),
-                resolution: try resolution(row, at: 8))
+                resolution: try resolution(row, at: 8), legStatus: try row.decode(String?.self, at: 11),
+                businessSystem: try row.decode(String?.self, at: 12), accountID: try row.decode(String?.self, at: 13))
         }
     }
 
