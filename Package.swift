@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries, reached only through the Swift layers below.
@@ -91,11 +92,26 @@ let package = Package(
         .target(name: "ReconHTTP", dependencies: ["CCurl", "ReconBlocking"], swiftSettings: strict),
         // The job ledger: enqueue, lease with fencing tokens, heartbeat, complete, fail, reap.
         .target(name: "ReconJobs", dependencies: ["ReconPostgres", "ReconCore"], swiftSettings: strict),
+        // The operators' dashboard the coordinator serves at `/`: days, a day's discrepancies and
+        // settlement, jobs; server-rendered from Mustache templates shipped as resources.
+        .target(
+            name: "ReconDashboard",
+            dependencies: [
+                "ReconJobs", "ReconPostgres", "ReconCore", "ReconReconcile", "ReconMatching", "ReconStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Templates")],
+            swiftSettings: strict),
         // `recon coordinator`: the lease API (Hummingbird), reaper, dependency sweep, prune, cron.
         .target(
             name: "ReconCoordinator",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconCore", "ReconConfig", "ReconMetrics",
+                "ReconJobs", "ReconPostgres", "ReconCore", "ReconConfig", "ReconMetrics", "ReconDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -282,6 +298,8 @@ let package = Package(
             dependencies: [
                 "ReconJobs", "ReconPostgres", "ReconTestSupport", "ReconHTTP", "ReconCore", "ReconConfig",
                 "ReconMockChannel", "ReconArchive", "ReconFixtures", "ReconMatching", "ReconBillJobs", "recon",
+                "ReconBlocking", "ReconReconcile",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -300,7 +318,7 @@ let package = Package(
         .testTarget(
             name: "ReconCoordinatorTests",
             dependencies: [
-                "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport",
+                "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport", "ReconDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -96,9 +96,11 @@ struct DemoCommand: AsyncParsableCommand {
                     + "\(given.entries) ledger entries imported (\(Self.text(given.imported)))")
         }
 
-        // A token for this run only, shared with the workers through their environment.
+        // The API token: RECON_API_TOKEN when set, or one made for this run only; the workers get it
+        // through their environment, and with --keep a person logs in to the dashboard with it.
         var random = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(random.next() % 16, radix: 16) }.joined()
+        let givenToken = ProcessInfo.processInfo.environment["RECON_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let token = givenToken ?? (0..<32).map { _ in String(random.next() % 16, radix: 16) }.joined()
         var logger = Logger(label: "recon.demo.coordinator")
         logger.logLevel = .warning
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -143,10 +145,13 @@ struct DemoCommand: AsyncParsableCommand {
         printNow("the whole run took \(Self.seconds(since: started))")
 
         if keep {
+            // The made-up token is this run's only; one given in RECON_API_TOKEN is not repeated.
+            let login = givenToken == nil ? "the token \(token) (made for this run)" : "the token in RECON_API_TOKEN"
             printNow(
                 """
                 kept: the coordinator on \(url), the database (\(shown)), the workers and the files in \(days.folder); \
                 Ctrl-C stops everything.
+                dashboard: \(url)/ (log in with \(login))
                 """)
             await interrupt.waitForInterrupt()
         }

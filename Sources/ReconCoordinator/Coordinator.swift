@@ -2,6 +2,7 @@ import Hummingbird
 public import Logging
 public import ReconConfig
 public import ReconCore
+import ReconDashboard
 public import ReconJobs
 import ReconPostgres
 public import ServiceLifecycle
@@ -47,15 +48,18 @@ public struct CoordinatorConfiguration: Sendable {
 /// `recon coordinator`: a stateless lease broker over the job table. Several may run against one
 /// database; each serves the HTTP API and runs the maintenance loops.
 public enum Coordinator {
-    /// The HTTP API: `/healthz`, `/metrics`, and the lease routes behind the bearer token.
+    /// The HTTP API: `/healthz`, `/metrics`, the lease routes behind the bearer token, and the
+    /// dashboard (`/`, `/days/…`, `/jobs`, behind its login) when given.
     static func router(
-        _ configuration: CoordinatorConfiguration, pool: PGPool, wakeups: JobWakeups, outcomes: JobOutcomeLog
+        _ configuration: CoordinatorConfiguration, pool: PGPool, wakeups: JobWakeups, outcomes: JobOutcomeLog,
+        dashboard: Dashboard? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
         LeaseRoutes(
             pool: pool, wakeups: wakeups, leaseMilliseconds: configuration.leaseMilliseconds, outcomes: outcomes
         ).register(on: router, token: Array(configuration.apiToken.utf8))
         MetricsRoute(pool: pool).register(on: router)
+        dashboard?.register(on: router)
         return router
     }
 
@@ -73,7 +77,13 @@ public enum Coordinator {
         defer { pool.close() }
         let wakeups = JobWakeups()
         let outcomes = JobOutcomeLog(logger: logger, fields: configuration.logFields)
-        let router = Self.router(configuration, pool: pool, wakeups: wakeups, outcomes: outcomes)
+        // The dashboard reads through connections of its own, so that a person's page never
+        // holds one a worker's lease call waits for.
+        let dashboardPool = PGPool(connectionString: configuration.databaseURL, maxConnections: 2)
+        defer { dashboardPool.close() }
+        let dashboard = await Dashboard.load(pool: dashboardPool, apiToken: configuration.apiToken, logger: logger)
+        let router = Self.router(
+            configuration, pool: pool, wakeups: wakeups, outcomes: outcomes, dashboard: dashboard)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
