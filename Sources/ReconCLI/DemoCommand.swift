@@ -146,12 +146,13 @@ struct DemoCommand: AsyncParsableCommand {
 
         if keep {
             // The made-up token is this run's only; one given in RECON_API_TOKEN is not repeated.
-            let login = givenToken == nil ? "the token \(token) (made for this run)" : "the token in RECON_API_TOKEN"
+            let login = givenToken == nil ? "the token \(token), made for this run" : "the token in RECON_API_TOKEN"
             printNow(
                 """
                 kept: the coordinator on \(url), the database (\(shown)), the workers and the files in \(days.folder); \
                 Ctrl-C stops everything.
-                dashboard: \(url)/ (log in with \(login))
+                dashboard: \(url)/
+                log in to it with \(login)
                 """)
             await interrupt.waitForInterrupt()
         }

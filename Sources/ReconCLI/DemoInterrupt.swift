@@ -50,7 +50,8 @@ final class DemoInterrupt: @unchecked Sendable {
             waiting.resume()
             return
         }
-        FileHandle.standardError.write(Data("\ninterrupted: stopping the workers and removing the demo's files\n".utf8))
+        let what = folder == nil ? "stopping the workers" : "stopping the workers and removing the demo's files"
+        FileHandle.standardError.write(Data("\ninterrupted: \(what)\n".utf8))
         workers?.stop()
         if let folder { try? FileManager.default.removeItem(atPath: folder) }
         exit(130)

@@ -1,5 +1,6 @@
 import Foundation
 import ReconCore
+import ReconHTTP
 import ReconJobs
 import ReconMatching
 import ReconPostgres
@@ -92,6 +93,39 @@ import Testing
         }
         // The first day's carried items were resolved on the second.
         #expect(output.contains("resolved on \(days[1])"), "\(output)")
+    }
+
+    /// `--keep` leaves the coordinator serving the dashboard until Ctrl-C, and says where and
+    /// with which token; the token it prints opens the dashboard; Ctrl-C ends the demo.
+    @Test func keepServesTheDashboardUntilInterrupted() async throws {
+        let database = try await TestPostgres.freshDatabase("demo-keep")
+        // --keep writes its files to the current folder: a temporary one here.
+        let folder = NSTemporaryDirectory() + "recon-demo-keep-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let demo = try DaemonProcess(
+            name: "demo-keep", arguments: ["demo", "--legs", "300", "--keep"],
+            environment: ["RECON_DATABASE_URL": database],
+            launcher: ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder])
+        let line = try await demo.waitForLine(containing: "log in to it with the token", timeout: .seconds(180))
+        let words = line.components(separatedBy: CharacterSet(charactersIn: " ,"))
+        let token = try #require(words.first { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+        let address = try #require(
+            demo.output.split(separator: "\n").first { $0.hasPrefix("dashboard: ") }?.dropFirst("dashboard: ".count))
+        let login = try await HTTPClient().send(HTTPRequest(url: address + "login"))
+        #expect(login.status == 200)
+        #expect(String(decoding: login.body, as: UTF8.self).contains("API token"))
+        #expect(!demo.output.contains("level=error"))
+        // The printed token is the coordinator's: the lease API takes it.
+        let lease = try await HTTPClient().send(
+            HTTPRequest(
+                method: .post, url: address.dropLast() + LeaseAPI.leasePath,
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                body: try JSONEncoder().encode(
+                    LeaseRequest(worker: "probe", queues: ["nobody"], count: 1, waitMilliseconds: 0))))
+        #expect(lease.status == 200, "\(String(decoding: lease.body, as: UTF8.self))")
+        demo.signal(SIGINT)
+        #expect(try await demo.waitForExit(timeout: .seconds(60)) == 0)
     }
 
     /// The first table of a day's section: channel → [bill lines, items, matched, carried over,
