@@ -53,7 +53,7 @@ public struct Dashboard: Sendable {
         router.get("/") { request, _ in
             try await page(request) { chrome in
                 let through = request.uri.queryParameters["through"].flatMap { LocalDay(String($0)) }
-                let page = try await pool.withConnection { try DaysPage.load(through: through, chrome: chrome, on: $0) }
+                let page = try await read { try DaysPage.load(through: through, chrome: chrome, on: $0) }
                 return try render(page, "days")
             }
         }
@@ -66,7 +66,8 @@ public struct Dashboard: Sendable {
                 let filter = DayPage.Filter(
                     channel: query["channel"].map(String.init).flatMap { $0.isEmpty ? nil : $0 },
                     status: query["status"].flatMap { MatchStatus(rawValue: String($0)) },
-                    openOnly: query["open"] == "1")
+                    openOnly: query["open"] == "1",
+                    page: query["page"].flatMap { Int(String($0)) }.map { min(max($0, 0), 100_000) } ?? 0)
                 let flash = query["resolved"].map(String.init).flatMap(Self.discrepancyID).map { "\($0) is resolved." }
                 let problem =
                     query["notice"] == "unknown-id" ? "That discrepancy is not open (or does not exist)." : nil
@@ -81,7 +82,7 @@ public struct Dashboard: Sendable {
                 guard let day = context.parameters.get("date").flatMap(LocalDay.init) else {
                     return plain(.notFound, "no such day")
                 }
-                guard let rows = try await pool.withConnection({ try DayReport.settlement(day: day, on: $0) }) else {
+                guard let rows = try await read({ try DayReport.settlement(day: day, on: $0) }) else {
                     return plain(.notFound, "\(day) is not settled")
                 }
                 var headers = Self.securityHeaders
@@ -104,15 +105,18 @@ public struct Dashboard: Sendable {
                     return plain(
                         .badRequest, "a resolution needs the discrepancy's id and a note of at most 2000 characters")
                 }
-                do {
-                    let what = try await pool.withConnection {
-                        try DayReport.resolve(id: id, note: note, by: user, on: $0)
-                    }
+                let outcome = try await pool.withConnection {
+                    try DayReport.resolveOnce(id: id, note: note, by: user, day: day, on: $0)
+                }
+                switch outcome {
+                case .resolved(let what):
                     logger.notice(
                         "discrepancy resolved on the dashboard",
                         metadata: ["id": "\(id)", "item": "\(what)", "by": "\(user)"])
                     return Response.redirect(to: back + separator + "resolved=\(id)#item-\(id)")
-                } catch let error as ReconcileError where !error.retryable {
+                case .alreadyResolved:
+                    return Response.redirect(to: back + separator + "notice=already-resolved#item-\(id)")
+                case .notOpen:
                     return Response.redirect(to: back + separator + "notice=unknown-id")
                 }
             }
@@ -129,7 +133,7 @@ public struct Dashboard: Sendable {
                         "That job is not dead, cancelled, retryable or scheduled: there is nothing to retry."
                     default: nil
                     }
-                let page = try await pool.withConnection {
+                let page = try await read {
                     try JobsPage.load(fetchDay: day, chrome: chrome, flash: flash, problem: problem, on: $0)
                 }
                 return try render(page, "jobs")
@@ -164,7 +168,10 @@ public struct Dashboard: Sendable {
         async throws -> Response
     {
         // The pre-login cookie the form's CSRF token is made from.
-        let nonce = request.cookies[DashboardSession.loginCookieName]?.value ?? DashboardSession.nonce()
+        let nonce =
+            request.cookies[DashboardSession.loginCookieName].map(\.value).flatMap {
+                DashboardSession.isNonce($0) ? $0 : nil
+            } ?? DashboardSession.nonce()
         let next = Self.localPath(next) ?? "/"
         struct Login { var csrf, next, name: String; var error: String? }
         var response = try render(
@@ -172,8 +179,8 @@ public struct Dashboard: Sendable {
             status: status)
         response.setCookie(
             Cookie(
-                name: DashboardSession.loginCookieName, value: nonce, maxAge: 3600, path: "/", httpOnly: true,
-                sameSite: .strict))
+                name: DashboardSession.loginCookieName, value: nonce, maxAge: 3600, path: "/",
+                secure: Self.behindTLS(request), httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -200,7 +207,7 @@ public struct Dashboard: Sendable {
         response.setCookie(
             Cookie(
                 name: DashboardSession.cookieName, value: cookie, maxAge: Int(DashboardSession.lifetimeSeconds),
-                path: "/", httpOnly: true, sameSite: .strict))
+                path: "/", secure: Self.behindTLS(request), httpOnly: true, sameSite: .strict))
         logger.notice("dashboard login", metadata: ["name": "\(name)"])
         return response
     }
@@ -218,9 +225,27 @@ public struct Dashboard: Sendable {
 
     // MARK: Pages and forms
 
+    /// A page's reads: one read-only snapshot (a rerun of the day half-way through a page does
+    /// not mix two states), cut off after 15 s so that no page holds the dashboard's connections.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try connection.transaction(name: "dashboard page") { connection in
+                try connection.query(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", name: "dashboard: snapshot")
+                try connection.query("SET LOCAL statement_timeout = '15s'", name: "dashboard: time limit")
+                return try body(connection)
+            }
+        }
+    }
+
     /// A page for a logged-in user; others are sent to the login form, and back here after it.
     func page(_ request: Request, _ body: (Chrome) async throws -> Response) async throws -> Response {
-        if let missing { return plain(.internalServerError, missing) }
+        // The details (folders looked in) are in the coordinator's log, not for anyone who asks.
+        if missing != nil {
+            return plain(
+                .internalServerError,
+                "the dashboard's templates are not installed; the coordinator's log says where it looked")
+        }
         guard let cookie = request.cookies[DashboardSession.cookieName]?.value,
             let user = session.user(cookie: cookie, now: Self.now())
         else {
@@ -250,7 +275,7 @@ public struct Dashboard: Sendable {
 
     func render(_ page: Any, _ template: String, status: HTTPResponse.Status = .ok) throws -> Response {
         guard let templates, let html = templates.render(page, withTemplate: template) else {
-            return plain(.internalServerError, missing ?? "the dashboard has no template \(template)")
+            return plain(.internalServerError, "the dashboard has no template \(template)")
         }
         var headers = Self.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
@@ -307,4 +332,11 @@ public struct Dashboard: Sendable {
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// A TLS proxy in front says so; its cookies are then Secure (never sent over plain HTTP).
+    static func behindTLS(_ request: Request) -> Bool {
+        request.headers.contains {
+            $0.name.canonicalName == "x-forwarded-proto" && $0.value.lowercased() == "https"
+        }
+    }
 }

@@ -63,6 +63,11 @@ struct DashboardSession: Sendable {
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
+    /// What `nonce()` makes: 32 hexadecimal digits (anything else in the cookie is replaced).
+    static func isNonce(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     private func mac(_ text: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: keyBytes)).map {
             String(format: "%02x", $0)

@@ -33,11 +33,17 @@ struct DayPage: Sendable {
         var channelAmount: String
         var channelFee: String?
         var channelTime: String?
+        /// What the channel says of the money: moved or not (a status_mismatch's other side).
+        var channelMoved: String?
         var legID: String?
         var internalAmount: String
+        var internalFee: String?
         var legStatus: String?
+        var occurredAt: String?
         var businessSystem: String?
         var resolution: DayReport.Resolution?
+        /// carried_over items wait for the next day's reconcile, not for a person.
+        var canResolve: Bool
     }
 
     struct SettlementRow: Sendable {
@@ -66,13 +72,22 @@ struct DayPage: Sendable {
         var channel: String?
         var status: MatchStatus?
         var openOnly = false
+        /// Which 500 of one channel's (or asset's) items.
+        var page = 0
 
         var query: String {
             var fields: [(String, String)] = []
             if let channel { fields.append(("channel", channel)) }
             if let status { fields.append(("status", status.rawValue)) }
             if openOnly { fields.append(("open", "1")) }
+            if page > 0 { fields.append(("page", String(page))) }
             return FormURLEncoding.encode(fields)
+        }
+
+        func on(page: Int) -> Filter {
+            var other = self
+            other.page = page
+            return other
         }
     }
 
@@ -95,6 +110,8 @@ struct DayPage: Sendable {
     var items: [Item]
     var hasItems: Bool
     var shownText: String
+    var previousPage: String?
+    var nextPage: String?
     var resolveAction: String
     var csrf: String
     /// Where a resolve form sends the browser back to: this page with its filters.
@@ -120,11 +137,16 @@ struct DayPage: Sendable {
             (virtualAssets.contains($0) ? 1 : 0, $0) < (virtualAssets.contains($1) ? 1 : 0, $1)
         }
 
-        // The discrepancies: channels' items first, then the virtual check's, at most itemLimit.
+        // The discrepancies: channels' items first, then the virtual check's; carried_over ones
+        // only when asked for (they wait for the next day, not for a person). One channel or
+        // asset pages through its items 500 at a time; all of them at once show the first 500.
         var report = DayReport.Filter(status: filter.status)
         report.discrepanciesOnly = true
+        report.excludingCarriedOver = true
         report.openOnly = filter.openOnly
         report.limit = itemLimit + 1
+        let page = filter.channel == nil ? 0 : max(0, filter.page)
+        if page > 0 { report.offset = page * itemLimit }
         var items: [Item] = []
         let wantsVirtual = filter.channel.map { virtualAssets.contains($0) } ?? true
         let wantsChannels = filter.channel.map { !virtualAssets.contains($0) } ?? true
@@ -139,12 +161,12 @@ struct DayPage: Sendable {
             virtualFilter.limit = itemLimit + 1 - items.count
             items += try DayReport.virtualRows(day: day, filter: virtualFilter, on: connection).map(Self.item)
         }
-        let truncated = items.count > itemLimit
-        if truncated { items.removeLast(items.count - itemLimit) }
-        let shownText =
-            truncated
-            ? "the first \(itemLimit); narrow them with the filters"
-            : "\(items.count) shown" + (filter.query.isEmpty ? "" : " (filtered)")
+        let more = items.count > itemLimit
+        if more { items.removeLast(items.count - itemLimit) }
+        let first = page * itemLimit
+        var shownText = items.isEmpty ? "none" : "\(first + 1) to \(first + items.count)"
+        if more && filter.channel == nil { shownText += "; choose a channel or asset to page through the rest" }
+        if filter.status == nil { shownText += " (carried_over items are under their own status)" }
 
         let known = try connection.query(
             """
@@ -162,6 +184,9 @@ struct DayPage: Sendable {
             statuses: MatchStatus.allCases.filter { $0 != .matched }.map {
                 Option(value: $0.rawValue, selected: $0 == filter.status)
             }, openOnly: filter.openOnly, items: items, hasItems: !items.isEmpty, shownText: shownText,
+            previousPage: page > 0 ? path + "?" + filter.on(page: page - 1).query + "#discrepancies" : nil,
+            nextPage: more && filter.channel != nil
+                ? path + "?" + filter.on(page: page + 1).query + "#discrepancies" : nil,
             resolveAction: path + "/resolve", csrf: chrome.csrf,
             back: path + (filter.query.isEmpty ? "" : "?" + filter.query), settled: try settled(day, on: connection))
     }
@@ -173,9 +198,13 @@ struct DayPage: Sendable {
             whereText: row.resolvedOn.map { "resolved \($0): \(row.resolvedStatus ?? "")" }
                 ?? (row.status == MatchStatus.carriedOver.rawValue ? "awaiting the next day" : nil),
             channelAmount: DashboardText.yuan(row.channelAmountFen),
-            channelFee: row.channelFeeFen.map(DashboardText.yuan),
-            channelTime: row.channelTime, legID: row.legID, internalAmount: DashboardText.yuan(row.internalAmountFen),
-            legStatus: row.legStatus, businessSystem: row.businessSystem, resolution: row.resolution)
+            channelFee: row.channelFeeFen.map(DashboardText.yuan), channelTime: row.channelTime,
+            channelMoved: row.channelMoved.map { $0 ? "money moved" : "no money moved" }, legID: row.legID,
+            internalAmount: DashboardText.yuan(row.internalAmountFen),
+            internalFee: row.internalFeeFen.map(DashboardText.yuan), legStatus: row.legStatus,
+            occurredAt: row.occurredAt,
+            businessSystem: row.businessSystem.map { system in row.merchantID.map { "\(system) / \($0)" } ?? system },
+            resolution: row.resolution, canResolve: row.status != MatchStatus.carriedOver.rawValue)
     }
 
     static func item(_ row: DayReport.VirtualRow) -> Item {
@@ -183,8 +212,10 @@ struct DayPage: Sendable {
             id: "v\(row.id)", source: row.asset, key: row.entryID.isEmpty ? "(no ledger entry)" : row.entryID,
             refundKey: nil, carriedFrom: nil, status: row.status, whereText: row.accountID.map { "account \($0)" },
             channelAmount: DashboardText.yuan(row.ledgerAmountFen), channelFee: nil, channelTime: nil,
-            legID: row.legID, internalAmount: DashboardText.yuan(row.internalAmountFen), legStatus: row.legStatus,
-            businessSystem: row.businessSystem, resolution: row.resolution)
+            channelMoved: nil,
+            legID: row.legID, internalAmount: DashboardText.yuan(row.internalAmountFen), internalFee: nil,
+            legStatus: row.legStatus, occurredAt: nil, businessSystem: row.businessSystem, resolution: row.resolution,
+            canResolve: true)
     }
 
     static func settled(_ day: LocalDay, on connection: PGConnection) throws -> Settled? {

@@ -19,6 +19,8 @@ struct DaysPage: Sendable {
         var hasCarried: Bool
         var channelAmount: String
         var internalAmount: String
+        /// channel − internal over the discrepancies: what the day is off by.
+        var difference: String
         var dayLink: String
         var discrepanciesLink: String
         var openLink: String
@@ -134,7 +136,8 @@ struct DaysPage: Sendable {
             discrepancies: DashboardText.count(tally.discrepancies), hasDiscrepancies: tally.discrepancies > 0,
             open: DashboardText.count(tally.open), hasOpen: tally.open > 0, carried: DashboardText.count(tally.carried),
             hasCarried: tally.carried > 0, channelAmount: DashboardText.yuan(tally.channelFen),
-            internalAmount: DashboardText.yuan(tally.internalFen), dayLink: link,
+            internalAmount: DashboardText.yuan(tally.internalFen),
+            difference: DashboardText.yuan(tally.channelFen - tally.internalFen), dayLink: link,
             discrepanciesLink: filtered + "#discrepancies", openLink: filtered + "&open=1#discrepancies",
             carriedLink: filtered + "&status=carried_over#discrepancies")
     }

@@ -129,6 +129,7 @@ import Testing
     @Test func theLoginFormItselfWantsItsCSRFTokenAndOnlyGoesBackToThisServer() async throws {
         try await withDashboard { rig in
             let form = try await rig.get("/login?next=%2F%2Fevil.example%2Fx")
+            #expect(String(buffer: form.body).contains(#"name="next" value="/""#))
             let nonce = try #require(Rig.cookie("recon_login", in: form))
             let csrf = try #require(Rig.csrf(in: form))
             let withoutCSRF = try await rig.post(
@@ -224,6 +225,20 @@ import Testing
             #expect(try row.decode(String.self, at: 1) == "Li Lei")
             let after = String(buffer: try await rig.get("/days/2026-11-30", cookies: ["recon_session": session]).body)
             #expect(after.contains("&lt;i&gt;bank fee&lt;/i&gt;"))
+            // A second resolution (another person, a stale tab) keeps the first and says so.
+            let second = try await rig.post(
+                "/days/2026-11-30/resolve", [("csrf", csrf), ("id", "c\(id)"), ("note", "something else")],
+                cookies: ["recon_session": session])
+            #expect(second.headers[.location] == "/days/2026-11-30?notice=already-resolved#item-c\(id)")
+            let kept = try await rig.pool.query("SELECT note FROM recon_resolutions").rows.map {
+                try $0.decode(String.self, at: 0)
+            }
+            #expect(kept == ["<i>bank fee</i>"])
+            // An item of another day is not resolved through this day's page.
+            let otherDay = try await rig.post(
+                "/days/2026-12-01/resolve", [("csrf", csrf), ("id", "c\(id)"), ("note", "x")],
+                cookies: ["recon_session": session])
+            #expect(otherDay.headers[.location] == "/days/2026-12-01?notice=unknown-id")
             // Resolving what is not open says so.
             let again = try await rig.post(
                 "/days/2026-11-30/resolve", [("csrf", csrf), ("id", "c999999"), ("note", "x")],

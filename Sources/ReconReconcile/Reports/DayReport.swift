@@ -31,6 +31,10 @@ public enum DayReport {
         public var internalFeeFen: Int64?
         public var legStatus: String?
         public var businessSystem: String?
+        /// Whether the channel says money moved (a status_mismatch's other side).
+        public var channelMoved: Bool?
+        public var occurredAt: String?
+        public var merchantID: String?
     }
 
     /// One item of the virtual-account check.
@@ -82,6 +86,10 @@ public enum DayReport {
         public var discrepanciesOnly = false
         /// Only discrepancies nobody resolved.
         public var openOnly = false
+        /// Leave out carried_over items (awaiting the next day, not a person) unless `status` asks.
+        public var excludingCarriedOver = false
+        /// Skip this many rows first (paging through one channel).
+        public var offset: Int?
         /// The virtual check's rows of this asset only.
         public var asset: String?
         /// At most this many rows (over all channels), in the usual order.
@@ -118,6 +126,7 @@ public enum DayReport {
             conditions.append("r.status = $\(parameters.count)")
         }
         if filter.discrepanciesOnly { conditions.append("r.status <> 'matched'") }
+        if filter.excludingCarriedOver && filter.status == nil { conditions.append("r.status <> 'carried_over'") }
         if filter.openOnly { conditions.append("x.note IS NULL") }
         return try connection.query(
             """
@@ -126,13 +135,14 @@ public enum DayReport {
                    r.resolved_status, x.note, x.resolved_by, to_char(x.resolved_at AT TIME ZONE 'UTC',
                    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                    r.channel_fee_fen, to_char(r.channel_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   r.internal_fee_fen, r.leg_status, r.business_system
+                   r.internal_fee_fen, r.leg_status, r.business_system, r.channel_moved,
+                   to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), r.merchant_id
             FROM recon_results r
             LEFT JOIN recon_resolutions x ON x.scope = 'channel' AND x.bill_date = r.bill_date AND x.channel = r.channel
                 AND x.key_a = r.channel_txn_id AND x.key_b = r.match_refund_key AND x.lane = r.lane
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY r.channel_txn_id, r.match_refund_key, r.lane
-            \(filter.limit.map { "LIMIT \($0)" } ?? "")
+            \(filter.limit.map { "LIMIT \($0)" } ?? "") \(filter.offset.map { "OFFSET \($0)" } ?? "")
             """, parameters, name: "report: channel rows"
         ).rows.map { row in
             ChannelRow(
@@ -146,7 +156,9 @@ public enum DayReport {
                 resolvedOn: try row.decode(String?.self, at: 11), resolvedStatus: try row.decode(String?.self, at: 12),
                 resolution: try resolution(row, at: 13), channelFeeFen: try row.decode(Int64?.self, at: 16),
                 channelTime: try row.decode(String?.self, at: 17), internalFeeFen: try row.decode(Int64?.self, at: 18),
-                legStatus: try row.decode(String?.self, at: 19), businessSystem: try row.decode(String?.self, at: 20))
+                legStatus: try row.decode(String?.self, at: 19), businessSystem: try row.decode(String?.self, at: 20),
+                channelMoved: try row.decode(Bool?.self, at: 21), occurredAt: try row.decode(String?.self, at: 22),
+                merchantID: try row.decode(String?.self, at: 23))
         }
     }
 
@@ -174,7 +186,7 @@ public enum DayReport {
                 AND x.key_a = v.leg_id AND x.key_b = v.entry_id AND x.lane = 0
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY v.leg_id, v.entry_id
-            \(filter.limit.map { "LIMIT \($0)" } ?? "")
+            \(filter.limit.map { "LIMIT \($0)" } ?? "") \(filter.offset.map { "OFFSET \($0)" } ?? "")
             """, parameters, name: "report: virtual rows"
         ).rows.map { row in
             VirtualRow(
@@ -251,34 +263,78 @@ public enum DayReport {
 
     /// Records who resolved discrepancy `id` (`c<n>` for a channel item, `v<n>` for a virtual
     /// one, as `recon discrepancies` prints them), keyed by the item's natural key so that it
-    /// survives reruns of the day. Returns what was resolved, for the message.
+    /// survives reruns of the day; a second resolution replaces the first (the CLI's explicit
+    /// correction). Returns what was resolved, for the message.
     public static func resolve(id: String, note: String, by: String, on connection: PGConnection) throws -> String {
+        switch try record(id: id, note: note, by: by, day: nil, replacing: true, on: connection) {
+        case .resolved(let what): return what
+        case .notOpen, .alreadyResolved: throw ReconcileError("no open discrepancy has the id \(id)", retryable: false)
+        }
+    }
+
+    public enum ResolveOutcome: Sendable, Equatable {
+        case resolved(String)
+        /// Someone resolved it first (another person, or this one in another tab): kept as it is.
+        case alreadyResolved(Resolution)
+        /// No such item on that day, or it is matched.
+        case notOpen
+    }
+
+    /// The dashboard's resolve: only an item of `day`, and never over someone else's resolution
+    /// (two people on the same item, a stale page or the back button would replace it silently).
+    public static func resolveOnce(id: String, note: String, by: String, day: LocalDay, on connection: PGConnection)
+        throws -> ResolveOutcome
+    {
+        try record(id: id, note: note, by: by, day: day, replacing: false, on: connection)
+    }
+
+    static func record(
+        id: String, note: String, by: String, day: LocalDay?, replacing: Bool, on connection: PGConnection
+    ) throws -> ResolveOutcome {
         guard let number = Int64(id.dropFirst()), id.first == "c" || id.first == "v" else {
             throw ReconcileError("\(id) is no discrepancy id: they look like c123 (a channel item) or v45 (virtual)")
         }
-        let inserted =
-            id.first == "c"
-            ? try connection.query(
-                """
-                INSERT INTO recon_resolutions (scope, bill_date, channel, key_a, key_b, lane, note, resolved_by)
-                SELECT 'channel', bill_date, channel, channel_txn_id, match_refund_key, lane, $2, $3
-                FROM recon_results WHERE id = $1 AND status <> 'matched'
-                ON CONFLICT (scope, bill_date, channel, key_a, key_b, lane) DO UPDATE SET
-                    note = EXCLUDED.note, resolved_by = EXCLUDED.resolved_by, resolved_at = now()
-                RETURNING channel || ' ' || bill_date || ' ' || key_a
-                """, [number, note, by], name: "resolve a channel item")
-            : try connection.query(
-                """
-                INSERT INTO recon_resolutions (scope, bill_date, channel, key_a, key_b, lane, note, resolved_by)
-                SELECT 'virtual', bill_date, '', leg_id, entry_id, 0, $2, $3
-                FROM recon_virtual_results WHERE id = $1 AND status <> 'matched'
-                ON CONFLICT (scope, bill_date, channel, key_a, key_b, lane) DO UPDATE SET
-                    note = EXCLUDED.note, resolved_by = EXCLUDED.resolved_by, resolved_at = now()
-                RETURNING 'virtual ' || bill_date || ' ' || key_a
-                """, [number, note, by], name: "resolve a virtual item")
-        guard let what = try inserted.first?.decode(String.self, at: 0) else {
-            throw ReconcileError("no open discrepancy has the id \(id)", retryable: false)
+        let channel = id.first == "c"
+        let (table, keys, what, scope) =
+            channel
+            ? (
+                "recon_results", "'channel', bill_date, channel, channel_txn_id, match_refund_key, lane",
+                "channel || ' ' || bill_date || ' ' || key_a", "channel"
+            )
+            : (
+                "recon_virtual_results", "'virtual', bill_date, '', leg_id, entry_id, 0",
+                "'virtual ' || bill_date || ' ' || key_a", "virtual"
+            )
+        let onConflict =
+            replacing
+            ? "DO UPDATE SET note = EXCLUDED.note, resolved_by = EXCLUDED.resolved_by, resolved_at = now()"
+            : "DO NOTHING"
+        var parameters: [any PGEncodable] = [number, note, by]
+        var dayCondition = ""
+        if let day {
+            parameters.append(day.pgDate)
+            dayCondition = "AND bill_date = $4"
         }
-        return what
+        let inserted = try connection.query(
+            """
+            INSERT INTO recon_resolutions (scope, bill_date, channel, key_a, key_b, lane, note, resolved_by)
+            SELECT \(keys), $2, $3 FROM \(table) WHERE id = $1 AND status <> 'matched' \(dayCondition)
+            ON CONFLICT (scope, bill_date, channel, key_a, key_b, lane) \(onConflict)
+            RETURNING \(what)
+            """, parameters, name: "resolve a \(scope) item")
+        if let what = try inserted.first?.decode(String.self, at: 0) { return .resolved(what) }
+        // Nothing inserted: the item is not open on that day, or it was resolved already.
+        let join =
+            channel
+            ? "x.scope = 'channel' AND x.channel = r.channel AND x.key_a = r.channel_txn_id AND x.key_b = r.match_refund_key AND x.lane = r.lane"
+            : "x.scope = 'virtual' AND x.channel = '' AND x.key_a = r.leg_id AND x.key_b = r.entry_id AND x.lane = 0"
+        let existing = try connection.query(
+            """
+            SELECT x.note, x.resolved_by, to_char(x.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            FROM \(table) r JOIN recon_resolutions x ON x.bill_date = r.bill_date AND \(join)
+            WHERE r.id = $1 AND r.status <> 'matched' \(day == nil ? "" : "AND r.bill_date = $2")
+            """, day.map { [number, $0.pgDate] } ?? [number], name: "resolve: existing resolution")
+        guard let row = existing.first, let resolution = try Self.resolution(row, at: 0) else { return .notOpen }
+        return .alreadyResolved(resolution)
     }
 }
