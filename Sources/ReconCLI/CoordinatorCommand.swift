@@ -55,6 +55,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             onListening: { port in
                 // Tests and scripts read this line to learn the port; systemd learns it from READY=1.
                 printNow("coordinator listening on \(address.host):\(port)")
+                printNow("dashboard: http://\(address.host):\(port)/ (log in with the API token)")
                 SystemdNotify.send("READY=1\nSTATUS=listening on \(address.host):\(port)")
             }, alongside: [StoppingNotice()])
     }
