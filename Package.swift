@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "ReconWorker",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconCore", "ReconMetrics",
+                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconBlocking", "ReconCore", "ReconMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -211,7 +211,7 @@ let package = Package(
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
                 "ReconBills", "ReconConfig", "ReconFixtures", "ReconChannels", "ReconBillJobs", "ReconArchive",
-                "ReconMatching",
+                "ReconMatching", "ReconHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -291,7 +291,7 @@ let package = Package(
             name: "ReconWorkerTests",
             dependencies: [
                 "ReconWorker", "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport",
-                "ReconHTTP",
+                "ReconHTTP", "ReconMockChannel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -138,7 +138,7 @@ public final class Worker: Service {
                 // answer (at most the long-poll wait) and hand back whatever it brings.
                 let started = ContinuousClock.now
                 let response = try await client.call(
-                    LeaseAPI.leasePath, request, as: LeaseResponse.self,
+                    LeaseAPI.leasePath, request, as: LeaseResponse.self, lane: .lease,
                     timeout: .milliseconds(configuration.leaseWaitMilliseconds + 10_000))
                 if !response.jobs.isEmpty {
                     let elapsed = ContinuousClock.now - started
@@ -194,7 +194,7 @@ public final class Worker: Service {
             _ = try await client.call(
                 LeaseAPI.heartbeatPath,
                 HeartbeatRequest(worker: configuration.workerID, leases: [], acknowledged: [request]),
-                as: HeartbeatResponse.self)
+                as: HeartbeatResponse.self, lane: .lease)
         } catch {
             logger.warning(
                 "could not acknowledge a lease answer", metadata: ["lease.request": "\(request)", "error": "\(error)"])
@@ -326,7 +326,7 @@ public final class Worker: Service {
             _ = try await client.call(
                 LeaseAPI.snoozePath,
                 SnoozeRequest(worker: configuration.workerID, lease: lease, delayMilliseconds: milliseconds),
-                as: [String: String].self)
+                as: [String: String].self, lane: .report)
             jobLogger.log(
                 level: reason == nil ? .info : .warning, "\(reason.map { "\($0); " } ?? "")job snoozed",
                 metadata: outcome(.snoozed, ["job.snooze_ms": "\(milliseconds)"]))
@@ -345,7 +345,7 @@ public final class Worker: Service {
                 FailRequest(
                     worker: configuration.workerID, lease: lease, error: failure.message,
                     retryable: failure.retryable, retryAfterMilliseconds: failure.retryAfter?.clampedDelayMilliseconds),
-                as: FailResponse.self)
+                as: FailResponse.self, lane: .report)
             if let runAt = answer.runAt, answer.state != JobState.dead.rawValue {
                 jobLogger.warning(
                     "job failed; it runs again later",
@@ -394,7 +394,7 @@ public final class Worker: Service {
             do {
                 let answer = try await client.call(
                     LeaseAPI.heartbeatPath, HeartbeatRequest(worker: configuration.workerID, leases: leases),
-                    as: HeartbeatResponse.self)
+                    as: HeartbeatResponse.self, lane: .heartbeat)
                 // Each stopped job says so itself, once.
                 running.leasesLost(answer.lost)
             } catch {
@@ -426,7 +426,7 @@ public final class Worker: Service {
         do {
             let answer = try await client.call(
                 LeaseAPI.releasePath, ReleaseRequest(worker: configuration.workerID, leases: jobs.map(\.lease)),
-                as: ReleaseResponse.self)
+                as: ReleaseResponse.self, lane: .report)
             let released = Set(answer.released)
             for (lease, jobLogger) in jobs {
                 if released.contains(lease.id) {
