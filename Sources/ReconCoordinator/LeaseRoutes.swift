@@ -101,6 +101,11 @@ struct LeaseRoutes: Sendable {
         }
         let leaseMilliseconds = self.leaseMilliseconds
         let lost = try await pool.transaction(name: "heartbeat") { connection in
+            if body.leases.isEmpty && !acknowledged.isEmpty {
+                // An acknowledgement alone (one per lease answer) does not wait for its disk sync:
+                // lost in a crash, it costs at most an attempt given back that was used.
+                try connection.execute(script: "SET LOCAL synchronous_commit TO off", name: "acknowledge: async commit")
+            }
             try JobLedger.acknowledge(acknowledged, worker: body.worker, on: connection)
             return try JobLedger.heartbeat(body.leases, leaseMilliseconds: leaseMilliseconds, on: connection)
         }
