@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "ReconWorker",
             dependencies: [
-                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconCore", "ReconMetrics",
+                "ReconJobs", "ReconPostgres", "ReconHTTP", "ReconBlocking", "ReconCore", "ReconMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -227,7 +227,7 @@ let package = Package(
             dependencies: [
                 "ReconPostgres", "ReconStore", "ReconEmbeddedPostgres", "ReconJobs", "ReconCore", "ReconBlocking",
                 "ReconBills", "ReconConfig", "ReconFixtures", "ReconChannels", "ReconBillJobs", "ReconArchive",
-                "ReconMatching",
+                "ReconMatching", "ReconHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -309,6 +309,9 @@ let package = Package(
             name: "ReconWorkerTests",
             dependencies: [
                 "ReconWorker", "ReconCoordinator", "ReconJobs", "ReconPostgres", "ReconCore", "ReconTestSupport",
+                "ReconHTTP", "ReconMockChannel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

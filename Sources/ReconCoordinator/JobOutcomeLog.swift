@@ -45,4 +45,17 @@ struct JobOutcomeLog: Sendable {
             }
         }
     }
+
+    /// A lease whose answer never reached its worker, put back without using an attempt.
+    func unreceived(_ lease: UnreceivedLease) {
+        var metadata = Logger.Metadata()
+        for (key, value) in fields.metadata(id: lease.id, kind: lease.kind, attempt: lease.attempt, args: lease.args) {
+            metadata[key] = "\(value)"
+        }
+        metadata["worker.id"] = "\(lease.worker ?? "?")"
+        metadata["lease.request"] = "\(lease.request)"
+        metadata["job.outcome"] = "unreceived"
+        logger.warning(
+            "lease answer never reached the worker; the job goes back without using an attempt", metadata: metadata)
+    }
 }

@@ -39,14 +39,45 @@ struct LeaseRoutes: Sendable {
         guard (0...LeaseAPI.maxWaitMilliseconds).contains(body.waitMilliseconds) else {
             throw badRequest("waitMilliseconds must be 0 to \(LeaseAPI.maxWaitMilliseconds)")
         }
+        guard (1...200).contains(body.requestId.utf8.count) else {
+            throw badRequest("requestId must be 1 to 200 bytes")
+        }
         let deadline = ContinuousClock.now + .milliseconds(body.waitMilliseconds)
         let leaseMilliseconds = self.leaseMilliseconds
+        var first = true
         while true {
             let seen = wakeups.generation
-            let jobs = try await pool.transaction(name: "lease") { connection in
-                try JobLedger.claim(
-                    worker: body.worker, queues: body.queues, limit: body.count, leaseMilliseconds: leaseMilliseconds,
-                    on: connection)
+            let jobs: [LeasedJob]
+            do {
+                let isFirst = first
+                let outcome = try await pool.transaction(name: "lease") { connection -> ClaimOutcome in
+                    if isFirst {
+                        // The same request asked again (its answer was lost, or went to another
+                        // coordinator): the jobs leased under it, not more.
+                        if let recorded = try JobLedger.answer(to: body.requestId, worker: body.worker, on: connection)
+                        {
+                            return .recorded(recorded)
+                        }
+                    }
+                    return .claimed(
+                        try JobLedger.claim(
+                            worker: body.worker, queues: body.queues, limit: body.count,
+                            leaseMilliseconds: leaseMilliseconds, request: body.requestId, on: connection))
+                }
+                first = false
+                switch outcome {
+                case .recorded(let recorded):
+                    return jsonResponse(LeaseResponse(jobs: recorded, leaseMilliseconds: leaseMilliseconds))
+                case .claimed(let claimed): jobs = claimed
+                }
+            } catch is LeaseRequestAnswered {
+                // Another coordinator answered this id meanwhile; our claim was rolled back.
+                let answer = try await pool.transaction(name: "lease: answer again") { connection in
+                    try JobLedger.answer(to: body.requestId, worker: body.worker, on: connection)
+                }
+                return jsonResponse(LeaseResponse(jobs: answer ?? [], leaseMilliseconds: leaseMilliseconds))
+            } catch let error as JobError {
+                throw badRequest(error.description)
             }
             let now = ContinuousClock.now
             for (kind, count) in Dictionary(jobs.map { ($0.kind, 1) }, uniquingKeysWith: +) {
@@ -55,17 +86,28 @@ struct LeaseRoutes: Sendable {
             if !jobs.isEmpty || now >= deadline || Task.isCancelled {
                 return jsonResponse(LeaseResponse(jobs: jobs, leaseMilliseconds: leaseMilliseconds))
             }
-            // Scheduled jobs fall due without a NOTIFY: look again at least every second.
-            await wakeups.wait(after: seen, timeout: min(deadline - now, .seconds(1)))
+            // Woken by a NOTIFY for one of our queues. Scheduled jobs fall due without one: look
+            // again at least every second (the claim promotes them).
+            await wakeups.wait(for: body.queues, after: seen, timeout: min(deadline - now, .seconds(1)))
         }
     }
 
     func heartbeat(_ request: Request) async throws -> Response {
         let body = try await decodeBody(HeartbeatRequest.self, from: request)
         try checkWorker(body.worker)
+        let acknowledged = body.acknowledged ?? []
+        guard acknowledged.count <= 100, acknowledged.allSatisfy({ (1...200).contains($0.utf8.count) }) else {
+            throw badRequest("acknowledged names at most 100 request ids, each 1 to 200 bytes")
+        }
         let leaseMilliseconds = self.leaseMilliseconds
         let lost = try await pool.transaction(name: "heartbeat") { connection in
-            try JobLedger.heartbeat(body.leases, leaseMilliseconds: leaseMilliseconds, on: connection)
+            if body.leases.isEmpty && !acknowledged.isEmpty {
+                // An acknowledgement alone (one per lease answer) does not wait for its disk sync:
+                // lost in a crash, it costs at most an attempt given back that was used.
+                try connection.execute(script: "SET LOCAL synchronous_commit TO off", name: "acknowledge: async commit")
+            }
+            try JobLedger.acknowledge(acknowledged, worker: body.worker, on: connection)
+            return try JobLedger.heartbeat(body.leases, leaseMilliseconds: leaseMilliseconds, on: connection)
         }
         return jsonResponse(HeartbeatResponse(lost: lost, leaseMilliseconds: leaseMilliseconds))
     }
@@ -134,4 +176,11 @@ struct LeaseRoutes: Sendable {
     private func badRequest(_ message: String) -> APIFailure {
         APIFailure(status: .badRequest, code: "bad_request", message: message)
     }
+}
+
+/// What a lease call's transaction found: the answer recorded for its request id earlier, or the
+/// jobs it claimed now.
+private enum ClaimOutcome: Sendable {
+    case recorded([LeasedJob])
+    case claimed([LeasedJob])
 }

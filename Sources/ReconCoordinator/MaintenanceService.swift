@@ -28,12 +28,16 @@ struct MaintenanceService: Service {
     }
 
     func reap() async throws {
-        let reaped = try await pool.transaction(name: "reaper") { connection in
+        let (unreceived, reaped) = try await pool.transaction(name: "reaper") { connection in
             var random = SystemRandomNumberGenerator()
-            return try JobLedger.reapExpired(limit: 1000, on: connection, random: &random)
+            // Leases whose answer never reached their worker first: they go back without using an attempt.
+            let unreceived = try JobLedger.releaseUnreceived(limit: 1000, on: connection)
+            return (unreceived, try JobLedger.reapExpired(limit: 1000, on: connection, random: &random))
         }
+        for lease in unreceived { outcomes.unreceived(lease) }
         for attempt in reaped { outcomes.failed(attempt, .leaseExpired) }
-        if !reaped.isEmpty { wakeups.bump() }
+        // A failed attempt with no backoff is due at once, without a NOTIFY.
+        if !reaped.isEmpty || !unreceived.isEmpty { wakeups.bumpAll() }
     }
 
     private func sweep() async throws {
@@ -56,6 +60,8 @@ struct MaintenanceService: Service {
             if pruned < 10_000 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
+        // Lease answers are asked for again within a call's timeout; a day is plenty.
+        try await pool.withConnection { try JobLedger.pruneLeaseRequests(olderThanMilliseconds: 86_400_000, on: $0) }
         if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs.pruned": "\(total)"]) }
     }
 
@@ -76,9 +82,14 @@ struct MaintenanceService: Service {
         defer { listener.stop() }
         await withTaskCancellationHandler {
             for await event in listener.events.cancelOnGracefulShutdown() {
-                // Any event, a reconnect or an overflow included, may mean jobs are waiting.
-                _ = event
-                wakeups.bump()
+                switch event {
+                case .notification(let notification):
+                    // The payload names the queue that got work; only its long-polls wake.
+                    wakeups.bump(queue: notification.payload)
+                case .listening, .overflowed:
+                    // A reconnect or an overflow may have lost notifications: anyone may have work.
+                    wakeups.bumpAll()
+                }
             }
         } onCancel: {
             listener.stop()

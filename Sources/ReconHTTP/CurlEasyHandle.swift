@@ -27,6 +27,26 @@ final class CurlEasyHandle {
         try set(CURLOPT_NOSIGNAL, 1, name: "CURLOPT_NOSIGNAL")
     }
 
+    /// Clears every option and callback set for the last transfer, keeping what curl keeps across
+    /// `curl_easy_reset`: its live connections (keep-alive), DNS and TLS session caches. Throws
+    /// when the handle cannot be set up again; it is then closed.
+    func reset() throws {
+        guard let raw else { throw HTTPClientError.curlSetupFailed(step: "reset of a closed handle", curlCode: -1) }
+        curl_easy_reset(raw)
+        // curl no longer reads the header list once reset.
+        if let headerList {
+            curl_slist_free_all(headerList)
+            self.headerList = nil
+        }
+        do {
+            try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer), name: "CURLOPT_ERRORBUFFER")
+            try set(CURLOPT_NOSIGNAL, 1, name: "CURLOPT_NOSIGNAL")
+        } catch {
+            close()
+            throw error
+        }
+    }
+
     /// Frees the handle and the header list. Safe to call more than once.
     func close() {
         if let raw {

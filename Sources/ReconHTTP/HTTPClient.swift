@@ -1,6 +1,7 @@
 public import ReconBlocking
 
-/// HTTP over libcurl, one easy handle per request, every blocking call on `executor`'s threads.
+/// HTTP over libcurl, an easy handle per request (or one kept alive with its connection, given
+/// `KeptAliveHandles`), every blocking call on `executor`'s threads.
 ///
 /// What the network or the server did comes back as an `HTTPResult` (a 503, a timeout, a cut
 /// connection); only local problems throw `HTTPClientError`. Cancelling the awaiting task stops
@@ -8,16 +9,29 @@ public import ReconBlocking
 public struct HTTPClient: Sendable {
     /// Used when a call passes no options of its own.
     public var options: HTTPOptions
-    private let executor: BlockingExecutor
+    private var executor: BlockingExecutor
+    /// Handles kept between requests with their connections; nil: a handle (and a connection) per request.
+    private let keptAlive: KeptAliveHandles?
 
-    public init(options: HTTPOptions = HTTPOptions(), executor: BlockingExecutor = .shared) {
+    public init(
+        options: HTTPOptions = HTTPOptions(), executor: BlockingExecutor = .shared, keepAlive: KeptAliveHandles? = nil
+    ) {
         self.options = options
         self.executor = executor
+        self.keptAlive = keepAlive
+    }
+
+    /// The same client, its transfers run on `executor`'s threads.
+    public func on(_ executor: BlockingExecutor) -> HTTPClient {
+        var client = self
+        client.executor = executor
+        return client
     }
 
     /// Sends `request` and keeps the response body in memory (at most `maxBodySize` bytes).
     public func send(_ request: HTTPRequest, options: HTTPOptions? = nil) async throws -> HTTPResult {
-        let transfer = Transfer(request: request, options: options ?? self.options, cancellation: CancellationFlag())
+        let transfer = Transfer(
+            request: request, options: options ?? self.options, cancellation: CancellationFlag(), handles: keptAlive)
         return try await run(transfer) { try $0.runInMemory() }
     }
 
@@ -35,7 +49,8 @@ public struct HTTPClient: Sendable {
         _ request: HTTPRequest, to partialFile: String, resume: Bool = false, ifRange: String? = nil,
         options: HTTPOptions? = nil
     ) async throws -> HTTPResult {
-        let transfer = Transfer(request: request, options: options ?? self.options, cancellation: CancellationFlag())
+        let transfer = Transfer(
+            request: request, options: options ?? self.options, cancellation: CancellationFlag(), handles: keptAlive)
         return try await run(transfer) { try $0.runDownload(path: partialFile, resume: resume, ifRange: ifRange) }
     }
 

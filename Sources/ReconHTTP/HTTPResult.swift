@@ -50,6 +50,9 @@ public struct HTTPResult: Sendable {
     public var curlMessage: String
     public var duration: Duration
     public var redactedURL: String
+    /// New connections this transfer opened (CURLINFO_NUM_CONNECTS): 0 when it went over one kept
+    /// alive from an earlier request.
+    public var connectionsOpened: Int = 0
 
     /// The transfer completed with a 2xx status.
     public var isSuccess: Bool {

@@ -6,6 +6,8 @@ struct Transfer {
     let request: HTTPRequest
     let options: HTTPOptions
     let cancellation: CancellationFlag
+    /// Where the handle comes from and goes back to (keep-alive); nil for a handle of its own.
+    var handles: KeptAliveHandles? = nil
 
     /// The response body into memory, at most `options.maxBodySize` bytes.
     func runInMemory() throws -> HTTPResult {
@@ -68,11 +70,14 @@ struct Transfer {
         var resumeFrom: Int64
         var message: String
         var context: TransferContext
+        var connectionsOpened: Int
     }
 
     private func perform(file: DownloadFile?, resumeFrom: Int64, ifRange: String? = nil) throws -> Attempt {
-        let handle = try CurlEasyHandle()
-        defer { handle.close() }
+        let handle = try handles?.take() ?? CurlEasyHandle()
+        defer {
+            if let handles { handles.giveBack(handle) } else { handle.close() }
+        }
         let context = TransferContext(
             handle: handle, file: file, resumeOffset: resumeFrom, options: options, cancellation: cancellation)
         try configure(handle, resumeFrom: resumeFrom, ifRange: ifRange)
@@ -84,7 +89,8 @@ struct Transfer {
         return Attempt(
             code: code, outcome: outcome, status: status, requestedOffset: resumeFrom,
             resumeFrom: context.resumeOffset,
-            message: scrub(handle.errorText), context: context)
+            message: scrub(handle.errorText), context: context,
+            connectionsOpened: handle.info(CURLINFO_NUM_CONNECTS) ?? 0)
     }
 
     private func configure(_ handle: CurlEasyHandle, resumeFrom: Int64, ifRange: String?) throws {
@@ -205,7 +211,8 @@ struct Transfer {
             outcome: attempt.outcome, status: attempt.status, headers: attempt.context.headers,
             body: attempt.context.body, bytesReceived: bytesReceived, resumedFrom: attempt.resumeFrom,
             restartedFromZero: attempt.context.truncatedForFullBody, curlCode: Int(attempt.code.rawValue),
-            curlMessage: attempt.message, duration: duration, redactedURL: request.redactedURL)
+            curlMessage: attempt.message, duration: duration, redactedURL: request.redactedURL,
+            connectionsOpened: attempt.connectionsOpened)
     }
 
     /// curl's error text with the URL, its query, its user info and header values taken out.

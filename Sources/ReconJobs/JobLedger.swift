@@ -151,30 +151,66 @@ public enum JobLedger {
     /// Leases up to `limit` due jobs from `queues` to `worker` for `leaseMilliseconds`, in priority,
     /// run_at, id order. Each lease gets a fresh fencing token. Jobs other transactions hold are
     /// skipped, so coordinators claiming at once never lease one job twice.
+    ///
+    /// Rows whose time has come are first promoted to `available` (`promoteDue`), so the claim
+    /// itself reads only the index of available rows, however many wait for a later time.
+    ///
+    /// With a `request` id, the jobs leased are recorded under it in this transaction (see
+    /// `answer(to:worker:on:)`); when another transaction recorded that id first, this throws
+    /// `LeaseRequestAnswered` and the caller rolls back and gives that answer instead.
     public static func claim(
-        worker: String, queues: [String], limit: Int, leaseMilliseconds: Int64, on connection: PGConnection
+        worker: String, queues: [String], limit: Int, leaseMilliseconds: Int64, request: String? = nil,
+        on connection: PGConnection
     ) throws -> [LeasedJob] {
         guard limit > 0, !queues.isEmpty else { return [] }
+        try promoteDue(on: connection)
         // One queue at a time, each with `queue = $1`, so the claim is an ordered scan of the
-        // claimable index that stops after `limit` rows. (`queue = ANY($1)` would make PostgreSQL
+        // available index that stops after `limit` rows. (`queue = ANY($1)` would make PostgreSQL
         // sort every waiting job of those queues first.)
         var leased: [LeasedJob] = []
         for queue in queues where leased.count < limit {
             leased += try claim(
                 worker: worker, queue: queue, limit: limit - leased.count, leaseMilliseconds: leaseMilliseconds,
-                on: connection)
+                request: request, on: connection)
+        }
+        if let request, !leased.isEmpty {
+            try record(request: request, worker: worker, leased: leased, on: connection)
         }
         return leased
     }
 
+    /// Makes scheduled and retryable rows whose `run_at` has come available, a batch at a time,
+    /// straight off the index on `run_at` (which holds only rows in those two states), so it costs
+    /// the same with nothing due and a million rows waiting for tomorrow. Rows another transaction
+    /// is promoting are skipped. Wakes the long-polls of the queues that got work.
+    @discardableResult
+    public static func promoteDue(limit: Int = 1000, on connection: PGConnection) throws -> Int {
+        let rows = try connection.query(
+            """
+            WITH due AS (
+                SELECT id FROM recon_jobs
+                WHERE state IN ('scheduled', 'retryable') AND run_at <= now()
+                ORDER BY run_at LIMIT $1
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE recon_jobs j SET state = 'available' FROM due WHERE j.id = due.id
+            RETURNING j.queue
+            """, [limit], name: "promote due jobs")
+        for queue in Set(try rows.rows.map { try $0.decode(String.self, at: 0) }) {
+            try connection.notify(notifyChannel, payload: queue)
+        }
+        return rows.rowCount
+    }
+
     private static func claim(
-        worker: String, queue: String, limit: Int, leaseMilliseconds: Int64, on connection: PGConnection
+        worker: String, queue: String, limit: Int, leaseMilliseconds: Int64, request: String?,
+        on connection: PGConnection
     ) throws -> [LeasedJob] {
         let rows = try connection.query(
             """
             WITH picked AS (
                 SELECT id FROM recon_jobs
-                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = $1 AND run_at <= now()
+                WHERE state = 'available' AND queue = $1
                 ORDER BY priority, run_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
@@ -183,11 +219,11 @@ public enum JobLedger {
             SET state = 'running', attempt = j.attempt + 1, lease_owner = $3,
                 lease_token = nextval('recon_lease_tokens'),
                 lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
-                attempted_at = now(), heartbeat_at = now()
+                attempted_at = now(), heartbeat_at = now(), lease_request = $5
             FROM picked WHERE j.id = picked.id
             RETURNING j.id, j.kind, j.queue, j.args::text, j.attempt, j.max_attempts, j.lease_token,
                       j.lease_expires_at, j.priority, j.run_at
-            """, [queue, limit, worker, leaseMilliseconds], name: "claim jobs")
+            """, [queue, limit, worker, leaseMilliseconds, request], name: "claim jobs")
         // RETURNING does not keep the ORDER BY; put the batch back in claim order.
         var leased: [(job: LeasedJob, priority: Int32, runAt: PGTimestamp)] = []
         for row in rows.rows {

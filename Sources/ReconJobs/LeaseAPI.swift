@@ -20,12 +20,32 @@ public struct LeaseRequest: Codable, Sendable, Equatable {
     public var count: Int
     /// How long the coordinator may hold the request open when no job is due (long-poll).
     public var waitMilliseconds: Int
+    /// Names this call, 1 to 200 bytes, new for each call and the same when it is asked again
+    /// (a timeout, another coordinator): a repeated id gets the jobs leased under it back rather
+    /// than more. The worker acknowledges an answer with jobs (`HeartbeatRequest.acknowledged`)
+    /// before it starts them; a lease that expires neither acknowledged nor heartbeated was never
+    /// received, and its job goes back without using an attempt.
+    public var requestId: String
 
-    public init(worker: String, queues: [String], count: Int, waitMilliseconds: Int) {
+    public init(
+        worker: String, queues: [String], count: Int, waitMilliseconds: Int,
+        requestId: String = LeaseRequest.newRequestID()
+    ) {
         self.worker = worker
         self.queues = queues
         self.count = count
         self.waitMilliseconds = waitMilliseconds
+        self.requestId = requestId
+    }
+
+    /// 128 random bits as 32 hex digits.
+    public static func newRequestID() -> String {
+        var random = SystemRandomNumberGenerator()
+        let bits = [random.next(), random.next()] as [UInt64]
+        return bits.map { word in
+            let hex = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 }
 
@@ -43,10 +63,13 @@ public struct LeaseResponse: Codable, Sendable, Equatable {
 public struct HeartbeatRequest: Codable, Sendable, Equatable {
     public var worker: String
     public var leases: [LeaseRef]
+    /// Lease calls (request ids) whose answers reached the worker: their leases were received.
+    public var acknowledged: [String]?
 
-    public init(worker: String, leases: [LeaseRef]) {
+    public init(worker: String, leases: [LeaseRef], acknowledged: [String] = []) {
         self.worker = worker
         self.leases = leases
+        self.acknowledged = acknowledged.isEmpty ? nil : acknowledged
     }
 }
 

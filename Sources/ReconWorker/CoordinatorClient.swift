@@ -1,4 +1,5 @@
 import Foundation
+import ReconBlocking
 import ReconHTTP
 import ReconJobs
 import Synchronization
@@ -24,12 +25,31 @@ enum CoordinatorCallError: Error, CustomStringConvertible {
     }
 }
 
+/// Which threads a call to the coordinators runs on. Each lane has threads of its own, apart from
+/// the shared executor that bill downloads use, so a heartbeat never waits behind a download (or
+/// behind a long-poll, or a burst of failure reports).
+enum CallLane: Sendable {
+    /// The lease long-poll: one call at a time.
+    case lease
+    /// Heartbeats: one call at a time, on time whatever else runs.
+    case heartbeat
+    /// Fail, snooze and release: one call per finished job, several at once.
+    case report
+}
+
 /// Calls the coordinators' API over libcurl. Sticks to one coordinator while it answers and moves
 /// to the next when it does not, so one coordinator's restart costs a worker one retry.
+///
+/// Connections are kept alive: each coordinator has its own set of easy handles, reused from call
+/// to call, so a worker connects once rather than once per call.
 final class CoordinatorClient: Sendable {
     private let baseURLs: [String]
     private let token: String
-    private let http: HTTPClient
+    /// One client per coordinator, each with the handles (and connections) kept for it.
+    private let clients: [HTTPClient]
+    private let leaseThreads = BlockingExecutor(threads: 1, name: "recon.worker.lease")
+    private let heartbeatThreads = BlockingExecutor(threads: 1, name: "recon.worker.heartbeat")
+    private let reportThreads = BlockingExecutor(threads: 4, name: "recon.worker.report")
     private let current = Atomic<Int>(0)
 
     init(baseURLs: [String], token: String) {
@@ -39,15 +59,28 @@ final class CoordinatorClient: Sendable {
         options.connectTimeout = .seconds(2)
         options.maxBodySize = 64 << 20
         options.userAgent = "recon-worker"
-        http = HTTPClient(options: options)
+        clients = self.baseURLs.map { _ in HTTPClient(options: options, keepAlive: KeptAliveHandles(maxIdle: 6)) }
+    }
+
+    deinit {
+        leaseThreads.shutdown()
+        heartbeatThreads.shutdown()
+        reportThreads.shutdown()
+    }
+
+    private func threads(_ lane: CallLane) -> BlockingExecutor {
+        switch lane {
+        case .lease: return leaseThreads
+        case .heartbeat: return heartbeatThreads
+        case .report: return reportThreads
+        }
     }
 
     func call<Body: Encodable, Answer: Decodable>(
-        _ path: String, _ body: Body, as: Answer.Type, timeout: Duration = .seconds(15)
+        _ path: String, _ body: Body, as: Answer.Type, lane: CallLane, timeout: Duration = .seconds(15)
     ) async throws -> Answer {
         let payload = try JSONEncoder().encode(body)
-        var options = http.options
-        options.totalTimeout = timeout
+        let executor = threads(lane)
         var failures: [String] = []
         for _ in 0..<baseURLs.count {
             let raw = current.load(ordering: .relaxed)
@@ -56,7 +89,10 @@ final class CoordinatorClient: Sendable {
             let request = HTTPRequest(
                 method: .post, url: base + path,
                 headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"], body: payload)
-            let result = try await http.send(request, options: options)
+            let http = clients[index]
+            var options = http.options
+            options.totalTimeout = timeout
+            let result = try await http.on(executor).send(request, options: options)
             try Task.checkCancellation()
             switch (result.outcome, result.status) {
             case (.completed, 200?):

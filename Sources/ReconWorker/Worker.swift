@@ -121,19 +121,24 @@ public final class Worker: Service {
 
     private func leaseLoop(into jobs: inout DiscardingTaskGroup) async {
         var backoff = Duration.milliseconds(200)
+        // A call that got no answer is asked again under the same id until one comes (from this
+        // coordinator or another), so jobs it may have leased come back rather than being lost.
+        var unanswered: String?
         while await running.waitForFreeSlot(slots: configuration.slots) {
             let free = configuration.slots - running.count
             guard free > 0 else { continue }
+            let requestID = unanswered ?? LeaseRequest.newRequestID()
+            unanswered = requestID
             let request = LeaseRequest(
                 worker: configuration.workerID, queues: configuration.queues, count: free,
-                waitMilliseconds: configuration.leaseWaitMilliseconds)
+                waitMilliseconds: configuration.leaseWaitMilliseconds, requestId: requestID)
             do {
                 // Not cancelled at shutdown: the coordinator would go on waiting for this request and
                 // could lease jobs (even those we hand back) to it after we left. We wait for the
                 // answer (at most the long-poll wait) and hand back whatever it brings.
                 let started = ContinuousClock.now
                 let response = try await client.call(
-                    LeaseAPI.leasePath, request, as: LeaseResponse.self,
+                    LeaseAPI.leasePath, request, as: LeaseResponse.self, lane: .lease,
                     timeout: .milliseconds(configuration.leaseWaitMilliseconds + 10_000))
                 if !response.jobs.isEmpty {
                     let elapsed = ContinuousClock.now - started
@@ -147,7 +152,9 @@ public final class Worker: Service {
                     }
                 }
                 backoff = .milliseconds(200)
+                unanswered = nil
                 leaseMilliseconds.store(response.leaseMilliseconds, ordering: .relaxed)
+                if !response.jobs.isEmpty { await acknowledge(requestID) }
                 if running.isStopping {
                     await release(response.jobs.map { (LeaseRef(id: $0.id, token: $0.token), jobLogger($0)) })
                     break
@@ -164,11 +171,33 @@ public final class Worker: Service {
                 running.stop()
                 refusedToken.store(true, ordering: .relaxed)
                 break
+            } catch CoordinatorCallError.refused(let message) {
+                // A request the coordinator refuses is not asked again as it was.
+                logger.error("lease call refused", metadata: ["error": "\(message)"])
+                unanswered = nil
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
             } catch {
-                logger.warning("lease call failed", metadata: ["error": "\(error)"])
+                logger.warning("lease call failed", metadata: ["error": "\(error)", "lease.request": "\(requestID)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
+        }
+    }
+
+    /// Tells the coordinators that the answer to `request` arrived, before its jobs start: a lease
+    /// of an answer never acknowledged (nor heartbeated) goes back at expiry without using an
+    /// attempt, so it must be acknowledged before the job can do anything that should count. If no
+    /// coordinator hears it, the jobs start all the same; their first heartbeat shows them received.
+    private func acknowledge(_ request: String) async {
+        do {
+            _ = try await client.call(
+                LeaseAPI.heartbeatPath,
+                HeartbeatRequest(worker: configuration.workerID, leases: [], acknowledged: [request]),
+                as: HeartbeatResponse.self, lane: .lease)
+        } catch {
+            logger.warning(
+                "could not acknowledge a lease answer", metadata: ["lease.request": "\(request)", "error": "\(error)"])
         }
     }
 
@@ -297,7 +326,7 @@ public final class Worker: Service {
             _ = try await client.call(
                 LeaseAPI.snoozePath,
                 SnoozeRequest(worker: configuration.workerID, lease: lease, delayMilliseconds: milliseconds),
-                as: [String: String].self)
+                as: [String: String].self, lane: .report)
             jobLogger.log(
                 level: reason == nil ? .info : .warning, "\(reason.map { "\($0); " } ?? "")job snoozed",
                 metadata: outcome(.snoozed, ["job.snooze_ms": "\(milliseconds)"]))
@@ -316,7 +345,7 @@ public final class Worker: Service {
                 FailRequest(
                     worker: configuration.workerID, lease: lease, error: failure.message,
                     retryable: failure.retryable, retryAfterMilliseconds: failure.retryAfter?.clampedDelayMilliseconds),
-                as: FailResponse.self)
+                as: FailResponse.self, lane: .report)
             if let runAt = answer.runAt, answer.state != JobState.dead.rawValue {
                 jobLogger.warning(
                     "job failed; it runs again later",
@@ -365,7 +394,7 @@ public final class Worker: Service {
             do {
                 let answer = try await client.call(
                     LeaseAPI.heartbeatPath, HeartbeatRequest(worker: configuration.workerID, leases: leases),
-                    as: HeartbeatResponse.self)
+                    as: HeartbeatResponse.self, lane: .heartbeat)
                 // Each stopped job says so itself, once.
                 running.leasesLost(answer.lost)
             } catch {
@@ -397,7 +426,7 @@ public final class Worker: Service {
         do {
             let answer = try await client.call(
                 LeaseAPI.releasePath, ReleaseRequest(worker: configuration.workerID, leases: jobs.map(\.lease)),
-                as: ReleaseResponse.self)
+                as: ReleaseResponse.self, lane: .report)
             let released = Set(answer.released)
             for (lease, jobLogger) in jobs {
                 if released.contains(lease.id) {

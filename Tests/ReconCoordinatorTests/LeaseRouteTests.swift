@@ -29,6 +29,7 @@ import Testing
         let client: any TestClientProtocol
         let pool: PGPool
         let log: LogRecorder
+        let database: String
 
         func post<Body: Encodable>(_ path: String, _ body: Body, token: String? = LeaseRouteTests.token) async throws
             -> TestResponse
@@ -61,18 +62,21 @@ import Testing
         }
     }
 
-    func withRoutes(_ test: @Sendable (Rig) async throws -> Void) async throws {
-        let database = try await TestPostgres.migratedDatabase("routes")
+    func withRoutes(
+        database given: String? = nil, leaseMilliseconds: Int64 = 30_000, _ test: @Sendable (Rig) async throws -> Void
+    ) async throws {
+        let database: String
+        if let given { database = given } else { database = try await TestPostgres.migratedDatabase("routes") }
         let pool = PGPool(connectionString: database, maxConnections: 4)
         defer { pool.close() }
         let log = LogRecorder()
         let configuration = CoordinatorConfiguration(
-            databaseURL: database, apiToken: Self.token, leaseMilliseconds: 30_000, logFields: Self.fields)
+            databaseURL: database, apiToken: Self.token, leaseMilliseconds: leaseMilliseconds, logFields: Self.fields)
         let router = Coordinator.router(
             configuration, pool: pool, wakeups: JobWakeups(),
             outcomes: JobOutcomeLog(logger: log.logger(), fields: Self.fields))
         try await Application(router: router).test(.router) { client in
-            try await test(Rig(client: client, pool: pool, log: log))
+            try await test(Rig(client: client, pool: pool, log: log, database: database))
         }
     }
 
@@ -175,6 +179,70 @@ import Testing
             #expect(
                 try rig.decode(ReleaseResponse.self, released) == ReleaseResponse(released: [ids[1]], lost: [ids[0]]))
             #expect(try await rig.state(ids[1]) == ("available", 0))
+        }
+    }
+}
+
+/// Idempotent lease calls through the routes of two coordinators on one database.
+@Suite(.tags(.integration), .skippedWhenFast) struct LeaseRequestRouteTests {
+    let routes = LeaseRouteTests()
+
+    func lease(_ rig: LeaseRouteTests.Rig, id: String, count: Int = 2) async throws -> [LeasedJob] {
+        let response = try await rig.post(
+            LeaseAPI.leasePath,
+            LeaseRequest(worker: "w1", queues: ["default"], count: count, waitMilliseconds: 0, requestId: id))
+        #expect(response.status == .ok)
+        return try rig.decode(LeaseResponse.self, response).jobs
+    }
+
+    /// The first coordinator commits a lease and its answer is dropped; the worker asks the second
+    /// with the same id and gets the same jobs, same tokens, same attempt; a new id gets others.
+    @Test func aRepeatedRequestGetsTheSameJobsFromAnyCoordinator() async throws {
+        try await routes.withRoutes { first in
+            let ids = try await first.enqueue((0..<4).map { _ in NewJob(kind: "noop") })
+            let dropped = try await lease(first, id: "call-1")
+            #expect(dropped.map(\.id) == Array(ids[0..<2]))
+            try await routes.withRoutes(database: first.database) { second in
+                let again = try await lease(second, id: "call-1")
+                #expect(again.map(\.id) == dropped.map(\.id))
+                #expect(again.map(\.token) == dropped.map(\.token))
+                #expect(again.allSatisfy { $0.attempt == 1 })
+                let acknowledged = try await second.post(
+                    LeaseAPI.heartbeatPath, HeartbeatRequest(worker: "w1", leases: [], acknowledged: ["call-1"]))
+                #expect(acknowledged.status == .ok)
+                let next = try await lease(second, id: "call-2")
+                #expect(next.map(\.id) == Array(ids[2..<4]))
+            }
+            let acknowledged = try await first.pool.query(
+                "SELECT request_id FROM recon_lease_requests WHERE acknowledged_at IS NOT NULL")
+            #expect(try acknowledged.rows.map { try $0.decode(String.self, at: 0) } == ["call-1"])
+            let bad = try await first.post(
+                LeaseAPI.leasePath,
+                LeaseRequest(worker: "w1", queues: ["default"], count: 1, waitMilliseconds: 0, requestId: ""))
+            #expect(bad.status == .badRequest)
+        }
+    }
+
+    /// An answer dropped and never asked for again: at expiry its jobs go back without using an
+    /// attempt, logged once as `unreceived`; leased again they are attempt 1.
+    @Test func anAnswerThatNeverArrivedCostsNoAttempt() async throws {
+        try await routes.withRoutes(leaseMilliseconds: 50) { rig in
+            let ids = try await rig.enqueue([NewJob(kind: "noop"), NewJob(kind: "noop")])
+            let dropped = try await lease(rig, id: "lost-call")
+            #expect(dropped.count == 2)
+            try await Task.sleep(for: .milliseconds(120))
+            let maintenance = MaintenanceService(
+                pool: rig.pool, wakeups: JobWakeups(), listenerConnectionString: rig.database,
+                reapInterval: .seconds(1), retentionMilliseconds: 86_400_000, logger: rig.log.logger(),
+                outcomes: JobOutcomeLog(logger: rig.log.logger(), fields: LeaseRouteTests.fields))
+            try await maintenance.reap()
+            for id in ids {
+                #expect(try await rig.state(id) == ("available", 0))
+                let lines = rig.log.lines(where: "job.id", is: "\(id)")
+                #expect(lines.map { $0.metadata["job.outcome"] } == ["unreceived"], "\(lines)")
+            }
+            let again = try await lease(rig, id: "next-call")
+            #expect(Set(again.map(\.id)) == Set(ids) && again.allSatisfy { $0.attempt == 1 })
         }
     }
 }

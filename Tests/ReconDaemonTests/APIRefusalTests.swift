@@ -10,7 +10,8 @@ import Testing
         let base = try await harness.startCoordinator()
         let id = try await harness.enqueue([NewJob(kind: "probe")])[0]
         let client = HTTPClient()
-        let lease = Data(#"{"worker":"intruder","queues":["default"],"count":5,"waitMilliseconds":0}"#.utf8)
+        let lease = Data(
+            #"{"worker":"intruder","queues":["default"],"count":5,"waitMilliseconds":0,"requestId":"r1"}"#.utf8)
         func post(_ path: String, _ body: Data, token: String?) async throws -> HTTPResult {
             var headers: HTTPHeaders = ["Content-Type": "application/json"]
             if let token { headers.append(name: "Authorization", value: "Bearer \(token)") }

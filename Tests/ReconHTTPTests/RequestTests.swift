@@ -7,6 +7,36 @@ import ReconTestSupport
 import Testing
 
 @Suite(.tags(.integration), .skippedWhenFast) struct RequestTests {
+    /// A client with kept-alive handles connects once for calls one after another and once more for
+    /// each call that overlaps another; a client without them connects for every call.
+    @Test func keptAliveHandlesReuseTheirConnection() async throws {
+        try await withTestServer({ router in
+            router.post("call") { request, _ in
+                let body = try await request.body.collect(upTo: 1 << 16)
+                return Response(status: .ok, body: ResponseBody(byteBuffer: body))
+            }
+        }) { base in
+            let request = HTTPRequest(method: .post, url: "\(base)/call", body: Data("{}".utf8))
+            let keptAlive = HTTPClient(keepAlive: KeptAliveHandles(maxIdle: 4))
+            var opened: [Int] = []
+            for _ in 0..<5 {
+                let result = try await keptAlive.send(request)
+                #expect(result.status == 200 && result.body == Data("{}".utf8))
+                opened.append(result.connectionsOpened)
+            }
+            #expect(opened == [1, 0, 0, 0, 0])
+            // Two at once: the second takes a handle of its own, which connects.
+            async let first = keptAlive.send(HTTPRequest(method: .post, url: "\(base)/call", body: Data("1".utf8)))
+            async let second = keptAlive.send(HTTPRequest(method: .post, url: "\(base)/call", body: Data("2".utf8)))
+            let both = try await [first, second]
+            #expect(both.map(\.body) == [Data("1".utf8), Data("2".utf8)])
+            #expect(both.map(\.connectionsOpened).reduce(0, +) <= 1)
+            var plain: [Int] = []
+            for _ in 0..<3 { plain.append(try await HTTPClient().send(request).connectionsOpened) }
+            #expect(plain == [1, 1, 1])
+        }
+    }
+
     /// Body bytes (NUL and non-UTF-8 included) and headers reach the server unchanged.
     @Test(arguments: [HTTPMethod.post, .put])
     func bodyAndHeadersRoundTrip(method: HTTPMethod) async throws {

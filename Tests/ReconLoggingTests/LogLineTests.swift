@@ -1,10 +1,21 @@
 import Foundation
 import Logging
-import ReconLogging
 import Synchronization
 import Testing
 
+@testable import ReconLogging
+
 @Suite struct LogLineTests {
+    /// The redaction's byte search: anywhere in the line, multi-byte text too, and no false match.
+    @Test func secretsAreFoundByTheirBytes() {
+        #expect(ReconLogHandler.bytes(of: "token=s3cret-token-value;", contain: "s3cret-token-value"))
+        #expect(ReconLogHandler.bytes(of: "s3cret-token-value", contain: "s3cret-token-value"))
+        #expect(ReconLogHandler.bytes(of: "账单 支付宝密钥 abc", contain: "支付宝密钥"))
+        #expect(!ReconLogHandler.bytes(of: "s3cret-token-valu", contain: "s3cret-token-value"))
+        #expect(!ReconLogHandler.bytes(of: "", contain: "s3cret"))
+        #expect(!ReconLogHandler.bytes(of: "S3CRET-token-value", contain: "s3cret-token-value"))
+    }
+
     @Test func logfmtQuotesOnlyWhatNeedsIt() {
         let line = LogLine.logfmt([
             ("level", "info"), ("msg", "job completed"), ("job.id", "42"), ("empty", ""), ("eq", "a=b"),

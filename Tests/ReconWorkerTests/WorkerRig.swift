@@ -30,6 +30,8 @@ struct WorkerRig: Sendable {
     let coordinatorLog: LogRecorder
     let services: ServiceGroup
     let workerStopped: AsyncStream<Void>
+    /// The proxy between worker and coordinator, when lease answers are dropped.
+    let dropper: AnswerDropper?
 
     /// `job.kind` "bill" logs its `channel` and `date` as `bill.channel` and `bill.date`.
     static var fields: JobLogFields {
@@ -43,7 +45,7 @@ struct WorkerRig: Sendable {
     /// unless the test did, and the coordinator.
     static func run(
         registry: JobRegistry, slots: Int = 4, grace: Duration = .seconds(20), leaseMilliseconds: Int64 = 10_000,
-        _ test: @Sendable (WorkerRig) async throws -> Void
+        dropLeaseAnswers: Int = 0, _ test: @Sendable (WorkerRig) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.migratedDatabase("worker")
         let pool = PGPool(connectionString: database, maxConnections: 2)
@@ -64,31 +66,40 @@ struct WorkerRig: Sendable {
             defer { stopSink.finish() }
             var portIterator = ports.makeAsyncIterator()
             guard let port = await portIterator.next() else { throw WorkerError("the coordinator did not start") }
-            let worker = Worker(
-                configuration: WorkerConfiguration(
-                    coordinators: ["http://127.0.0.1:\(port)"], apiToken: token, databaseURL: database,
-                    workerID: "test-worker", slots: slots, leaseWaitMilliseconds: 200, gracePeriod: grace,
-                    jobTimeout: .seconds(60), logFields: fields),
-                registry: registry, logger: workerLog.logger(label: "worker", level: .info))
-            let services = ServiceGroup(
-                configuration: .init(services: [.init(service: worker)], logger: workerLog.logger(level: .warning)))
-            let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
-            try await withThrowingTaskGroup(of: Void.self) { workerGroup in
-                workerGroup.addTask {
-                    defer { stoppedSink.finish() }
-                    try await services.run()
-                }
-                let rig = WorkerRig(
-                    pool: pool, workerLog: workerLog, coordinatorLog: coordinatorLog, services: services,
-                    workerStopped: stopped)
-                do {
-                    try await test(rig)
-                } catch {
+            let coordinator = "http://127.0.0.1:\(port)"
+            @Sendable func runWorker(_ url: String, _ dropper: AnswerDropper?) async throws {
+                let worker = Worker(
+                    configuration: WorkerConfiguration(
+                        coordinators: [url], apiToken: token, databaseURL: database,
+                        workerID: "test-worker", slots: slots, leaseWaitMilliseconds: 200, gracePeriod: grace,
+                        jobTimeout: .seconds(60), logFields: fields),
+                    registry: registry, logger: workerLog.logger(label: "worker", level: .info))
+                let services = ServiceGroup(
+                    configuration: .init(services: [.init(service: worker)], logger: workerLog.logger(level: .warning)))
+                let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
+                try await withThrowingTaskGroup(of: Void.self) { workerGroup in
+                    workerGroup.addTask {
+                        defer { stoppedSink.finish() }
+                        try await services.run()
+                    }
+                    let rig = WorkerRig(
+                        pool: pool, workerLog: workerLog, coordinatorLog: coordinatorLog, services: services,
+                        workerStopped: stopped, dropper: dropper)
+                    do {
+                        try await test(rig)
+                    } catch {
+                        await services.triggerGracefulShutdown()
+                        throw error
+                    }
                     await services.triggerGracefulShutdown()
-                    throw error
+                    try await workerGroup.waitForAll()
                 }
-                await services.triggerGracefulShutdown()
-                try await workerGroup.waitForAll()
+            }
+            if dropLeaseAnswers > 0 {
+                let dropper = AnswerDropper(coordinator: coordinator, drops: dropLeaseAnswers)
+                try await dropper.serve { url in try await runWorker(url, dropper) }
+            } else {
+                try await runWorker(coordinator, nil)
             }
             stopSink.finish()
             try await coordinatorGroup.waitForAll()
