@@ -301,12 +301,17 @@ import Testing
         let follower = try DaemonProcess(
             name: "run-day", arguments: ["run-day", "--date", "\(Self.day)", "--jobs", setup.fixture.jobs],
             environment: setup.environment)
-        // Kill -9 the worker holding the first reconcile shard it can catch running.
+        // Kill -9 the worker holding the first reconcile shard it can catch running: one whose
+        // lease answer the worker acknowledged (it runs the shard then; a lease whose answer was
+        // never acknowledged goes back without using an attempt, as if the answer were lost).
         var killed = false
         try await eventually("a reconcile shard running", timeout: .seconds(120)) {
             guard
                 let owner = try await harness.pool.query(
-                    "SELECT lease_owner FROM recon_jobs WHERE kind = 'reconcile' AND state = 'running' LIMIT 1"
+                    """
+                    SELECT j.lease_owner FROM recon_jobs j JOIN recon_lease_requests r ON r.request_id = j.lease_request
+                    WHERE j.kind = 'reconcile' AND j.state = 'running' AND r.acknowledged_at IS NOT NULL LIMIT 1
+                    """
                 ).first?.decode(String?.self, at: 0),
                 let worker = harness.workers.first(where: { $0.name == owner })
             else { return false }

@@ -50,19 +50,21 @@ import Testing
     }
 
     /// More slots than the shared executor has threads (16), each downloading a bill that trickles
-    /// for seconds from the mock channel, with a 3 s lease: heartbeats (every second) run on
-    /// threads of their own, so no lease expires and every job completes on its first attempt.
+    /// for 15 s from the mock channel, with an 8 s lease: heartbeats run on threads of their own,
+    /// so no lease expires and every job completes on its first attempt.
     /// (With the calls on the shared executor, every lease was lost, some twice.)
     @Test func heartbeatsStayOnTimeWhileEverySlotDownloadsATrickledBill() async throws {
         let folder = NSTemporaryDirectory() + "recon-trickle-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let slots = 20
-        // About 15 KB a bill at 2 KB/s: each download takes about 7 s, two leases.
+        // About 15 KB a bill at 1 KB/s: each download takes about 15 s, two leases of 8 s (long
+        // enough that a loaded machine's late heartbeat still lands; downloads on the calls'
+        // threads would hold them for the whole 15 s).
         let mock = MockChannelServer(
             configuration: .init(
                 dataFolder: folder, linesPerDay: 120,
-                faults: [Fault(channel: "bank", date: "2026-11-23", kind: .slow, times: 0, argument: 2048)]))
+                faults: [Fault(channel: "bank", date: "2026-11-23", kind: .slow, times: 0, argument: 1024)]))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let mockLogger = {
             var logger = Logger(label: "mock")
@@ -93,9 +95,9 @@ import Testing
                     durations.withLock { $0.append(result.duration) }
                     return .complete(nil)
                 })
-            try await WorkerRig.run(registry: registry, slots: slots, leaseMilliseconds: 3_000) { rig in
+            try await WorkerRig.run(registry: registry, slots: slots, leaseMilliseconds: 8_000) { rig in
                 let ids = try await rig.enqueue((0..<slots).map { _ in NewJob(kind: "download") })
-                try await rig.until("every download completed", timeout: .seconds(90)) {
+                try await rig.until("every download completed", timeout: .seconds(150)) {
                     var done = true
                     for id in ids where try await rig.job(id).state != "completed" { done = false }
                     return done
@@ -103,7 +105,8 @@ import Testing
                 for id in ids { #expect(try await rig.job(id) == ("completed", 1)) }
                 let trickled = durations.withLock { $0 }
                 #expect(trickled.count == slots)
-                #expect(trickled.allSatisfy { $0 > .seconds(4) }, "\(trickled)")
+                // Each download outlived a lease: only heartbeats kept it.
+                #expect(trickled.allSatisfy { $0 > .seconds(9) }, "\(trickled)")
                 let lost = rig.workerLog.lines.filter {
                     $0.metadata["job.outcome"] == "lease_lost" || $0.message.contains("heartbeat failed")
                 }
