@@ -20,7 +20,9 @@ import Testing
     @Test func aLeaseAnswerDroppedAfterItsCommitCostsNoAttemptAndNoJob() async throws {
         var registry = JobRegistry()
         registry.register("ok", TestHandler { _ in .complete(nil) })
-        try await WorkerRig.run(registry: registry, dropLeaseAnswers: 1) { rig in
+        // Leases long enough that the worker's second ask lands before they expire even on a
+        // loaded machine (an expired, never acknowledged lease would go back and be leased anew).
+        try await WorkerRig.run(registry: registry, leaseMilliseconds: 30_000, dropLeaseAnswers: 1) { rig in
             let ids = try await rig.enqueue((0..<6).map { _ in NewJob(kind: "ok") })
             try await rig.until("every job completed") {
                 var done = true
