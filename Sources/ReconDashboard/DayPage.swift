@@ -124,7 +124,6 @@ struct DayPage: Sendable {
         let date = day.description
         let path = "/days/\(date)"
         let summary = try DayReport.summary(day: day, on: connection)
-        let virtualAssets = Set(LegKind.allCases.filter(\.isVirtual).map(\.rawValue))
         let summaryRows = summary.map { row in
             SummaryRow(
                 channel: row.channel, status: row.status, count: DashboardText.count(row.count),
@@ -133,9 +132,7 @@ struct DayPage: Sendable {
                 link: path + "?" + Filter(channel: row.channel, status: MatchStatus(rawValue: row.status)).query
                     + "#discrepancies")
         }
-        let names = Array(Set(summary.map(\.channel))).sorted {
-            (virtualAssets.contains($0) ? 1 : 0, $0) < (virtualAssets.contains($1) ? 1 : 0, $1)
-        }
+        let names = ChannelNames.ordered(summary.map(\.channel))
 
         // The discrepancies: channels' items first, then the virtual check's; carried_over ones
         // only when asked for (they wait for the next day, not for a person). One channel or
@@ -148,8 +145,8 @@ struct DayPage: Sendable {
         let page = filter.channel == nil ? 0 : max(0, filter.page)
         if page > 0 { report.offset = page * itemLimit }
         var items: [Item] = []
-        let wantsVirtual = filter.channel.map { virtualAssets.contains($0) } ?? true
-        let wantsChannels = filter.channel.map { !virtualAssets.contains($0) } ?? true
+        let wantsVirtual = filter.channel.map(ChannelNames.isAsset) ?? true
+        let wantsChannels = filter.channel.map { !ChannelNames.isAsset($0) } ?? true
         if wantsChannels {
             var channelFilter = report
             channelFilter.channel = filter.channel
@@ -251,10 +248,5 @@ struct DayPage: Sendable {
             businessSystem: system, merchant: merchant, channel: channel, items: DashboardText.count(totals.count),
             gross: DashboardText.yuan(totals.grossFen), refunds: DashboardText.yuan(totals.refundsFen),
             fees: DashboardText.yuan(totals.feesFen), net: DashboardText.yuan(totals.netFen))
-    }
-
-    /// An id for HTML from a channel's name.
-    static func anchor(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
     }
 }

@@ -106,11 +106,7 @@ struct DaysPage: Sendable {
             tallies[channel, default: [:]][date, default: Tally()].open += try row.decode(Int64.self, at: 2)
         }
         let dates = (0..<30).map { from.adding(days: $0).description }
-        let virtualAssets = Set(LegKind.allCases.filter(\.isVirtual).map(\.rawValue))
-        // Channels first, then the virtual assets, each by name.
-        let names = tallies.keys.sorted {
-            (virtualAssets.contains($0) ? 1 : 0, $0) < (virtualAssets.contains($1) ? 1 : 0, $1)
-        }
+        let names = ChannelNames.ordered(tallies.keys)
         let series = names.map { name in
             let byDate = tallies[name] ?? [:]
             let days: [Day] = dates.reversed().compactMap { date in
@@ -119,8 +115,8 @@ struct DaysPage: Sendable {
             }
             let maxCount = byDate.values.map(\.discrepancies).max() ?? 0
             return Series(
-                name: name, anchor: DayPage.anchor(name),
-                kind: virtualAssets.contains(name) ? "virtual asset" : "channel",
+                name: name, anchor: ChannelNames.anchor(name),
+                kind: ChannelNames.isAsset(name) ? "virtual asset" : "channel",
                 maxCount: DashboardText.count(maxCount),
                 chart: DayChart(name: name, dates: dates, tallies: byDate), days: days)
         }
