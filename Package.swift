@@ -71,7 +71,7 @@ let package = Package(
 
         // Log lines as logfmt or JSON, one per event on stderr (`--log-format`).
         .target(
-            name: "ReconLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            name: "ReconLogging", dependencies: ["ReconCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Metrics: the names every process counts under (swift-metrics), and the Prometheus registry
         // they land in, bootstrapped once per process and rendered for `/metrics`.

@@ -49,39 +49,23 @@ public struct ScheduleDefinition: Sendable, Equatable {
 }
 
 /// Turns a TOML table into JSON text (strings transformed on the way), for job arguments.
-enum JSONText {
+extension JSONText {
     static func object(_ table: TOMLTable, transform: (String) -> String) -> String {
         "{"
             + table.keys.compactMap { key in
-                table[key].map { quote(key) + ":" + value($0.value, transform) }
+                table[key].map { quoted(key) + ":" + value($0.value, transform) }
             }.joined(separator: ",") + "}"
     }
 
     static func value(_ value: TOMLValue, _ transform: (String) -> String) -> String {
         switch value {
-        case .string(let text): return quote(transform(text))
+        case .string(let text): return quoted(transform(text))
         case .integer(let number): return String(number)
         case .float(_, let text): return text
         case .bool(let flag): return flag ? "true" : "false"
         case .array(let nodes): return "[" + nodes.map { self.value($0.value, transform) }.joined(separator: ",") + "]"
         case .table(let table): return object(table, transform: transform)
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -1,3 +1,5 @@
+import ReconCore
+
 /// How a log line is written: `logfmt` (`key=value` pairs, the default, easy to read and to grep)
 /// or `json` (one object per line, for log shippers).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -65,25 +67,6 @@ public enum LogLine {
         return line + "}"
     }
 
-    /// JSON string escaping, which logfmt's quoted values share: `"` and `\` escaped, control
-    /// characters (and DEL) as short escapes or `\u00XX`; everything else as it is, in UTF-8.
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16, uppercase: false)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// JSON string escaping, which logfmt's quoted values share.
+    static func escaped(_ text: String) -> String { JSONText.escaped(text) }
 }
