@@ -26,10 +26,11 @@ import Testing
             try await client.execute(uri: path, method: .get, headers: Self.headers(cookies), body: nil)
         }
 
-        func post(_ path: String, _ fields: [(String, String)], cookies: [String: String] = [:]) async throws
-            -> TestResponse
-        {
+        func post(
+            _ path: String, _ fields: [(String, String)], cookies: [String: String] = [:], extra: HTTPFields = [:]
+        ) async throws -> TestResponse {
             var headers = Self.headers(cookies)
+            headers.append(contentsOf: extra)
             headers[.contentType] = "application/x-www-form-urlencoded"
             return try await client.execute(
                 uri: path, method: .post, headers: headers, body: ByteBuffer(string: FormURLEncoding.encode(fields)))
@@ -45,13 +46,15 @@ import Testing
         }
 
         /// Logs in through the form as a browser does; returns the session cookie's value.
-        func login(name: String = "Li Lei", token: String = DashboardRouteTests.token) async throws -> TestResponse {
+        func login(name: String = "Li Lei", token: String = DashboardRouteTests.token, extra: HTTPFields = [:])
+            async throws -> TestResponse
+        {
             let form = try await get("/login")
             let nonce = try #require(Self.cookie("recon_login", in: form))
             let csrf = try #require(Self.csrf(in: form))
             return try await post(
                 "/login", [("name", name), ("token", token), ("csrf", csrf), ("next", "/jobs")],
-                cookies: ["recon_login": nonce])
+                cookies: ["recon_login": nonce], extra: extra)
         }
 
         func session() async throws -> String {
@@ -244,6 +247,55 @@ import Testing
                 "/days/2026-11-30/resolve", [("csrf", csrf), ("id", "c999999"), ("note", "x")],
                 cookies: ["recon_session": session])
             #expect(again.headers[.location] == "/days/2026-11-30?notice=unknown-id")
+        }
+    }
+
+    @Test func behindATLSProxyTheSessionCookieIsSecure() async throws {
+        try await withDashboard { rig in
+            let plain = try await rig.login()
+            let plainCookie = try #require(plain.headers[values: .setCookie].first { $0.hasPrefix("recon_session=") })
+            #expect(!plainCookie.contains("Secure"))
+            let proxied = try await rig.login(extra: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            let cookie = try #require(proxied.headers[values: .setCookie].first { $0.hasPrefix("recon_session=") })
+            #expect(cookie.contains("Secure"))
+        }
+    }
+
+    @Test func oneChannelPagesThroughAllItsDiscrepancies() async throws {
+        try await withDashboard { rig in
+            try await rig.pool.query(
+                "INSERT INTO recon_channel_days (channel, bill_date) VALUES ('bank', '2026-11-30')")
+            try await rig.pool.query(
+                """
+                INSERT INTO recon_results (channel, bill_date, channel_txn_id, match_refund_key, key_hash, status,
+                    channel_amount_fen, channel_moved)
+                SELECT 'bank', '2026-11-30', 'T' || lpad(n::text, 4, '0'), '', n, 'channel_only', n, true
+                FROM generate_series(1, 503) n
+                """)
+            let session = try await rig.session()
+            func rows(_ path: String) async throws -> (ids: [String], html: String) {
+                let html = String(buffer: try await rig.get(path, cookies: ["recon_session": session]).body)
+                let ids = html.components(separatedBy: "<tr id=\"item-").dropFirst().map {
+                    String($0.prefix { $0 != "\"" })
+                }
+                return (ids, html)
+            }
+            let first = try await rows("/days/2026-11-30?channel=bank")
+            #expect(first.ids.count == 500)
+            #expect(first.html.contains("1 to 500"))
+            #expect(
+                first.html.contains(#"id="next-page" href="/days/2026-11-30?channel=bank&amp;page=1#discrepancies""#))
+            #expect(!first.html.contains(#"id="previous-page""#))
+            let second = try await rows("/days/2026-11-30?channel=bank&page=1")
+            #expect(second.ids.count == 3)
+            #expect(second.html.contains("501 to 503"))
+            #expect(Set(first.ids).isDisjoint(with: second.ids))
+            #expect(second.html.contains(#"id="previous-page""#))
+            #expect(!second.html.contains(#"id="next-page""#))
+            // All channels at once show the first 500 and say how to see the rest.
+            let all = try await rows("/days/2026-11-30")
+            #expect(all.ids.count == 500)
+            #expect(all.html.contains("choose a channel or asset to page through the rest"))
         }
     }
 }
